@@ -1,0 +1,66 @@
+/*
+ * error.h - the one error enum of hnsnetpol and the caller-owned detail struct.
+ *
+ * Every fallible function returns enum hnp_err. HNP_OK is 0. Values are only
+ * ever appended (they appear in logs and metrics). Human detail - where the
+ * problem is and what it is - goes into an optional struct hnp_error that the
+ * caller owns; functions accept NULL for it.
+ */
+#ifndef HNP_ERROR_H
+#define HNP_ERROR_H
+
+#include <stddef.h>
+
+/* X(name, short description) */
+#define HNP_ERRORS(X)                                                                              \
+    X(HNP_OK, "success")                                                                           \
+    X(HNP_ERR_NOMEM, "out of memory")                                                              \
+    X(HNP_ERR_IO, "input/output error")                                                            \
+    X(HNP_ERR_PARSE, "syntax error")                                                               \
+    X(HNP_ERR_SCHEMA, "object does not have the expected shape")                                   \
+    X(HNP_ERR_INVALID, "invalid value")                                                            \
+    X(HNP_ERR_UNSUPPORTED, "not enforceable on Windows")                                           \
+    X(HNP_ERR_LIMIT, "size or depth limit exceeded")                                               \
+    X(HNP_ERR_NOT_FOUND, "not found")                                                              \
+    X(HNP_ERR_USAGE, "invalid command-line usage")                                                 \
+    X(HNP_ERR_HNS, "HNS call failed")                                                              \
+    X(HNP_ERR_EMPTY, "no Kubernetes objects in input")
+
+enum hnp_err {
+#define HNP_ERR_ENUM(name, text) name,
+    HNP_ERRORS(HNP_ERR_ENUM)
+#undef HNP_ERR_ENUM
+        HNP_ERR_COUNT_
+};
+
+/*
+ * Detail of the last failure. `where` is "file:line" or a field path when
+ * known (empty otherwise); `message` is a sentence for a person.
+ */
+struct hnp_error {
+    char where[512];
+    char message[1024];
+};
+
+/* Static description of code; never NULL (unknown codes give "unknown error"). */
+const char *hnp_strerror(enum hnp_err code);
+
+/* Machine-readable name of code ("HNP_ERR_PARSE"); never NULL. */
+const char *hnp_err_name(enum hnp_err code);
+
+/*
+ * Fill err (when not NULL) with where (may be NULL) and a printf-style
+ * message, truncating to the buffers. Returns code so callers can write
+ * `return hnp_error_set(err, HNP_ERR_PARSE, where, "...")`.
+ */
+enum hnp_err hnp_error_set(struct hnp_error *err, enum hnp_err code, const char *where,
+                           const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Reset err (when not NULL) to empty strings. */
+void hnp_error_clear(struct hnp_error *err);
+
+#endif /* HNP_ERROR_H */
