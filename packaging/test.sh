@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install what is needed, build, and run every test: formatting, the suite
+# under AddressSanitizer + UndefinedBehaviorSanitizer, the suite under
+# valgrind, and last the debug build's suite (its ctest summary ends the log).
+# All builds use -Werror.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc)
+
+"$top/packaging/install-deps.sh"
+
+echo "== clang-format"
+mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find src include tests win -name '*.[ch]')
+if [ "${#sources[@]}" -gt 0 ]; then
+    clang-format --dry-run --Werror "${sources[@]}"
+fi
+echo "formatting clean"
+
+for preset in asan valgrind debug; do
+    echo "== build and test: $preset"
+    cmake --preset "$preset" >/dev/null
+    cmake --build --preset "$preset" -j "$jobs"
+    ctest --preset "$preset" -j "$jobs"
+done

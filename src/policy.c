@@ -1,0 +1,1474 @@
+/*
+ * policy.c - networking.k8s.io/v1 NetworkPolicy JSON -> struct hnp_policy.
+ *
+ * The conversion follows the API server: v1 defaulting (protocol TCP,
+ * policyTypes from the rules present) and the checks of
+ * pkg/apis/networking/validation, so a policy the API server would refuse
+ * gets an "invalid" finding. What Windows HNS ACLs cannot express (named
+ * ports, SCTP, negated selectors, ipBlock except) gets a finding of its own.
+ *
+ * Two kinds of problem are kept apart:
+ *   - a field of the wrong JSON type (the API server could not even decode
+ *     the object) fails the whole conversion with HNP_ERR_SCHEMA;
+ *   - everything else is a finding with its field path; parsing goes on so
+ *     that every occurrence is reported.
+ *
+ * Findings come out in document order: each object's members are visited in
+ * the order they appear (jansson keeps insertion order); a finding about a
+ * whole object (a peer, an except list) comes before those about its
+ * members, and a missing required member is reported after the members that
+ * are present. JSON null is treated as an absent field (as Go's decoder does
+ * for pointers, slices and maps), and a null array element as an empty one.
+ */
+#include "hnsnetpol/policy.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define PRINTF_LIKE(fmt, args)
+#endif
+
+#define MAX_PORT 65535
+#define QUOTE_MAX 64 /* characters of a user value shown in a message */
+#define QBUF (QUOTE_MAX * 2 + 8)
+
+static const char *const feature_names[HNP_FEATURE_COUNT_] = {
+    [HNP_FEATURE_NAMED_PORT] = "namedPort",
+    [HNP_FEATURE_SCTP] = "sctp",
+    [HNP_FEATURE_NEGATIVE_SELECTOR] = "negativeSelector",
+    [HNP_FEATURE_EXCEPT_CIDR] = "exceptCIDR",
+    [HNP_FEATURE_INVALID] = "invalid",
+};
+
+const char *hnp_feature_name(enum hnp_feature feature)
+{
+    if ((unsigned)feature >= (unsigned)HNP_FEATURE_COUNT_)
+        return "unknown";
+    return feature_names[feature];
+}
+
+/* State of one conversion: the policy being built and the current field path. */
+struct walk {
+    struct hnp_strtab *tab;
+    struct hnp_policy *pol;
+    size_t findings_cap;
+    struct hnp_error *err;
+    bool types_given;   /* spec.policyTypes had at least one entry */
+    bool types_ingress; /* ... and one of them was "Ingress" */
+    bool types_egress;  /* ... and one of them was "Egress" */
+    size_t len;         /* strlen(path) */
+    char path[512];     /* same size as hnp_error.where */
+};
+
+/* ---- field paths ---------------------------------------------------------- */
+
+/* Append text to the path (truncating); returns the mark to restore. */
+static size_t path_append(struct walk *w, const char *text)
+{
+    size_t mark = w->len;
+    size_t room = sizeof(w->path) - w->len;
+    size_t n = strlen(text);
+    if (n >= room)
+        n = room - 1;
+    memcpy(w->path + w->len, text, n);
+    w->len += n;
+    w->path[w->len] = '\0';
+    return mark;
+}
+
+/* ".name", or "name" at the top. */
+static size_t enter_field(struct walk *w, const char *name)
+{
+    size_t mark = w->len;
+    if (w->len > 0)
+        path_append(w, ".");
+    path_append(w, name);
+    return mark;
+}
+
+static size_t enter_index(struct walk *w, size_t i)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "[%zu]", i);
+    return path_append(w, buf);
+}
+
+/* "[key]": how Kubernetes field paths name a map member. */
+static size_t enter_key(struct walk *w, const char *key)
+{
+    size_t mark = path_append(w, "[");
+    path_append(w, key);
+    path_append(w, "]");
+    return mark;
+}
+
+static void leave(struct walk *w, size_t mark)
+{
+    w->len = mark;
+    w->path[mark] = '\0';
+}
+
+/* ---- messages ------------------------------------------------------------- */
+
+/* s as a double-quoted, printable, clipped string in buf (QBUF bytes). */
+static const char *quote(char *buf, const char *s)
+{
+    size_t o = 0;
+    buf[o++] = '"';
+    size_t i = 0;
+    for (; s[i] != '\0' && i < QUOTE_MAX; i++) {
+        char c = s[i];
+        if (c == '"' || c == '\\')
+            buf[o++] = '\\';
+        if ((unsigned char)c < 0x20 || c == 0x7f)
+            c = '?';
+        buf[o++] = c;
+    }
+    buf[o++] = '"';
+    if (s[i] != '\0') {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a fractional number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "a JSON value";
+}
+
+static char *copy_string(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
+}
+
+static enum hnp_err nomem(struct walk *w)
+{
+    return hnp_error_set(w->err, HNP_ERR_NOMEM, w->path,
+                         "out of memory converting a NetworkPolicy");
+}
+
+/* HNP_ERR_SCHEMA at the current path: "<path> must be <expected>, not <type of v>". */
+static enum hnp_err schema(struct walk *w, const char *expected, const json_t *v)
+{
+    return hnp_error_set(w->err, HNP_ERR_SCHEMA, w->path, "%s must be %s, not %s", w->path,
+                         expected, type_name(v));
+}
+
+/* Record a finding at the current path. */
+static enum hnp_err PRINTF_LIKE(3, 4)
+    finding(struct walk *w, enum hnp_feature feature, const char *fmt, ...)
+{
+    struct hnp_policy *pol = w->pol;
+    if (pol->n_findings == w->findings_cap) {
+        size_t cap = w->findings_cap ? w->findings_cap * 2 : 4;
+        struct hnp_finding *grown = realloc(pol->findings, cap * sizeof(*grown));
+        if (grown == NULL)
+            return nomem(w);
+        pol->findings = grown;
+        w->findings_cap = cap;
+    }
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    char *path = copy_string(w->path);
+    char *message = copy_string(msg);
+    if (path == NULL || message == NULL) {
+        free(path);
+        free(message);
+        return nomem(w);
+    }
+    struct hnp_finding *f = &pol->findings[pol->n_findings++];
+    f->feature = feature;
+    f->path = path;
+    f->message = message;
+    return HNP_OK;
+}
+
+static const char *intern(struct walk *w, const char *s)
+{
+    return hnp_strtab_intern(w->tab, s);
+}
+
+/* ---- name syntax (k8s.io/apimachinery/pkg/util/validation) ---------------- */
+
+static bool is_lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_alnum(char c)
+{
+    return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters. */
+static bool is_dns_label(const char *s, size_t len)
+{
+    if (len == 0 || len > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (!is_lower_alnum(s[i]) && s[i] != '-')
+            return false;
+    }
+    return true;
+}
+
+/* DNS-1123 subdomain: dot-separated labels, at most 253 characters. */
+static bool is_dns_subdomain(const char *s, size_t len)
+{
+    if (len == 0 || len > 253)
+        return false;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || s[i] == '.') {
+            if (!is_dns_label(s + start, i - start))
+                return false;
+            start = i + 1;
+        }
+    }
+    return true;
+}
+
+/* The name part of a label key, and a non-empty label value: at most 63
+ * characters of [A-Za-z0-9-_.], beginning and ending with [A-Za-z0-9]. */
+static bool is_label_name(const char *s, size_t len)
+{
+    if (len == 0 || len > 63 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+            return false;
+    }
+    return true;
+}
+
+/* Why s is not a valid label key (IsQualifiedName), or NULL when it is. */
+static const char *label_key_problem(const char *s, size_t len)
+{
+    const char *slash = memchr(s, '/', len);
+    const char *name = s;
+    size_t name_len = len;
+    if (slash != NULL) {
+        size_t prefix_len = (size_t)(slash - s);
+        name = slash + 1;
+        name_len = len - prefix_len - 1;
+        if (memchr(name, '/', name_len) != NULL)
+            return "a key may contain at most one '/'";
+        if (!is_dns_subdomain(s, prefix_len))
+            return "the prefix before '/' must be a lowercase DNS subdomain such as example.com";
+    }
+    if (name_len == 0)
+        return "the name part must not be empty";
+    if (name_len > 63)
+        return "the name part must be at most 63 characters";
+    if (!is_label_name(name, name_len))
+        return "the name part may contain only letters, digits, '-', '_' and '.', and must "
+               "begin and end with a letter or digit";
+    return NULL;
+}
+
+/* Why s is not a valid label value, or NULL when it is (empty is valid). */
+static const char *label_value_problem(const char *s, size_t len)
+{
+    if (len == 0)
+        return NULL;
+    if (len > 63)
+        return "a label value must be at most 63 characters";
+    if (!is_label_name(s, len))
+        return "a label value may contain only letters, digits, '-', '_' and '.', and must "
+               "begin and end with a letter or digit";
+    return NULL;
+}
+
+/* Why s is not an IANA_SVC_NAME (IsValidPortName), or NULL when it is. */
+static const char *port_name_problem(const char *s, size_t len)
+{
+    if (len == 0)
+        return "a port name must not be empty";
+    if (len > 15)
+        return "a port name must be at most 15 characters";
+    bool letter = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!is_lower_alnum(s[i]) && s[i] != '-')
+            return "a port name may contain only lowercase letters a-z, digits 0-9 and '-'";
+        if (s[i] >= 'a' && s[i] <= 'z')
+            letter = true;
+    }
+    if (!letter)
+        return "a port name must contain at least one letter";
+    if (strstr(s, "--") != NULL)
+        return "a port name must not contain two consecutive hyphens";
+    if (s[0] == '-' || s[len - 1] == '-')
+        return "a port name must not begin or end with a hyphen";
+    return NULL;
+}
+
+/* ---- IPv6 CIDRs: valid in a policy, never matched (pods are IPv4) ---------- */
+
+struct cidr6 {
+    uint8_t addr[16]; /* host bits cleared */
+    unsigned prefix;  /* 0..128 */
+};
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* An IPv6 address of len bytes (RFC 4291 text forms, no zone). */
+static bool parse_ipv6(const char *s, size_t len, uint8_t out[16])
+{
+    uint16_t groups[8];
+    size_t n = 0;  /* groups parsed */
+    long gap = -1; /* index in groups where "::" stands */
+    size_t i = 0;
+    if (len >= 2 && s[0] == ':' && s[1] == ':') {
+        gap = 0;
+        i = 2;
+    } else if (len >= 1 && s[0] == ':') {
+        return false;
+    }
+    while (i < len) {
+        if (n == 8)
+            return false;
+        /* An embedded IPv4 address ends the text and fills two groups. */
+        size_t end = i;
+        while (end < len && s[end] != ':')
+            end++;
+        if (end == len && memchr(s + i, '.', len - i) != NULL) {
+            char quad[16];
+            uint32_t v4;
+            if (len - i >= sizeof(quad) || n > 6)
+                return false;
+            memcpy(quad, s + i, len - i);
+            quad[len - i] = '\0';
+            if (!hnp_ipv4_parse(quad, &v4))
+                return false;
+            groups[n++] = (uint16_t)(v4 >> 16);
+            groups[n++] = (uint16_t)(v4 & 0xffff);
+            break;
+        }
+        if (end == i || end - i > 4)
+            return false;
+        unsigned v = 0;
+        for (size_t k = i; k < end; k++) {
+            int d = hex_digit(s[k]);
+            if (d < 0)
+                return false;
+            v = v * 16 + (unsigned)d;
+        }
+        groups[n++] = (uint16_t)v;
+        i = end;
+        if (i == len)
+            break;
+        i++; /* the ':' */
+        if (i < len && s[i] == ':') {
+            if (gap >= 0)
+                return false;
+            gap = (long)n;
+            i++;
+        } else if (i == len) {
+            return false; /* a trailing single ':' */
+        }
+    }
+    if (gap < 0 && n != 8)
+        return false;
+    if (gap >= 0 && n == 8)
+        return false; /* "::" must stand for at least one group */
+    uint16_t full[8] = {0};
+    if (gap < 0) {
+        memcpy(full, groups, sizeof(full));
+    } else {
+        size_t g = (size_t)gap, tail = n - g;
+        memcpy(full, groups, g * sizeof(uint16_t));
+        memcpy(full + 8 - tail, groups + g, tail * sizeof(uint16_t));
+    }
+    for (size_t k = 0; k < 8; k++) {
+        out[2 * k] = (uint8_t)(full[k] >> 8);
+        out[2 * k + 1] = (uint8_t)(full[k] & 0xff);
+    }
+    return true;
+}
+
+/* "addr/prefix" with an IPv6 address; host bits are accepted and cleared. */
+static bool parse_cidr6(const char *s, struct cidr6 *out)
+{
+    const char *slash = strchr(s, '/');
+    if (slash == NULL || !parse_ipv6(s, (size_t)(slash - s), out->addr))
+        return false;
+    const char *p = slash + 1;
+    if (*p == '\0' || strlen(p) > 3)
+        return false;
+    unsigned prefix = 0;
+    for (; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        prefix = prefix * 10 + (unsigned)(*p - '0');
+    }
+    if (prefix > 128)
+        return false;
+    out->prefix = prefix;
+    for (unsigned bit = prefix; bit < 128; bit++)
+        out->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+    return true;
+}
+
+/* Is inner a strict subset of outer? */
+static bool cidr6_strictly_inside(const struct cidr6 *inner, const struct cidr6 *outer)
+{
+    if (inner->prefix <= outer->prefix)
+        return false;
+    for (unsigned bit = 0; bit < outer->prefix; bit++) {
+        uint8_t m = (uint8_t)(0x80u >> (bit % 8));
+        if ((inner->addr[bit / 8] & m) != (outer->addr[bit / 8] & m))
+            return false;
+    }
+    return true;
+}
+
+static bool cidr4_strictly_inside(const struct hnp_cidr *inner, const struct hnp_cidr *outer)
+{
+    if (inner->prefix <= outer->prefix)
+        return false;
+    uint32_t mask = outer->prefix == 0 ? 0 : 0xffffffffu << (32 - outer->prefix);
+    return (inner->addr & mask) == outer->addr;
+}
+
+/* A CIDR of either family. */
+struct any_cidr {
+    bool ok;
+    bool ipv6;
+    struct hnp_cidr v4;
+    struct cidr6 v6;
+};
+
+static struct any_cidr parse_any_cidr(const char *s)
+{
+    struct any_cidr c;
+    memset(&c, 0, sizeof(c));
+    if (strchr(s, ':') != NULL) {
+        c.ipv6 = true;
+        c.ok = parse_cidr6(s, &c.v6);
+    } else {
+        c.ok = hnp_cidr_parse(s, &c.v4, NULL, NULL) == HNP_OK;
+    }
+    return c;
+}
+
+static bool any_cidr_strictly_inside(const struct any_cidr *inner, const struct any_cidr *outer)
+{
+    if (!inner->ok || !outer->ok || inner->ipv6 != outer->ipv6)
+        return false;
+    return inner->ipv6 ? cidr6_strictly_inside(&inner->v6, &outer->v6)
+                       : cidr4_strictly_inside(&inner->v4, &outer->v4);
+}
+
+/* ---- label selectors ------------------------------------------------------ */
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Order of requirements: key, operator, then values. Two requirements that
+ * compare equal are identical (their values are interned), so qsort's
+ * instability cannot change the result.
+ */
+static int compare_requirements(const void *pa, const void *pb)
+{
+    const struct hnp_requirement *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+    if (c != 0)
+        return c;
+    if (a->op != b->op)
+        return a->op < b->op ? -1 : 1;
+    for (size_t i = 0; i < a->n_values && i < b->n_values; i++) {
+        c = strcmp(a->values[i], b->values[i]);
+        if (c != 0)
+            return c;
+    }
+    if (a->n_values != b->n_values)
+        return a->n_values < b->n_values ? -1 : 1;
+    return 0;
+}
+
+/* Sort and deduplicate interned values in place; returns the new count. */
+static size_t sort_unique(const char **values, size_t n)
+{
+    if (n < 2)
+        return n;
+    qsort(values, n, sizeof(*values), compare_strings);
+    size_t out = 1;
+    for (size_t i = 1; i < n; i++) {
+        if (values[i] != values[out - 1])
+            values[out++] = values[i];
+    }
+    return out;
+}
+
+/* A string member value that may be JSON null (Go decodes null into ""). */
+static const char *string_or_empty(const json_t *v)
+{
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static size_t string_len_or_zero(const json_t *v)
+{
+    return json_is_string(v) ? json_string_length(v) : 0;
+}
+
+static const char *const op_names[] = {
+    [HNP_OP_IN] = "In",
+    [HNP_OP_NOT_IN] = "NotIn",
+    [HNP_OP_EXISTS] = "Exists",
+    [HNP_OP_DOES_NOT_EXIST] = "DoesNotExist",
+};
+
+static bool op_from_name(const char *name, enum hnp_selector_op *op)
+{
+    for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
+        if (strcmp(name, op_names[i]) == 0) {
+            *op = (enum hnp_selector_op)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static enum hnp_err parse_match_labels(struct walk *w, json_t *labels, struct hnp_selector *sel)
+{
+    if (json_is_null(labels))
+        return HNP_OK;
+    if (!json_is_object(labels))
+        return schema(w, "an object", labels);
+    const char *key;
+    json_t *value;
+    json_object_foreach(labels, key, value)
+    {
+        size_t mark = enter_key(w, key);
+        if (!json_is_string(value) && !json_is_null(value)) {
+            enum hnp_err rc = schema(w, "a string", value);
+            leave(w, mark);
+            return rc;
+        }
+        char qk[QBUF], qv[QBUF];
+        const char *v = string_or_empty(value);
+        enum hnp_err rc = HNP_OK;
+        const char *problem = label_key_problem(key, strlen(key));
+        if (problem != NULL)
+            rc = finding(w, HNP_FEATURE_INVALID, "label key %s is not valid: %s", quote(qk, key),
+                         problem);
+        problem = label_value_problem(v, string_len_or_zero(value));
+        if (rc == HNP_OK && problem != NULL)
+            rc = finding(w, HNP_FEATURE_INVALID, "label value %s of key %s is not valid: %s",
+                         quote(qv, v), quote(qk, key), problem);
+        if (rc == HNP_OK) {
+            struct hnp_requirement *req = &sel->reqs[sel->n_reqs];
+            req->values = malloc(sizeof(*req->values));
+            req->key = intern(w, key);
+            if (req->values != NULL)
+                req->values[0] = intern(w, v);
+            if (req->values == NULL || req->key == NULL || req->values[0] == NULL) {
+                free(req->values);
+                req->values = NULL;
+                rc = nomem(w);
+            } else {
+                req->op = HNP_OP_IN;
+                req->n_values = 1;
+                sel->n_reqs++;
+            }
+        }
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
+/* Type checks of one matchExpressions entry, in document order. */
+static enum hnp_err check_expression_types(struct walk *w, json_t *expr)
+{
+    const char *name;
+    json_t *v;
+    json_object_foreach(expr, name, v)
+    {
+        enum hnp_err rc = HNP_OK;
+        size_t mark = enter_field(w, name);
+        if ((strcmp(name, "key") == 0 || strcmp(name, "operator") == 0) && !json_is_string(v) &&
+            !json_is_null(v)) {
+            rc = schema(w, "a string", v);
+        } else if (strcmp(name, "values") == 0) {
+            if (!json_is_array(v) && !json_is_null(v)) {
+                rc = schema(w, "an array of strings", v);
+            } else {
+                size_t i;
+                json_t *item;
+                json_array_foreach(v, i, item)
+                {
+                    if (!json_is_string(item) && !json_is_null(item)) {
+                        size_t m2 = enter_index(w, i);
+                        rc = schema(w, "a string", item);
+                        leave(w, m2);
+                        break;
+                    }
+                }
+            }
+        }
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
+static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_selector *sel)
+{
+    if (json_is_null(expr))
+        expr = NULL; /* a null entry decodes as an empty requirement */
+    else if (!json_is_object(expr))
+        return schema(w, "an object", expr);
+    if (expr != NULL) {
+        enum hnp_err rc = check_expression_types(w, expr);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    json_t *jkey = expr ? json_object_get(expr, "key") : NULL;
+    json_t *jop = expr ? json_object_get(expr, "operator") : NULL;
+    json_t *jvalues = expr ? json_object_get(expr, "values") : NULL;
+    const char *key = string_or_empty(jkey);
+    const char *op_name = string_or_empty(jop);
+    enum hnp_selector_op op = HNP_OP_IN;
+    bool op_ok = op_from_name(op_name, &op);
+    size_t n_values = json_is_array(jvalues) ? json_array_size(jvalues) : 0;
+    bool wants_values = op == HNP_OP_IN || op == HNP_OP_NOT_IN;
+    bool values_ok = !op_ok || (wants_values ? n_values > 0 : n_values == 0);
+    char q1[QBUF], q2[QBUF];
+    enum hnp_err rc = HNP_OK;
+
+    /* Findings about members that are present, in document order. */
+    const char *name;
+    json_t *v;
+    if (expr != NULL) {
+        json_object_foreach(expr, name, v)
+        {
+            size_t mark = enter_field(w, name);
+            if (strcmp(name, "key") == 0 && !json_is_null(v)) {
+                const char *problem = label_key_problem(key, json_string_length(v));
+                if (key[0] == '\0')
+                    rc = finding(w, HNP_FEATURE_INVALID,
+                                 "the key of a label selector requirement must not be empty");
+                else if (problem != NULL)
+                    rc = finding(w, HNP_FEATURE_INVALID, "label key %s is not valid: %s",
+                                 quote(q1, key), problem);
+            } else if (strcmp(name, "operator") == 0 && !json_is_null(v)) {
+                if (!op_ok)
+                    rc = finding(w, HNP_FEATURE_INVALID,
+                                 "operator %s is not valid; it must be In, NotIn, Exists or "
+                                 "DoesNotExist",
+                                 quote(q1, op_name));
+                else if (op == HNP_OP_NOT_IN || op == HNP_OP_DOES_NOT_EXIST)
+                    rc = finding(w, HNP_FEATURE_NEGATIVE_SELECTOR,
+                                 "operator %s is a negated selector, which Windows HNS cannot "
+                                 "enforce (key %s); the policy is not applied",
+                                 op_name, quote(q1, key));
+            } else if (strcmp(name, "values") == 0 && !json_is_null(v)) {
+                if (!values_ok && wants_values)
+                    rc = finding(w, HNP_FEATURE_INVALID,
+                                 "operator %s requires a non-empty list of values (key %s)",
+                                 op_name, quote(q1, key));
+                else if (!values_ok)
+                    rc = finding(w, HNP_FEATURE_INVALID,
+                                 "operator %s takes no values, but %zu %s given (key %s)", op_name,
+                                 n_values, n_values == 1 ? "was" : "were", quote(q1, key));
+                size_t i;
+                json_t *item;
+                json_array_foreach(v, i, item)
+                {
+                    if (rc != HNP_OK)
+                        break;
+                    const char *s = string_or_empty(item);
+                    const char *problem = label_value_problem(s, string_len_or_zero(item));
+                    if (problem != NULL) {
+                        size_t m2 = enter_index(w, i);
+                        rc = finding(w, HNP_FEATURE_INVALID,
+                                     "label value %s of key %s is not valid: %s", quote(q1, s),
+                                     quote(q2, key), problem);
+                        leave(w, m2);
+                    }
+                }
+            }
+            leave(w, mark);
+            if (rc != HNP_OK)
+                return rc;
+        }
+    }
+
+    /* Required members that are missing. */
+    if (json_is_null(jkey) || jkey == NULL) {
+        size_t mark = enter_field(w, "key");
+        rc = finding(w, HNP_FEATURE_INVALID, "a label selector requirement must have a key");
+        leave(w, mark);
+    }
+    if (rc == HNP_OK && (json_is_null(jop) || jop == NULL)) {
+        size_t mark = enter_field(w, "operator");
+        if (key[0] == '\0')
+            rc = finding(w, HNP_FEATURE_INVALID,
+                         "a label selector requirement must have an operator (In, NotIn, Exists "
+                         "or DoesNotExist)");
+        else
+            rc = finding(w, HNP_FEATURE_INVALID,
+                         "the label selector requirement on key %s must have an operator (In, "
+                         "NotIn, Exists or DoesNotExist)",
+                         quote(q1, key));
+        leave(w, mark);
+    }
+    if (rc == HNP_OK && op_ok && wants_values && (json_is_null(jvalues) || jvalues == NULL)) {
+        size_t mark = enter_field(w, "values");
+        rc = finding(w, HNP_FEATURE_INVALID,
+                     "operator %s requires a non-empty list of values (key %s)", op_name,
+                     quote(q1, key));
+        leave(w, mark);
+    }
+    if (rc != HNP_OK)
+        return rc;
+
+    /* A requirement that cannot be represented is left out (the policy is rejected anyway). */
+    if (!op_ok || !values_ok)
+        return HNP_OK;
+    struct hnp_requirement req = {.key = intern(w, key), .op = op};
+    if (req.key == NULL)
+        return nomem(w);
+    if (n_values > 0) {
+        req.values = calloc(n_values, sizeof(*req.values));
+        if (req.values == NULL)
+            return nomem(w);
+        for (size_t i = 0; i < n_values; i++) {
+            req.values[i] = intern(w, string_or_empty(json_array_get(jvalues, i)));
+            if (req.values[i] == NULL) {
+                free(req.values);
+                return nomem(w);
+            }
+        }
+        req.n_values = sort_unique(req.values, n_values);
+    }
+    sel->reqs[sel->n_reqs++] = req;
+    return HNP_OK;
+}
+
+static enum hnp_err parse_match_expressions(struct walk *w, json_t *exprs, struct hnp_selector *sel)
+{
+    if (json_is_null(exprs))
+        return HNP_OK;
+    if (!json_is_array(exprs))
+        return schema(w, "an array", exprs);
+    size_t i;
+    json_t *expr;
+    json_array_foreach(exprs, i, expr)
+    {
+        size_t mark = enter_index(w, i);
+        enum hnp_err rc = parse_expression(w, expr, sel);
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
+/*
+ * A LabelSelector object (the caller handles null) into *sel, which must be
+ * zeroed. On failure *sel may hold requirements; the policy frees it.
+ */
+static enum hnp_err parse_selector(struct walk *w, json_t *json, struct hnp_selector *sel)
+{
+    if (!json_is_object(json))
+        return schema(w, "an object", json);
+    json_t *labels = json_object_get(json, "matchLabels");
+    json_t *exprs = json_object_get(json, "matchExpressions");
+    size_t cap = (json_is_object(labels) ? json_object_size(labels) : 0) +
+                 (json_is_array(exprs) ? json_array_size(exprs) : 0);
+    if (cap > 0) {
+        sel->reqs = calloc(cap, sizeof(*sel->reqs));
+        if (sel->reqs == NULL)
+            return nomem(w);
+    }
+    const char *name;
+    json_t *v;
+    json_object_foreach(json, name, v)
+    {
+        enum hnp_err rc = HNP_OK;
+        size_t mark = enter_field(w, name);
+        if (strcmp(name, "matchLabels") == 0)
+            rc = parse_match_labels(w, v, sel);
+        else if (strcmp(name, "matchExpressions") == 0)
+            rc = parse_match_expressions(w, v, sel);
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    if (sel->n_reqs > 1)
+        qsort(sel->reqs, sel->n_reqs, sizeof(*sel->reqs), compare_requirements);
+    return HNP_OK;
+}
+
+/* ---- ports ---------------------------------------------------------------- */
+
+static enum hnp_err check_port_types(struct walk *w, json_t *obj)
+{
+    const char *name;
+    json_t *v;
+    json_object_foreach(obj, name, v)
+    {
+        if (json_is_null(v))
+            continue;
+        enum hnp_err rc = HNP_OK;
+        size_t mark = enter_field(w, name);
+        if (strcmp(name, "protocol") == 0 && !json_is_string(v))
+            rc = schema(w, "a string", v);
+        else if (strcmp(name, "port") == 0 && !json_is_integer(v) && !json_is_string(v))
+            rc = schema(w, "an integer or a string", v);
+        else if (strcmp(name, "endPort") == 0 && !json_is_integer(v))
+            rc = schema(w, "an integer", v);
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
+static bool valid_port_number(json_int_t n)
+{
+    return n >= 1 && n <= MAX_PORT;
+}
+
+static enum hnp_err parse_port(struct walk *w, json_t *obj, struct hnp_port *port)
+{
+    port->protocol = HNP_PROTO_TCP;
+    if (json_is_null(obj))
+        return HNP_OK; /* a null entry decodes as {}: every TCP port */
+    if (!json_is_object(obj))
+        return schema(w, "an object", obj);
+    enum hnp_err rc = check_port_types(w, obj);
+    if (rc != HNP_OK)
+        return rc;
+
+    json_t *jport = json_object_get(obj, "port");
+    json_t *jend = json_object_get(obj, "endPort");
+    bool numeric = json_is_integer(jport);
+    json_int_t number = numeric ? json_integer_value(jport) : 0;
+    char q[QBUF];
+    const char *name;
+    json_t *v;
+    json_object_foreach(obj, name, v)
+    {
+        if (json_is_null(v))
+            continue;
+        size_t mark = enter_field(w, name);
+        if (strcmp(name, "protocol") == 0) {
+            const char *proto = json_string_value(v);
+            if (strcmp(proto, "TCP") == 0) {
+                port->protocol = HNP_PROTO_TCP;
+            } else if (strcmp(proto, "UDP") == 0) {
+                port->protocol = HNP_PROTO_UDP;
+            } else if (strcmp(proto, "SCTP") == 0) {
+                port->protocol = HNP_PROTO_SCTP;
+                rc = finding(w, HNP_FEATURE_SCTP,
+                             "protocol SCTP cannot be expressed as an HNS ACL (HNS filters TCP "
+                             "and UDP only), so the policy is not applied");
+            } else {
+                rc = finding(w, HNP_FEATURE_INVALID,
+                             "protocol %s is not supported; it must be \"TCP\", \"UDP\" or "
+                             "\"SCTP\" (upper case)",
+                             quote(q, proto));
+            }
+        } else if (strcmp(name, "port") == 0 && numeric) {
+            if (valid_port_number(number))
+                port->port = (uint16_t)number;
+            else
+                rc = finding(w, HNP_FEATURE_INVALID,
+                             "port %lld is out of range; a port number must be between 1 and "
+                             "65535",
+                             (long long)number);
+        } else if (strcmp(name, "port") == 0) {
+            const char *s = json_string_value(v);
+            const char *problem = port_name_problem(s, json_string_length(v));
+            port->named = intern(w, s);
+            if (port->named == NULL)
+                rc = nomem(w);
+            else if (problem != NULL)
+                rc = finding(w, HNP_FEATURE_INVALID, "port %s is not a valid port name: %s",
+                             quote(q, s), problem);
+            else
+                rc = finding(w, HNP_FEATURE_NAMED_PORT,
+                             "port %s is a named port; HNS ACLs match port numbers only, so the "
+                             "policy is not applied",
+                             quote(q, s));
+        } else if (strcmp(name, "endPort") == 0) {
+            json_int_t end = json_integer_value(v);
+            if (json_is_string(jport))
+                rc = finding(w, HNP_FEATURE_INVALID,
+                             "endPort %lld cannot be used with the named port %s; endPort "
+                             "requires a numeric port",
+                             (long long)end, quote(q, json_string_value(jport)));
+            else if (!numeric)
+                rc = finding(w, HNP_FEATURE_INVALID,
+                             "endPort %lld requires port to be set to a port number",
+                             (long long)end);
+            else if (!valid_port_number(end))
+                rc = finding(w, HNP_FEATURE_INVALID,
+                             "endPort %lld is out of range; a port number must be between 1 "
+                             "and 65535",
+                             (long long)end);
+            else if (end < number)
+                rc = finding(w, HNP_FEATURE_INVALID,
+                             "endPort %lld is less than port %lld; it must be greater than or "
+                             "equal to port",
+                             (long long)end, (long long)number);
+        }
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    port->end_port = port->port;
+    if (numeric && valid_port_number(number) && json_is_integer(jend)) {
+        json_int_t end = json_integer_value(jend);
+        if (valid_port_number(end) && end >= number)
+            port->end_port = (uint16_t)end;
+    }
+    return HNP_OK;
+}
+
+static enum hnp_err parse_ports(struct walk *w, json_t *json, struct hnp_rule *rule)
+{
+    if (json_is_null(json))
+        return HNP_OK;
+    if (!json_is_array(json))
+        return schema(w, "an array", json);
+    size_t n = json_array_size(json);
+    if (n == 0)
+        return HNP_OK;
+    rule->ports = calloc(n, sizeof(*rule->ports));
+    if (rule->ports == NULL)
+        return nomem(w);
+    rule->n_ports = n;
+    for (size_t i = 0; i < n; i++) {
+        size_t mark = enter_index(w, i);
+        enum hnp_err rc = parse_port(w, json_array_get(json, i), &rule->ports[i]);
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
+/* ---- peers ---------------------------------------------------------------- */
+
+static enum hnp_err check_ip_block_types(struct walk *w, json_t *obj)
+{
+    const char *name;
+    json_t *v;
+    json_object_foreach(obj, name, v)
+    {
+        if (json_is_null(v))
+            continue;
+        enum hnp_err rc = HNP_OK;
+        size_t mark = enter_field(w, name);
+        if (strcmp(name, "cidr") == 0 && !json_is_string(v))
+            rc = schema(w, "a string", v);
+        else if (strcmp(name, "except") == 0 && !json_is_array(v))
+            rc = schema(w, "an array of strings", v);
+        else if (strcmp(name, "except") == 0) {
+            size_t i;
+            json_t *item;
+            json_array_foreach(v, i, item)
+            {
+                if (!json_is_string(item) && !json_is_null(item)) {
+                    size_t m2 = enter_index(w, i);
+                    rc = schema(w, "a string", item);
+                    leave(w, m2);
+                    break;
+                }
+            }
+        }
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
+#define CIDR_FORMS "an address and a prefix length such as 10.0.0.0/16 or fd00::/64"
+
+static enum hnp_err parse_except(struct walk *w, json_t *list, const struct any_cidr *block,
+                                 const char *block_text, struct hnp_peer *peer)
+{
+    size_t n = json_array_size(list);
+    if (n == 0)
+        return HNP_OK;
+    char q1[QBUF], q2[QBUF];
+    enum hnp_err rc =
+        finding(w, HNP_FEATURE_EXCEPT_CIDR,
+                "ipBlock except ranges cannot be expressed as HNS ACLs; the policy is not applied "
+                "(%zu except entr%s; list the allowed ranges as separate ipBlocks instead)",
+                n, n == 1 ? "y" : "ies");
+    if (rc != HNP_OK)
+        return rc;
+    if (!block->ipv6) {
+        peer->except = calloc(n, sizeof(*peer->except));
+        if (peer->except == NULL)
+            return nomem(w);
+    }
+    for (size_t k = 0; k < n && rc == HNP_OK; k++) {
+        const char *text = string_or_empty(json_array_get(list, k));
+        struct any_cidr c = parse_any_cidr(text);
+        size_t mark = enter_index(w, k);
+        if (!c.ok)
+            rc = finding(w, HNP_FEATURE_INVALID,
+                         "except entry %s is not a valid CIDR; expected " CIDR_FORMS,
+                         quote(q1, text));
+        else if (block->ok && !any_cidr_strictly_inside(&c, block))
+            rc = finding(w, HNP_FEATURE_INVALID,
+                         "except entry %s must be strictly inside cidr %s (same address family, "
+                         "longer prefix)",
+                         quote(q1, text), quote(q2, block_text));
+        leave(w, mark);
+        if (c.ok && !c.ipv6 && peer->except != NULL)
+            peer->except[peer->n_except++] = c.v4;
+    }
+    return rc;
+}
+
+static enum hnp_err parse_ip_block(struct walk *w, json_t *obj, struct hnp_peer *peer)
+{
+    if (!json_is_object(obj))
+        return schema(w, "an object", obj);
+    enum hnp_err rc = check_ip_block_types(w, obj);
+    if (rc != HNP_OK)
+        return rc;
+    peer->has_ip_block = true;
+    json_t *jcidr = json_object_get(obj, "cidr");
+    const char *text = string_or_empty(jcidr);
+    struct any_cidr block = {.ok = false};
+    if (text[0] != '\0')
+        block = parse_any_cidr(text);
+    peer->ip_block_ipv6 = block.ok && block.ipv6;
+    if (block.ok && !block.ipv6)
+        peer->cidr = block.v4;
+
+    char q[QBUF];
+    const char *name;
+    json_t *v;
+    json_object_foreach(obj, name, v)
+    {
+        if (json_is_null(v))
+            continue;
+        size_t mark = enter_field(w, name);
+        if (strcmp(name, "cidr") == 0) {
+            if (text[0] == '\0')
+                rc = finding(w, HNP_FEATURE_INVALID, "ipBlock cidr must not be empty");
+            else if (!block.ok)
+                rc = finding(w, HNP_FEATURE_INVALID,
+                             "cidr %s is not a valid CIDR; expected " CIDR_FORMS, quote(q, text));
+        } else if (strcmp(name, "except") == 0) {
+            rc = parse_except(w, v, &block, text, peer);
+        }
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    if (jcidr == NULL || json_is_null(jcidr)) {
+        size_t mark = enter_field(w, "cidr");
+        rc = finding(w, HNP_FEATURE_INVALID, "ipBlock must have a cidr");
+        leave(w, mark);
+    }
+    return rc;
+}
+
+static bool present(const json_t *obj, const char *name)
+{
+    const json_t *v = json_object_get(obj, name);
+    return v != NULL && !json_is_null(v);
+}
+
+static enum hnp_err parse_peer(struct walk *w, json_t *obj, struct hnp_peer *peer)
+{
+    if (!json_is_null(obj) && !json_is_object(obj))
+        return schema(w, "an object", obj);
+    bool pods = json_is_object(obj) && present(obj, "podSelector");
+    bool namespaces = json_is_object(obj) && present(obj, "namespaceSelector");
+    bool block = json_is_object(obj) && present(obj, "ipBlock");
+    enum hnp_err rc = HNP_OK;
+    if (!pods && !namespaces && !block)
+        rc = finding(w, HNP_FEATURE_INVALID,
+                     "a peer must set at least one of podSelector, namespaceSelector or ipBlock");
+    else if (block && (pods || namespaces))
+        rc = finding(w, HNP_FEATURE_INVALID,
+                     "ipBlock cannot be combined with podSelector or namespaceSelector in the "
+                     "same peer; use separate peers");
+    if (rc != HNP_OK || !json_is_object(obj))
+        return rc;
+
+    const char *name;
+    json_t *v;
+    json_object_foreach(obj, name, v)
+    {
+        if (json_is_null(v))
+            continue;
+        size_t mark = enter_field(w, name);
+        if (strcmp(name, "podSelector") == 0) {
+            peer->has_pod_selector = true;
+            rc = parse_selector(w, v, &peer->pod_selector);
+        } else if (strcmp(name, "namespaceSelector") == 0) {
+            peer->has_ns_selector = true;
+            rc = parse_selector(w, v, &peer->ns_selector);
+        } else if (strcmp(name, "ipBlock") == 0) {
+            rc = parse_ip_block(w, v, peer);
+        }
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
+static enum hnp_err parse_peers(struct walk *w, json_t *json, struct hnp_rule *rule)
+{
+    if (json_is_null(json))
+        return HNP_OK;
+    if (!json_is_array(json))
+        return schema(w, "an array", json);
+    size_t n = json_array_size(json);
+    if (n == 0)
+        return HNP_OK;
+    rule->peers = calloc(n, sizeof(*rule->peers));
+    if (rule->peers == NULL)
+        return nomem(w);
+    rule->n_peers = n;
+    for (size_t i = 0; i < n; i++) {
+        size_t mark = enter_index(w, i);
+        enum hnp_err rc = parse_peer(w, json_array_get(json, i), &rule->peers[i]);
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
+/* ---- rules, spec, metadata ------------------------------------------------ */
+
+/* spec.ingress (peer_key "from") or spec.egress (peer_key "to"). */
+static enum hnp_err parse_rules(struct walk *w, json_t *json, const char *peer_key,
+                                struct hnp_rule **rules, size_t *count)
+{
+    if (json_is_null(json))
+        return HNP_OK;
+    if (!json_is_array(json))
+        return schema(w, "an array", json);
+    size_t n = json_array_size(json);
+    if (n == 0)
+        return HNP_OK;
+    *rules = calloc(n, sizeof(**rules));
+    if (*rules == NULL)
+        return nomem(w);
+    *count = n;
+    for (size_t i = 0; i < n; i++) {
+        size_t mark = enter_index(w, i);
+        json_t *rule = json_array_get(json, i);
+        enum hnp_err rc = HNP_OK;
+        if (!json_is_object(rule) && !json_is_null(rule))
+            rc = schema(w, "an object", rule);
+        const char *name;
+        json_t *v;
+        if (json_is_object(rule)) {
+            json_object_foreach(rule, name, v)
+            {
+                size_t m2 = enter_field(w, name);
+                if (strcmp(name, "ports") == 0)
+                    rc = parse_ports(w, v, &(*rules)[i]);
+                else if (strcmp(name, peer_key) == 0)
+                    rc = parse_peers(w, v, &(*rules)[i]);
+                leave(w, m2);
+                if (rc != HNP_OK)
+                    break;
+            }
+        }
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
+static enum hnp_err parse_policy_types(struct walk *w, json_t *json)
+{
+    if (json_is_null(json))
+        return HNP_OK;
+    if (!json_is_array(json))
+        return schema(w, "an array of strings", json);
+    size_t n = json_array_size(json);
+    size_t i;
+    json_t *item;
+    json_array_foreach(json, i, item)
+    {
+        if (!json_is_string(item) && !json_is_null(item)) {
+            size_t mark = enter_index(w, i);
+            enum hnp_err rc = schema(w, "a string", item);
+            leave(w, mark);
+            return rc;
+        }
+    }
+    w->types_given = n > 0;
+    enum hnp_err rc = HNP_OK;
+    if (n > 2)
+        rc = finding(w, HNP_FEATURE_INVALID,
+                     "policyTypes lists %zu entries; at most two are allowed (\"Ingress\" and "
+                     "\"Egress\")",
+                     n);
+    char q[QBUF];
+    json_array_foreach(json, i, item)
+    {
+        if (rc != HNP_OK)
+            break;
+        const char *type = string_or_empty(item);
+        if (strcmp(type, "Ingress") == 0) {
+            w->types_ingress = true;
+        } else if (strcmp(type, "Egress") == 0) {
+            w->types_egress = true;
+        } else {
+            size_t mark = enter_index(w, i);
+            rc = finding(w, HNP_FEATURE_INVALID,
+                         "policyTypes entry %s is not supported; each entry must be \"Ingress\" "
+                         "or \"Egress\"",
+                         quote(q, type));
+            leave(w, mark);
+        }
+    }
+    return rc;
+}
+
+static enum hnp_err parse_spec(struct walk *w, json_t *spec)
+{
+    if (json_is_null(spec))
+        return HNP_OK;
+    if (!json_is_object(spec))
+        return schema(w, "an object", spec);
+    struct hnp_policy *pol = w->pol;
+    const char *name;
+    json_t *v;
+    json_object_foreach(spec, name, v)
+    {
+        enum hnp_err rc = HNP_OK;
+        size_t mark = enter_field(w, name);
+        if (strcmp(name, "podSelector") == 0 && !json_is_null(v))
+            rc = parse_selector(w, v, &pol->pod_selector);
+        else if (strcmp(name, "policyTypes") == 0)
+            rc = parse_policy_types(w, v);
+        else if (strcmp(name, "ingress") == 0)
+            rc = parse_rules(w, v, "from", &pol->ingress, &pol->n_ingress);
+        else if (strcmp(name, "egress") == 0)
+            rc = parse_rules(w, v, "to", &pol->egress, &pol->n_egress);
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
+/* An optional string member of metadata, interned into *out (NULL when absent). */
+static enum hnp_err meta_string(struct walk *w, json_t *v, const char **out)
+{
+    if (json_is_null(v))
+        return HNP_OK;
+    if (!json_is_string(v))
+        return schema(w, "a string", v);
+    *out = intern(w, json_string_value(v));
+    return *out == NULL ? nomem(w) : HNP_OK;
+}
+
+static enum hnp_err parse_metadata(struct walk *w, json_t *meta)
+{
+    if (json_is_null(meta))
+        return HNP_OK;
+    if (!json_is_object(meta))
+        return schema(w, "an object", meta);
+    struct hnp_policy *pol = w->pol;
+    char q[QBUF];
+    const char *name;
+    json_t *v;
+    json_object_foreach(meta, name, v)
+    {
+        enum hnp_err rc = HNP_OK;
+        size_t mark = enter_field(w, name);
+        if (strcmp(name, "name") == 0) {
+            rc = meta_string(w, v, &pol->name);
+            if (rc == HNP_OK && pol->name != NULL && pol->name[0] != '\0' &&
+                !is_dns_subdomain(json_string_value(v), json_string_length(v)))
+                rc = finding(w, HNP_FEATURE_INVALID,
+                             "name %s is not a valid NetworkPolicy name: it must be a lowercase "
+                             "DNS subdomain (a-z, 0-9, '-' and '.', at most 253 characters)",
+                             quote(q, pol->name));
+        } else if (strcmp(name, "namespace") == 0) {
+            rc = meta_string(w, v, &pol->ns);
+            if (rc == HNP_OK && pol->ns != NULL && pol->ns[0] != '\0' &&
+                !is_dns_label(json_string_value(v), json_string_length(v)))
+                rc = finding(w, HNP_FEATURE_INVALID,
+                             "namespace %s is not a valid namespace name: it must be a lowercase "
+                             "DNS label (a-z, 0-9 and '-', at most 63 characters)",
+                             quote(q, pol->ns));
+        } else if (strcmp(name, "uid") == 0) {
+            rc = meta_string(w, v, &pol->uid);
+        } else if (strcmp(name, "resourceVersion") == 0) {
+            rc = meta_string(w, v, &pol->resource_version);
+        } else if (strcmp(name, "generation") == 0) {
+            if (json_is_integer(v))
+                pol->generation = json_integer_value(v);
+            else if (!json_is_null(v))
+                rc = schema(w, "an integer", v);
+        }
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
+static enum hnp_err convert(struct walk *w, json_t *obj)
+{
+    struct hnp_policy *pol = w->pol;
+    const char *name;
+    json_t *v;
+    json_object_foreach(obj, name, v)
+    {
+        enum hnp_err rc = HNP_OK;
+        size_t mark = enter_field(w, name);
+        if (strcmp(name, "metadata") == 0)
+            rc = parse_metadata(w, v);
+        else if (strcmp(name, "spec") == 0)
+            rc = parse_spec(w, v);
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    if (pol->name == NULL || pol->name[0] == '\0')
+        return hnp_error_set(w->err, HNP_ERR_SCHEMA, "metadata.name",
+                             "metadata.name is required: a NetworkPolicy must have a name");
+    if (pol->ns == NULL || pol->ns[0] == '\0') {
+        pol->ns = intern(w, "default");
+        if (pol->ns == NULL)
+            return nomem(w);
+    }
+    /* SetDefaults_NetworkPolicySpec: Ingress always, Egress when there are egress rules. */
+    if (w->types_given) {
+        pol->isolates_ingress = w->types_ingress;
+        pol->isolates_egress = w->types_egress;
+    } else {
+        pol->isolates_ingress = true;
+        pol->isolates_egress = pol->n_egress != 0;
+    }
+    return HNP_OK;
+}
+
+enum hnp_err hnp_policy_from_json(const json_t *obj, struct hnp_strtab *tab,
+                                  const struct hnp_source *src, struct hnp_policy **out,
+                                  struct hnp_error *err)
+{
+    if (!json_is_object(obj))
+        return hnp_error_set(err, HNP_ERR_SCHEMA, "",
+                             "a NetworkPolicy must be a JSON object, not %s",
+                             obj ? type_name(obj) : "nothing");
+    struct hnp_policy *pol = calloc(1, sizeof(*pol));
+    if (pol == NULL)
+        return hnp_error_set(err, HNP_ERR_NOMEM, "", "out of memory converting a NetworkPolicy");
+    if (src != NULL)
+        pol->src = *src;
+    struct walk w = {.tab = tab, .pol = pol, .err = err};
+    /* jansson's iteration API takes non-const objects; nothing here modifies obj. */
+    enum hnp_err rc = convert(&w, (json_t *)obj);
+    if (rc != HNP_OK) {
+        hnp_policy_free(pol);
+        return rc;
+    }
+    *out = pol;
+    return HNP_OK;
+}
+
+static void free_rules(struct hnp_rule *rules, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t p = 0; p < rules[i].n_peers; p++) {
+            hnp_selector_free(&rules[i].peers[p].pod_selector);
+            hnp_selector_free(&rules[i].peers[p].ns_selector);
+            free(rules[i].peers[p].except);
+        }
+        free(rules[i].peers);
+        free(rules[i].ports);
+    }
+    free(rules);
+}
+
+void hnp_policy_free(struct hnp_policy *policy)
+{
+    if (policy == NULL)
+        return;
+    hnp_selector_free(&policy->pod_selector);
+    free_rules(policy->ingress, policy->n_ingress);
+    free_rules(policy->egress, policy->n_egress);
+    for (size_t i = 0; i < policy->n_findings; i++) {
+        free(policy->findings[i].path);
+        free(policy->findings[i].message);
+    }
+    free(policy->findings);
+    free(policy);
+}
+
+bool hnp_policy_rejected(const struct hnp_policy *policy)
+{
+    return policy != NULL && policy->n_findings > 0;
+}
+
+bool hnp_policy_has_feature(const struct hnp_policy *policy, enum hnp_feature feature)
+{
+    if (policy == NULL)
+        return false;
+    for (size_t i = 0; i < policy->n_findings; i++) {
+        if (policy->findings[i].feature == feature)
+            return true;
+    }
+    return false;
+}

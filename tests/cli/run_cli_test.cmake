@@ -1,0 +1,51 @@
+# Runs one hnsnetpol command line and checks what it did.
+#   CMD            the command, arguments separated by '|'
+#   EXPECT_RC      the exit code it must return
+#   GOLDEN         (optional) file whose content stdout must equal byte for byte
+#   STDOUT_REGEX   (optional) regular expressions (separated by '|||') stdout must match
+#   STDERR_REGEX   (optional) regular expressions (separated by '|||') stderr must match
+#   STDIN_FILE     (optional) file fed to standard input
+# Set UPDATE_GOLDEN=1 in the environment to rewrite golden files (then review the diff).
+string(REPLACE "|" ";" command "${CMD}")
+if(DEFINED STDIN_FILE)
+    execute_process(COMMAND ${command} INPUT_FILE "${STDIN_FILE}" RESULT_VARIABLE rc
+                    OUTPUT_VARIABLE out ERROR_VARIABLE err)
+else()
+    execute_process(COMMAND ${command} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+endif()
+set(failed FALSE)
+if(NOT "${rc}" STREQUAL "${EXPECT_RC}")
+    message(SEND_ERROR "exit code ${rc}, expected ${EXPECT_RC}")
+    set(failed TRUE)
+endif()
+if(DEFINED GOLDEN)
+    if("$ENV{UPDATE_GOLDEN}" STREQUAL "1")
+        file(WRITE "${GOLDEN}" "${out}")
+    endif()
+    file(READ "${GOLDEN}" expected)
+    if(NOT "${out}" STREQUAL "${expected}")
+        file(WRITE "${GOLDEN}.actual" "${out}")
+        message(SEND_ERROR "stdout differs from ${GOLDEN} (actual output in ${GOLDEN}.actual)")
+        set(failed TRUE)
+    endif()
+endif()
+foreach(stream IN ITEMS STDOUT STDERR)
+    if(DEFINED ${stream}_REGEX)
+        if(stream STREQUAL "STDOUT")
+            set(text "${out}")
+        else()
+            set(text "${err}")
+        endif()
+        string(REPLACE "|||" ";" patterns "${${stream}_REGEX}")
+        foreach(pattern IN LISTS patterns)
+            if(NOT text MATCHES "${pattern}")
+                message(SEND_ERROR "${stream} does not match '${pattern}'")
+                set(failed TRUE)
+            endif()
+        endforeach()
+    endif()
+endforeach()
+if(failed)
+    message("---- stdout ----\n${out}\n---- stderr ----\n${err}")
+    message(FATAL_ERROR "command: ${command}")
+endif()

@@ -1,0 +1,842 @@
+/*
+ * test_load.c - unit tests of the YAML / JSON loader (src/load.c).
+ *
+ * Every in-memory input is copied into a malloc'd buffer of exactly its
+ * length, so AddressSanitizer and valgrind catch any read past the end (the
+ * loader must not expect a terminating NUL).
+ */
+#include "testutil.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hnsnetpol/load.h"
+
+/* What the callback saw. */
+struct seen {
+    json_t *objs; /* array of the objects, kept with a reference */
+    long *lines;
+    size_t count, cap;
+    char name[64];
+    size_t stop_after; /* return stop_code for object number stop_after (1-based); 0 = never */
+    enum hnp_err stop_code;
+};
+
+static enum hnp_err collect(const struct hnp_loaded_object *object, void *ctx)
+{
+    struct seen *s = ctx;
+    assert_non_null(object->obj);
+    assert_true(json_is_object(object->obj));
+    assert_true(object->line >= 1);
+    snprintf(s->name, sizeof(s->name), "%s", object->name);
+    if (s->count == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->lines = realloc(s->lines, s->cap * sizeof(*s->lines));
+        assert_non_null(s->lines);
+    }
+    s->lines[s->count++] = object->line;
+    assert_int_equal(json_array_append(s->objs, object->obj), 0);
+    if (s->stop_after != 0 && s->count == s->stop_after)
+        return s->stop_code;
+    return HNP_OK;
+}
+
+static void seen_init(struct seen *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->objs = json_array();
+    assert_non_null(s->objs);
+}
+
+static void seen_free(struct seen *s)
+{
+    json_decref(s->objs);
+    free(s->lines);
+}
+
+static json_t *obj_at(const struct seen *s, size_t i)
+{
+    json_t *obj = json_array_get(s->objs, i);
+    assert_non_null(obj);
+    return obj;
+}
+
+/* Load len bytes from an exact-size heap copy. */
+static enum hnp_err load_bytes(const char *data, size_t len, const struct hnp_load_limits *limits,
+                               struct seen *s, struct hnp_error *err)
+{
+    char *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    memcpy(copy, data, len);
+    enum hnp_err rc = hnp_load_buffer(copy, len, "in.txt", limits, collect, s, err);
+    free(copy);
+    return rc;
+}
+
+static enum hnp_err load_text(const char *text, struct seen *s, struct hnp_error *err)
+{
+    return load_bytes(text, strlen(text), NULL, s, err);
+}
+
+/* Assert that text fails with code, where and a message containing message. */
+static void expect_error(const char *text, enum hnp_err code, const char *where,
+                         const char *message)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    enum hnp_err rc = load_text(text, &s, &err);
+    if (rc != code || strcmp(err.where, where) != 0 || strstr(err.message, message) == NULL)
+        fail_msg("input %.60s: got %s at '%s': '%s'; want %s at '%s': '%s'", text, hnp_err_name(rc),
+                 err.where, err.message, hnp_err_name(code), where, message);
+    seen_free(&s);
+}
+
+static const char *str_at(json_t *obj, const char *path)
+{
+    json_t *value = obj;
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *key = strtok(buf, "."); key != NULL; key = strtok(NULL, "."))
+        value = json_object_get(value, key);
+    assert_true(json_is_string(value));
+    return json_string_value(value);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void test_json_single_object(void **state)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(
+        load_text("\n\n  {\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}}\n", &s, &err),
+        HNP_OK);
+    assert_int_equal(s.count, 1);
+    assert_int_equal(s.lines[0], 3);
+    assert_string_equal(s.name, "in.txt");
+    assert_string_equal(str_at(obj_at(&s, 0), "metadata.name"), "a");
+    seen_free(&s);
+}
+
+static void test_json_list_lines(void **state)
+{
+    const char *text = "{\n"
+                       "  \"apiVersion\": \"v1\",\n"
+                       "  \"items\": [\n"
+                       "    {\"kind\": \"Pod\", \"n\": 0},\n"
+                       "    {\n"
+                       "      \"kind\": \"Pod\", \"n\": 1, \"s\": \"a \\\" ] } [ {\"\n"
+                       "    },\n"
+                       "\n"
+                       "    {\"kind\": \"Namespace\", \"n\": 2}\n"
+                       "  ],\n"
+                       "  \"kind\": \"List\",\n"
+                       "  \"metadata\": {\"resourceVersion\": \"\", \"x\": [[], {}]}\n"
+                       "}\n";
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(load_text(text, &s, &err), HNP_OK);
+    assert_int_equal(s.count, 3);
+    assert_int_equal(s.lines[0], 4);
+    assert_int_equal(s.lines[1], 5);
+    assert_int_equal(s.lines[2], 9);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(json_integer_value(json_object_get(obj_at(&s, i), "n")), i);
+        assert_null(json_object_get(obj_at(&s, i), "items"));
+    }
+    assert_string_equal(str_at(obj_at(&s, 1), "s"), "a \" ] } [ {");
+    seen_free(&s);
+}
+
+/* An items key after other members, written with an escape, and a List followed by more. */
+static void test_json_list_variants(void **state)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(load_text("{\"kind\":\"List\",\"metadata\":{\"items\":[{\"no\":1}]},"
+                               "\"it\\u0065ms\":[{\"n\":0},{\"n\":1}]}\n"
+                               "{\"n\":2}",
+                               &s, &err),
+                     HNP_OK);
+    assert_int_equal(s.count, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(json_integer_value(json_object_get(obj_at(&s, i), "n")), i);
+    assert_int_equal(s.lines[2], 2);
+    seen_free(&s);
+
+    /* Escaped backslashes and quotes in members the scanner skips. */
+    seen_init(&s);
+    assert_int_equal(
+        load_text("{\"kind\":\"List\",\"metadata\":{\"a\":\"x\\\\\",\"b\":\"\\\\\\\"}\"},"
+                  "\"items\":[{\"n\":0,\"s\":\"\\\\\"}]}\n"
+                  "{\"items\":{},\"c\":\"\\\\\\\"[\\\\\"}",
+                  &s, &err),
+        HNP_OK);
+    assert_int_equal(s.count, 2);
+    assert_string_equal(str_at(obj_at(&s, 0), "s"), "\\");
+    assert_string_equal(str_at(obj_at(&s, 1), "c"), "\\\"[\\");
+    seen_free(&s);
+
+    /* items that is not an array: an ordinary object, emitted whole. */
+    seen_init(&s);
+    assert_int_equal(load_text("{\"kind\":\"Thing\",\"items\":{\"a\":1}}", &s, &err), HNP_OK);
+    assert_int_equal(s.count, 1);
+    assert_string_equal(str_at(obj_at(&s, 0), "kind"), "Thing");
+    assert_true(json_is_object(json_object_get(obj_at(&s, 0), "items")));
+    seen_free(&s);
+
+    /* A nested items array is just data. */
+    seen_init(&s);
+    assert_int_equal(load_text("{\"kind\":\"X\",\"spec\":{\"items\":[1,2]}}", &s, &err), HNP_OK);
+    assert_int_equal(s.count, 1);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(obj_at(&s, 0), "spec"), "items")), 2);
+    seen_free(&s);
+}
+
+static void test_json_concatenated(void **state)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(load_text("{\"n\":0}\n"
+                               "null\n"
+                               "  {\"n\":1}{\"n\":2}\n"
+                               "\r\n"
+                               "\t{\n\"n\":3}",
+                               &s, &err),
+                     HNP_OK);
+    assert_int_equal(s.count, 4);
+    long want[] = {1, 3, 3, 5};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(s.lines[i], want[i]);
+        assert_int_equal(json_integer_value(json_object_get(obj_at(&s, i), "n")), i);
+    }
+    seen_free(&s);
+}
+
+static void test_yaml_multi_doc(void **state)
+{
+    const char *text = "# leading comment\n"
+                       "apiVersion: v1\n"
+                       "kind: Namespace\n"
+                       "metadata:\n"
+                       "  name: a\n"
+                       "---\n"
+                       "---\n"
+                       "# an empty document above, a null one below\n"
+                       "~\n"
+                       "---\n"
+                       "\n"
+                       "kind: Pod\n"
+                       "metadata: {name: b, labels: {app: web}}\n"
+                       "...\n"
+                       "--- {kind: Pod, metadata: {name: c}}\n";
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(load_text(text, &s, &err), HNP_OK);
+    assert_int_equal(s.count, 3);
+    assert_int_equal(s.lines[0], 2);
+    assert_int_equal(s.lines[1], 12);
+    assert_int_equal(s.lines[2], 15);
+    assert_string_equal(str_at(obj_at(&s, 0), "metadata.name"), "a");
+    assert_string_equal(str_at(obj_at(&s, 1), "metadata.labels.app"), "web");
+    assert_string_equal(str_at(obj_at(&s, 2), "metadata.name"), "c");
+    seen_free(&s);
+}
+
+/* `kubectl get pods,namespaces -A -o yaml`, read from disk. */
+static void test_yaml_kubectl_list_file(void **state)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    enum hnp_err rc = hnp_load_file(HNP_TEST_DATA_DIR "/load/kubectl-pods-namespaces.yaml", NULL,
+                                    collect, &s, &err);
+    assert_int_equal(rc, HNP_OK);
+    assert_int_equal(s.count, 5);
+    const char *kinds[] = {"Pod", "Pod", "Pod", "Namespace", "Namespace"};
+    const char *names[] = {"web-7d4b9c5f6d-x2x7k", "probe", "pending-job", "kube-system", "shop"};
+    long lines[] = {3, 68, 93, 117, 131};
+    for (size_t i = 0; i < 5; i++) {
+        json_t *obj = obj_at(&s, i);
+        assert_string_equal(str_at(obj, "kind"), kinds[i]);
+        assert_string_equal(str_at(obj, "metadata.name"), names[i]);
+        assert_int_equal(s.lines[i], lines[i]);
+        assert_null(json_object_get(obj, "items"));
+    }
+    assert_true(strstr(s.name, "kubectl-pods-namespaces.yaml") != NULL);
+
+    json_t *web = obj_at(&s, 0);
+    json_t *port = json_array_get(
+        json_object_get(
+            json_array_get(json_object_get(json_object_get(web, "spec"), "containers"), 0),
+            "ports"),
+        0);
+    assert_true(json_is_integer(json_object_get(port, "containerPort")));
+    assert_int_equal(json_integer_value(json_object_get(port, "containerPort")), 80);
+    assert_string_equal(str_at(web, "metadata.resourceVersion"), "184467");
+    assert_string_equal(str_at(web, "metadata.labels.tier"), "1");
+    assert_string_equal(str_at(web, "status.podIP"), "10.244.1.23");
+    json_t *owner =
+        json_array_get(json_object_get(json_object_get(web, "metadata"), "ownerReferences"), 0);
+    assert_true(json_is_true(json_object_get(owner, "controller")));
+    assert_true(
+        json_is_true(json_object_get(json_object_get(obj_at(&s, 1), "spec"), "hostNetwork")));
+    json_t *annotations =
+        json_object_get(json_object_get(obj_at(&s, 1), "metadata"), "annotations");
+    json_t *applied =
+        json_object_get(annotations, "kubectl.kubernetes.io/last-applied-configuration");
+    assert_true(json_is_string(applied));
+    assert_true(strncmp(json_string_value(applied), "{\"apiVersion\":\"v1\"", 17) == 0);
+    assert_int_equal(json_string_value(applied)[json_string_length(applied) - 1], '\n');
+    seen_free(&s);
+}
+
+/* `kubectl get pods -o json` (4-space indent), read from disk. */
+static void test_json_kubectl_list_file(void **state)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(
+        hnp_load_file(HNP_TEST_DATA_DIR "/load/kubectl-pods.json", NULL, collect, &s, &err),
+        HNP_OK);
+    assert_int_equal(s.count, 3);
+    long lines[] = {4, 97, 134};
+    const char *names[] = {"web-7d4b9c5f6d-x2x7k", "probe", "pending-job"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(s.lines[i], lines[i]);
+        assert_string_equal(str_at(obj_at(&s, i), "metadata.name"), names[i]);
+    }
+    seen_free(&s);
+}
+
+static void test_missing_file(void **state)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(
+        hnp_load_file(HNP_TEST_DATA_DIR "/load/no-such-file.yaml", NULL, collect, &s, &err),
+        HNP_ERR_IO);
+    assert_true(strstr(err.where, "no-such-file.yaml") != NULL);
+    assert_true(strstr(err.message, "No such file or directory") != NULL);
+    /* A directory opens on some systems but cannot be read. */
+    assert_int_equal(hnp_load_file(HNP_TEST_DATA_DIR "/load", NULL, collect, &s, &err), HNP_ERR_IO);
+    assert_int_equal(s.count, 0);
+    seen_free(&s);
+}
+
+static void test_stdin(void **state)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_non_null(freopen(HNP_TEST_DATA_DIR "/load/kubectl-pods.json", "rb", stdin));
+    assert_int_equal(hnp_load_file("-", NULL, collect, &s, &err), HNP_OK);
+    assert_int_equal(s.count, 3);
+    assert_string_equal(s.name, "-");
+    assert_int_equal(s.lines[2], 134);
+    seen_free(&s);
+}
+
+static void test_yaml_scalar_types(void **state)
+{
+    const char *text = "port: 80\n"
+                       "quoted: \"80\"\n"
+                       "single: '80'\n"
+                       "yes_: true\n"
+                       "no_: FALSE\n"
+                       "nothing: null\n"
+                       "tilde: ~\n"
+                       "empty:\n"
+                       "real: 1.5\n"
+                       "exp: 1e3\n"
+                       "neg: -17\n"
+                       "plus: +5\n"
+                       "hex: 0x1F\n"
+                       "oct: 0o17\n"
+                       "huge: 99999999999999999999\n"
+                       "min: -9223372036854775808\n"
+                       "inf: .inf\n"
+                       "word: yes\n"
+                       "date: 2024-05-02\n"
+                       "tagged: !!str 12\n"
+                       "int_tag: !!int \"12\"\n"
+                       "float_tag: !!float 3\n"
+                       "bang: ! 12\n"
+                       "custom: !thing 12\n"
+                       "block: |\n"
+                       "  80\n"
+                       "80: key is text\n"
+                       "dup: 1\n"
+                       "dup: 2\n"
+                       "anchored: &a 5\n";
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(load_text(text, &s, &err), HNP_OK);
+    assert_int_equal(s.count, 1);
+    json_t *o = obj_at(&s, 0);
+    assert_true(json_is_integer(json_object_get(o, "port")));
+    assert_int_equal(json_integer_value(json_object_get(o, "port")), 80);
+    assert_string_equal(str_at(o, "quoted"), "80");
+    assert_string_equal(str_at(o, "single"), "80");
+    assert_true(json_is_true(json_object_get(o, "yes_")));
+    assert_true(json_is_false(json_object_get(o, "no_")));
+    assert_true(json_is_null(json_object_get(o, "nothing")));
+    assert_true(json_is_null(json_object_get(o, "tilde")));
+    assert_true(json_is_null(json_object_get(o, "empty")));
+    assert_true(json_is_real(json_object_get(o, "real")));
+    assert_true(json_real_value(json_object_get(o, "real")) == 1.5);
+    assert_true(json_real_value(json_object_get(o, "exp")) == 1000.0);
+    assert_int_equal(json_integer_value(json_object_get(o, "neg")), -17);
+    assert_int_equal(json_integer_value(json_object_get(o, "plus")), 5);
+    assert_int_equal(json_integer_value(json_object_get(o, "hex")), 31);
+    assert_int_equal(json_integer_value(json_object_get(o, "oct")), 15);
+    assert_true(json_is_real(json_object_get(o, "huge")));
+    assert_true(json_real_value(json_object_get(o, "huge")) == 1e20);
+    assert_true(json_is_integer(json_object_get(o, "min")));
+    assert_true(json_integer_value(json_object_get(o, "min")) == INT64_MIN);
+    assert_string_equal(str_at(o, "inf"), ".inf");
+    assert_string_equal(str_at(o, "word"), "yes");
+    assert_string_equal(str_at(o, "date"), "2024-05-02");
+    assert_string_equal(str_at(o, "tagged"), "12");
+    assert_int_equal(json_integer_value(json_object_get(o, "int_tag")), 12);
+    assert_true(json_is_real(json_object_get(o, "float_tag")));
+    assert_string_equal(str_at(o, "bang"), "12");
+    assert_int_equal(json_integer_value(json_object_get(o, "custom")), 12);
+    assert_string_equal(str_at(o, "block"), "80\n");
+    assert_string_equal(str_at(o, "80"), "key is text");
+    assert_int_equal(json_integer_value(json_object_get(o, "dup")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "anchored")), 5);
+    seen_free(&s);
+
+    expect_error("a: !!int abc\n", HNP_ERR_PARSE, "in.txt:1:4", "not a valid !!int");
+    expect_error("a: !!bool 1\n", HNP_ERR_PARSE, "in.txt:1:4", "not a valid !!bool");
+}
+
+static void test_bom(void **state)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(load_text("\xEF\xBB\xBF\n{\"a\": 1}", &s, &err), HNP_OK);
+    assert_int_equal(s.count, 1);
+    assert_int_equal(s.lines[0], 2);
+    assert_int_equal(load_text("\xEF\xBB\xBF"
+                               "a: 1\n---\nb: 2\n",
+                               &s, &err),
+                     HNP_OK);
+    assert_int_equal(s.count, 3);
+    assert_int_equal(s.lines[1], 1);
+    assert_int_equal(s.lines[2], 3);
+    assert_int_equal(json_integer_value(json_object_get(obj_at(&s, 1), "a")), 1);
+    seen_free(&s);
+    /* Columns do not count the BOM. */
+    expect_error("\xEF\xBB\xBF{\"a\": x}", HNP_ERR_PARSE, "in.txt:1:7", "invalid token");
+    expect_error("\xEF\xBB\xBF"
+                 "a: [1\n",
+                 HNP_ERR_PARSE, "in.txt:2:1", "flow sequence");
+}
+
+/* Windows PowerShell writes UTF-16LE with a BOM; libyaml reads it. */
+static void test_utf16_yaml(void **state)
+{
+    const char text[] = "kind: Pod\nn: 7\n";
+    char utf16[2 + 2 * sizeof(text)];
+    size_t n = 0;
+    utf16[n++] = (char)0xFF;
+    utf16[n++] = (char)0xFE;
+    for (size_t i = 0; text[i] != '\0'; i++) {
+        utf16[n++] = text[i];
+        utf16[n++] = 0;
+    }
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(load_bytes(utf16, n, NULL, &s, &err), HNP_OK);
+    assert_int_equal(s.count, 1);
+    assert_int_equal(json_integer_value(json_object_get(obj_at(&s, 0), "n")), 7);
+    seen_free(&s);
+}
+
+static void test_json_errors(void **state)
+{
+    expect_error("{\"a\": 1}\n{\"b\":\n  x}", HNP_ERR_PARSE, "in.txt:3:3", "invalid token");
+    expect_error("{\"a\": \"caf\xC3\xA9\" x}", HNP_ERR_PARSE, "in.txt:1:14", "'}' expected");
+    expect_error("{\"kind\":\"List\",\"items\":[\n{\"a\":1},\n  {\"b\":\n  x}]}", HNP_ERR_PARSE,
+                 "in.txt:4:3", "invalid token");
+    expect_error("{\"kind\":\"List\",\"items\":[\n  {\"a\":1}\n  x]}", HNP_ERR_PARSE, "in.txt:3:3",
+                 "',' or ']' expected");
+    expect_error("{\"kind\":\"List\",\"items\":[{\"a\":1}] \"metadata\": {}}", HNP_ERR_PARSE,
+                 "in.txt:1:34", "',' or '}' expected");
+    expect_error("{\"kind\":\"List\",\"items\":[{\"a\":1}],\n\"metadata\": {x}}", HNP_ERR_PARSE,
+                 "in.txt:2:14", "string or '}' expected");
+    expect_error("{\"kind\":\"List\",\"items\":[{\"a\":1}]", HNP_ERR_PARSE, "in.txt:1:33",
+                 "end of file");
+    expect_error("{\"kind\":\"List\",\"items\":[{\"a\":1},", HNP_ERR_PARSE, "in.txt:1:32",
+                 "end of file");
+    expect_error("{\"a\": \"abc", HNP_ERR_PARSE, "in.txt:1:10", "premature end of input");
+    expect_error("{\"a\": 1} x", HNP_ERR_PARSE, "in.txt:1:10", "invalid token");
+    expect_error("{\"a\": 123456789012345678901234567890}", HNP_ERR_PARSE, "in.txt:1:36",
+                 "too big integer");
+    expect_error("{\"kind\":\"List\",\"items\":[{}], \"items\": []}", HNP_ERR_SCHEMA, "in.txt:1",
+                 "duplicate \"items\"");
+}
+
+static void test_yaml_errors(void **state)
+{
+    expect_error("a: 1\nb: [1, 2\nc: 3\n", HNP_ERR_PARSE, "in.txt:3:2",
+                 "while parsing a flow sequence: did not find expected ',' or ']'");
+    expect_error("a: 1\n  b: 2\n", HNP_ERR_PARSE, "in.txt:2:4",
+                 "mapping values are not allowed in this context");
+    expect_error("a: \"abc\n", HNP_ERR_PARSE, "in.txt:2:1", "found unexpected end of stream");
+    expect_error("a: 1\n\tb: 2\n", HNP_ERR_PARSE, "in.txt:2:1", "tab character");
+    expect_error("a:\n  b: \x01\n", HNP_ERR_PARSE, "in.txt:2:6",
+                 "control characters are not allowed");
+    expect_error("? [a]\n: 1\n", HNP_ERR_SCHEMA, "in.txt:1", "mapping key is not a scalar");
+}
+
+static void test_invalid_utf8(void **state)
+{
+    expect_error("{\"a\": \"\xFF\"}", HNP_ERR_PARSE, "in.txt:1:7", "unable to decode byte 0xff");
+    expect_error("{\"kind\":\"List\",\"items\":[\n{\"a\": \"\xC0\x80\"}]}", HNP_ERR_PARSE,
+                 "in.txt:2:7", "unable to decode byte 0xc0");
+    expect_error("{\"a\": \"\xED\xA0\x80\"}", HNP_ERR_PARSE, "in.txt:1:7", "unable to decode");
+    expect_error("{\"\xC3\xA9\xFE\": 1}", HNP_ERR_PARSE, "in.txt:1:3",
+                 "unable to decode byte 0xfe");
+    expect_error("a: 1\n---\nb: \xFF\n", HNP_ERR_PARSE, "in.txt:3:4",
+                 "invalid leading UTF-8 octet");
+    expect_error("a: caf\xC3\n", HNP_ERR_PARSE, "in.txt:1:8", "invalid trailing UTF-8 octet");
+    expect_error("a: \xED\xA0\x80\n", HNP_ERR_PARSE, "in.txt:1:4", "invalid Unicode character");
+    expect_error("a: \xF0\x9F\x98\n", HNP_ERR_PARSE, "in.txt:1:5", "invalid trailing UTF-8 octet");
+    expect_error("a: 1\nb: \xF0\x9F", HNP_ERR_PARSE, "in.txt:2:4",
+                 "incomplete UTF-8 octet sequence");
+    expect_error("{\"a\": \"\xF0\x9F", HNP_ERR_PARSE, "in.txt:1:7", "unable to decode byte 0xf0");
+}
+
+static char *repeat(const char *prefix, const char *unit, size_t n, const char *suffix)
+{
+    size_t plen = strlen(prefix), ulen = strlen(unit), slen = strlen(suffix);
+    char *buf = malloc(plen + ulen * n + slen + 1);
+    assert_non_null(buf);
+    memcpy(buf, prefix, plen);
+    for (size_t i = 0; i < n; i++)
+        memcpy(buf + plen + i * ulen, unit, ulen);
+    memcpy(buf + plen + ulen * n, suffix, slen + 1);
+    return buf;
+}
+
+static void expect_code(const char *text, const struct hnp_load_limits *limits, enum hnp_err code,
+                        const char *where)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    enum hnp_err rc = load_bytes(text, strlen(text), limits, &s, &err);
+    if (rc != code || (where != NULL && strcmp(err.where, where) != 0))
+        fail_msg("got %s at '%s' (%s), want %s at '%s'", hnp_err_name(rc), err.where, err.message,
+                 hnp_err_name(code), where ? where : "");
+    seen_free(&s);
+}
+
+static void test_deep_nesting(void **state)
+{
+    char *text = repeat("", "[", 100000, "");
+    expect_code(text, NULL, HNP_ERR_LIMIT, "in.txt:1");
+    free(text);
+    text = repeat("{\"kind\":\"List\",\"items\":[\n", "{\"a\":", 100000, "");
+    expect_code(text, NULL, HNP_ERR_LIMIT, "in.txt:2");
+    free(text);
+    text = repeat("{\"kind\":\"List\",\"metadata\":", "[", 100000, "");
+    expect_code(text, NULL, HNP_ERR_LIMIT, "in.txt:1");
+    free(text);
+    text = repeat("a: 1\n---\nb: ", "[", 100000, "\n");
+    expect_code(text, NULL, HNP_ERR_LIMIT, "in.txt:3");
+    free(text);
+    text = repeat("items:\n- a: ", "{b: ", 100000, "\n");
+    expect_code(text, NULL, HNP_ERR_LIMIT, "in.txt:2");
+    free(text);
+    /* jansson's own cap (2048) is reported as a limit too. */
+    struct hnp_load_limits big = {.max_depth = 100000};
+    text = repeat("", "[", 100000, "");
+    expect_code(text, &big, HNP_ERR_LIMIT, NULL);
+    free(text);
+}
+
+static void test_depth_boundary(void **state)
+{
+    /* The object itself is level 1. */
+    char *text = repeat("", "{\"a\":", 128, "1");
+    char *closed = repeat(text, "}", 128, "");
+    expect_code(closed, NULL, HNP_OK, NULL);
+    free(text);
+    free(closed);
+    text = repeat("", "{\"a\":", 129, "1");
+    closed = repeat(text, "}", 129, "");
+    expect_code(closed, NULL, HNP_ERR_LIMIT, "in.txt:1");
+    free(text);
+    free(closed);
+
+    struct hnp_load_limits three = {.max_depth = 3};
+    expect_code("{\"items\":[{\"a\":{\"b\":[1]}}]}", &three, HNP_OK, NULL);
+    expect_code("{\"items\":[{\"a\":{\"b\":[[1]]}}]}", &three, HNP_ERR_LIMIT, "in.txt:1");
+    expect_code("{\"a\":{\"b\":[1]}}", &three, HNP_OK, NULL);
+    expect_code("{\"a\":{\"b\":[{}]}}", &three, HNP_ERR_LIMIT, "in.txt:1");
+    expect_code("a:\n  b: [1]\n", &three, HNP_OK, NULL);
+    expect_code("a:\n  b:\n  - [1]\n", &three, HNP_ERR_LIMIT, "in.txt:3");
+    expect_code("kind: List\nitems:\n- a:\n    b: [1]\n", &three, HNP_OK, NULL);
+    expect_code("kind: List\nitems:\n- a:\n    b: [{}]\n", &three, HNP_ERR_LIMIT, "in.txt:4");
+}
+
+static void test_size_limit(void **state)
+{
+    struct hnp_load_limits limits = {.max_input_bytes = 8};
+    expect_code("{\"a\":1}", &limits, HNP_OK, NULL);  /* 7 bytes */
+    expect_code("{\"a\": 1}", &limits, HNP_OK, NULL); /* 8 bytes */
+    expect_code("{\"a\":  1}", &limits, HNP_ERR_LIMIT, "in.txt");
+
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    limits.max_input_bytes = 100;
+    assert_int_equal(
+        hnp_load_file(HNP_TEST_DATA_DIR "/load/kubectl-pods.json", &limits, collect, &s, &err),
+        HNP_ERR_LIMIT);
+    assert_int_equal(s.count, 0);
+    assert_true(strstr(err.message, "100 bytes") != NULL);
+    seen_free(&s);
+}
+
+static void test_empty(void **state)
+{
+    const char *inputs[] = {
+        "",
+        " \n\t\r\n",
+        "\xEF\xBB\xBF",
+        "# just a comment\n   # another\n",
+        "---\n",
+        "---\n...\n---\n",
+        "--- ~\n--- null\n",
+        "null\n",
+        "{\"kind\":\"List\",\"items\":[]}",
+        "{\"kind\":\"List\",\"items\":[ ]}\nnull",
+        "kind: List\nitems: []\n",
+        "apiVersion: v1\nitems:\nkind: List\n" /* items: null is an object */,
+    };
+    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        struct seen s;
+        struct hnp_error err;
+        seen_init(&s);
+        enum hnp_err rc = load_text(inputs[i], &s, &err);
+        if (i == sizeof(inputs) / sizeof(inputs[0]) - 1) {
+            assert_int_equal(rc, HNP_OK);
+            assert_int_equal(s.count, 1);
+        } else {
+            if (rc != HNP_ERR_EMPTY)
+                fail_msg("input %zu: %s (%s)", i, hnp_err_name(rc), err.message);
+            assert_string_equal(err.message, "no Kubernetes objects in in.txt");
+            assert_int_equal(s.count, 0);
+        }
+        seen_free(&s);
+    }
+}
+
+static void test_alias(void **state)
+{
+    expect_error("a: &x [1, 2]\nb: *x\n", HNP_ERR_PARSE, "in.txt:2:4",
+                 "YAML aliases are not supported");
+    /* The classic billion laughs stops at the first alias. */
+    expect_error("a: &a [\"lol\",\"lol\"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n", HNP_ERR_PARSE,
+                 "in.txt:2:8", "aliases");
+}
+
+static void test_not_objects(void **state)
+{
+    expect_error("- a\n- b\n", HNP_ERR_SCHEMA, "in.txt:1", "YAML document is a sequence");
+    expect_error("a: 1\n---\njust text\n", HNP_ERR_SCHEMA, "in.txt:3", "YAML document is a string");
+    expect_error("--- 5\n", HNP_ERR_SCHEMA, "in.txt:1", "YAML document is an integer");
+    expect_error("[{\"a\": 1}]", HNP_ERR_SCHEMA, "in.txt:1",
+                 "top-level JSON value is an array, not an object");
+    expect_error("{\"a\": 1}\n\n \"x\"", HNP_ERR_SCHEMA, "in.txt:3",
+                 "top-level JSON value is a string, not an object");
+    expect_error("{\"a\": 1}\n 12", HNP_ERR_SCHEMA, "in.txt:2", "is an integer");
+}
+
+static void test_items_not_objects(void **state)
+{
+    expect_error("{\"kind\":\"List\",\"items\":[\n  {\"a\":1},\n  {\"b\":2},\n  {},\n  \"x\"]}",
+                 HNP_ERR_SCHEMA, "in.txt:5", "items[3] is a string, not an object");
+    expect_error("{\"items\":[null]}", HNP_ERR_SCHEMA, "in.txt:1", "items[0] is null");
+    expect_error("{\"items\":[{}, [1]]}", HNP_ERR_SCHEMA, "in.txt:1", "items[1] is an array");
+    expect_error("kind: List\nitems:\n- a: 1\n- 5\n", HNP_ERR_SCHEMA, "in.txt:4",
+                 "items[1] is an integer, not an object");
+    expect_error("kind: List\nitems:\n- a: 1\n-\n  - x\n", HNP_ERR_SCHEMA, "in.txt:5",
+                 "items[1] is a sequence");
+    expect_error("items:\n- ~\n", HNP_ERR_SCHEMA, "in.txt:2", "items[0] is null");
+    expect_error("items:\n- a: 1\nitems:\n- b: 1\n", HNP_ERR_SCHEMA, "in.txt:4",
+                 "duplicate \"items\"");
+}
+
+/* The rest of a YAML List root is ignored; items inside an item are data. */
+static void test_yaml_list_shapes(void **state)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(load_text("metadata: {resourceVersion: \"\"}\n"
+                               "items:\n"
+                               "  - kind: A\n"
+                               "    items: [1, 2]\n"
+                               "  - {kind: B}\n"
+                               "kind: List\n"
+                               "---\n"
+                               "kind: C\n"
+                               "items: {x: 1}\n",
+                               &s, &err),
+                     HNP_OK);
+    assert_int_equal(s.count, 3);
+    assert_int_equal(s.lines[0], 3);
+    assert_int_equal(s.lines[1], 5);
+    assert_int_equal(s.lines[2], 8);
+    assert_int_equal(json_array_size(json_object_get(obj_at(&s, 0), "items")), 2);
+    assert_string_equal(str_at(obj_at(&s, 1), "kind"), "B");
+    assert_true(json_is_object(json_object_get(obj_at(&s, 2), "items")));
+    seen_free(&s);
+}
+
+static void stop_case(const char *text, size_t stop_after, size_t want_count)
+{
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    s.stop_after = stop_after;
+    s.stop_code = HNP_ERR_INVALID;
+    /* The callback sets no detail, and the loader must add none after the stop. */
+    enum hnp_err rc;
+    {
+        char *copy = malloc(strlen(text));
+        assert_non_null(copy);
+        memcpy(copy, text, strlen(text));
+        hnp_error_clear(&err);
+        rc = hnp_load_buffer(copy, strlen(text), "in.txt", NULL, collect, &s, &err);
+        free(copy);
+    }
+    assert_int_equal(rc, HNP_ERR_INVALID);
+    assert_int_equal(s.count, want_count);
+    assert_string_equal(err.where, "");
+    assert_string_equal(err.message, "");
+    seen_free(&s);
+}
+
+static enum hnp_err stop_with_message(const struct hnp_loaded_object *object, void *ctx)
+{
+    struct hnp_error *err = ctx;
+    return hnp_error_set(err, HNP_ERR_NOT_FOUND, "cb", "stopped at line %ld", object->line);
+}
+
+static void test_callback_stop(void **state)
+{
+    stop_case("{\"items\":[{\"n\":0},{\"n\":1},{\"n\":2}]}", 2, 2);
+    stop_case("{\"n\":0}{\"n\":1}{\"n\":2}", 1, 1);
+    stop_case("items:\n- n: 0\n- n: 1\n- n: 2\n", 3, 3);
+    stop_case("n: 0\n---\nn: 1\n---\nn: 2\n", 2, 2);
+    /* Objects after the stop are not looked at, even broken ones. */
+    stop_case("{\"items\":[{\"n\":0},{\"n\":1}, x", 2, 2);
+    stop_case("n: 0\n---\nn: 1\n---\n[oops\n", 2, 2);
+
+    struct hnp_error err;
+    const char *text = "a: 1\n---\nb: 2\n";
+    char *copy = malloc(strlen(text));
+    assert_non_null(copy);
+    memcpy(copy, text, strlen(text));
+    assert_int_equal(
+        hnp_load_buffer(copy, strlen(text), "x.yaml", NULL, stop_with_message, &err, &err),
+        HNP_ERR_NOT_FOUND);
+    free(copy);
+    assert_string_equal(err.where, "cb");
+    assert_string_equal(err.message, "stopped at line 1");
+}
+
+static void test_generated_list(void **state)
+{
+    size_t n = 5000, cap = n * 128 + 64, used = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    used += (size_t)snprintf(buf + used, cap - used, "{\"apiVersion\":\"v1\",\"items\":[\n");
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(buf + used, cap - used,
+                                 "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p%zu\","
+                                 "\"labels\":{\"i\":\"%zu\"}},\"n\":%zu}%s\n",
+                                 i, i, i, i + 1 < n ? "," : "");
+    used += (size_t)snprintf(buf + used, cap - used, "],\"kind\":\"List\"}\n");
+    assert_true(used < cap);
+
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    assert_int_equal(load_bytes(buf, used, NULL, &s, &err), HNP_OK);
+    free(buf);
+    assert_int_equal(s.count, n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *obj = obj_at(&s, i);
+        assert_int_equal(json_integer_value(json_object_get(obj, "n")), i);
+        assert_int_equal(s.lines[i], (long)i + 2);
+        /* Each item is a tree of its own: the callback's reference is the only one left. */
+        assert_int_equal(obj->refcount, 1);
+    }
+    seen_free(&s);
+}
+
+/* hnp_load_buffer accepts a NULL callback (count-only use, fuzzing) and a NULL err. */
+static void test_null_callback_and_err(void **state)
+{
+    const char *text = "a: 1\n";
+    assert_int_equal(hnp_load_buffer(text, strlen(text), NULL, NULL, NULL, NULL, NULL), HNP_OK);
+    assert_int_equal(hnp_load_buffer("{", 1, NULL, NULL, NULL, NULL, NULL), HNP_ERR_PARSE);
+    struct hnp_error err;
+    assert_int_equal(hnp_load_buffer("", 0, NULL, NULL, NULL, NULL, &err), HNP_ERR_EMPTY);
+    assert_string_equal(err.message, "no Kubernetes objects in <input>");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_single_object),
+        cmocka_unit_test(test_json_list_lines),
+        cmocka_unit_test(test_json_list_variants),
+        cmocka_unit_test(test_json_concatenated),
+        cmocka_unit_test(test_yaml_multi_doc),
+        cmocka_unit_test(test_yaml_kubectl_list_file),
+        cmocka_unit_test(test_json_kubectl_list_file),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_yaml_scalar_types),
+        cmocka_unit_test(test_bom),
+        cmocka_unit_test(test_utf16_yaml),
+        cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_yaml_errors),
+        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_depth_boundary),
+        cmocka_unit_test(test_size_limit),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_alias),
+        cmocka_unit_test(test_not_objects),
+        cmocka_unit_test(test_items_not_objects),
+        cmocka_unit_test(test_yaml_list_shapes),
+        cmocka_unit_test(test_callback_stop),
+        cmocka_unit_test(test_generated_list),
+        cmocka_unit_test(test_null_callback_and_err),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
