@@ -43,6 +43,7 @@ enum hnp_err hnp_error_set(struct hnp_error *err, enum hnp_err code, const char 
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
     va_end(ap);
+    err->code = 0;
     return code;
 }
 
@@ -52,4 +53,5 @@ void hnp_error_clear(struct hnp_error *err)
         return;
     err->where[0] = '\0';
     err->message[0] = '\0';
+    err->code = 0;
 }

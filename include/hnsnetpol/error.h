@@ -24,7 +24,12 @@
     X(HNP_ERR_NOT_FOUND, "not found")                                                              \
     X(HNP_ERR_USAGE, "invalid command-line usage")                                                 \
     X(HNP_ERR_HNS, "HNS call failed")                                                              \
-    X(HNP_ERR_EMPTY, "no Kubernetes objects in input")
+    X(HNP_ERR_EMPTY, "no Kubernetes objects in input")                                             \
+    X(HNP_ERR_TIMEOUT, "timed out")                                                                \
+    X(HNP_ERR_HTTP, "HTTP request failed")                                                         \
+    X(HNP_ERR_GONE, "resource version too old (410 Gone)")                                         \
+    X(HNP_ERR_AUTH, "unauthorized or forbidden")                                                   \
+    X(HNP_ERR_STOPPED, "stopped")
 
 enum hnp_err {
 #define HNP_ERR_ENUM(name, text) name,
@@ -35,11 +40,14 @@ enum hnp_err {
 
 /*
  * Detail of the last failure. `where` is "file:line" or a field path when
- * known (empty otherwise); `message` is a sentence for a person.
+ * known (empty otherwise); `message` is a sentence for a person; `code` is
+ * the code from below when there is one (an HCN error code or HRESULT, an
+ * HTTP status, a curl code), else 0.
  */
 struct hnp_error {
     char where[512];
     char message[1024];
+    long long code;
 };
 
 /* Static description of code; never NULL (unknown codes give "unknown error"). */
@@ -50,7 +58,7 @@ const char *hnp_err_name(enum hnp_err code);
 
 /*
  * Fill err (when not NULL) with where (may be NULL) and a printf-style
- * message, truncating to the buffers. Returns code so callers can write
+ * message, truncating to the buffers; err->code is reset to 0. Returns code so callers can write
  * `return hnp_error_set(err, HNP_ERR_PARSE, where, "...")`.
  */
 enum hnp_err hnp_error_set(struct hnp_error *err, enum hnp_err code, const char *where,
