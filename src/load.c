@@ -53,8 +53,10 @@ struct loader {
     struct hnp_error *err;
     size_t emitted; /* objects handed to fn */
 
-    /* Line counter, only ever moved forward: `line` is the line of offset `line_pos`, which
-     * starts at offset `line_start`. */
+    size_t start; /* offset of the first byte after a UTF-8 BOM */
+
+    /* Line counter, moved forward as the reader goes: offset line_pos is on line `line`,
+     * which starts at offset line_start. */
     size_t line_pos;
     long line;
     size_t line_start;
@@ -70,9 +72,15 @@ static enum hnp_err emit(struct loader *ld, json_t *obj, long line)
     return ld->fn ? ld->fn(&object, ld->ctx) : HNP_OK;
 }
 
-/* Move the line counter forward to offset off (off >= ld->line_pos). */
+/* Move the line counter to offset off: forward in one pass, backward (rare) from the start. */
 static void seek_line(struct loader *ld, size_t off)
 {
+    if (off > ld->len)
+        off = ld->len;
+    if (off < ld->line_pos) {
+        ld->line_pos = ld->line_start = ld->start;
+        ld->line = 1;
+    }
     const char *p = ld->data + ld->line_pos;
     const char *end = ld->data + off;
     while (p < end) {
@@ -96,15 +104,10 @@ static long column_of(const struct loader *ld, size_t off)
     return col;
 }
 
-/* Line and column of any offset, counted from the start (for rare error paths). */
+/* Line and column of any offset (error paths), leaving the counter alone. */
 static void position_of(const struct loader *ld, size_t off, long *line, long *col)
 {
     struct loader tmp = *ld;
-    tmp.line_pos = 0;
-    tmp.line = 1;
-    tmp.line_start = 0;
-    if (ld->len >= 3 && memcmp(ld->data, "\xEF\xBB\xBF", 3) == 0 && off >= 3)
-        tmp.line_start = tmp.line_pos = 3;
     if (off > ld->len)
         off = ld->len;
     seek_line(&tmp, off);
@@ -983,7 +986,7 @@ enum hnp_err hnp_load_buffer(const char *data, size_t len, const char *name,
     size_t start = 0;
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
         start = 3;
-    ld.line_pos = ld.line_start = start;
+    ld.start = ld.line_pos = ld.line_start = start;
     size_t first = skip_blank(&ld, start);
 
     enum hnp_err rc = HNP_OK;
@@ -994,19 +997,41 @@ enum hnp_err hnp_load_buffer(const char *data, size_t len, const char *name,
     return rc;
 }
 
-/* Read all of f into a new buffer of at most max bytes. */
+static enum hnp_err too_big(const char *path, size_t max, struct hnp_error *err)
+{
+    return hnp_error_set(err, HNP_ERR_LIMIT, path, "%s is larger than the limit of %zu bytes", path,
+                         max);
+}
+
+static enum hnp_err read_error(const char *path, int e, struct hnp_error *err)
+{
+    return hnp_error_set(err, HNP_ERR_IO, path, "cannot read %s: %s", path,
+                         e ? strerror(e) : "read error");
+}
+
+/* Read all of f into a new buffer (*out, not NUL-terminated) of at most max bytes. */
 static enum hnp_err read_stream(FILE *f, const char *path, size_t max, char **out, size_t *out_len,
                                 struct hnp_error *err)
 {
     size_t cap = READ_CHUNK, used = 0;
 
-    /* A regular file tells its size, so it is read into a buffer of the right size. */
+    if (max > SIZE_MAX / 2)
+        max = SIZE_MAX / 2; /* so that max + 1 and doubling cannot overflow */
+
+    /* A regular file tells its size: read it into a buffer of the right size at once. */
     if (f != stdin && fseek(f, 0, SEEK_END) == 0) {
         long size = ftell(f);
-        if (size >= 0 && (unsigned long)size < max)
+        bool rewound = fseek(f, 0, SEEK_SET) == 0;
+        if (rewound && size >= 0 && (unsigned long)size <= max) {
             cap = (size_t)size + 1;
-        if (fseek(f, 0, SEEK_SET) != 0)
-            cap = READ_CHUNK;
+        } else if (rewound && size >= 0) {
+            /* Too big, unless it is no file at all (a directory reports odd sizes). */
+            char byte;
+            errno = 0;
+            if (fread(&byte, 1, 1, f) == 0 && ferror(f))
+                return read_error(path, errno, err);
+            return too_big(path, max, err);
+        }
     }
     if (cap > max + 1)
         cap = max + 1;
@@ -1033,16 +1058,14 @@ static enum hnp_err read_stream(FILE *f, const char *path, size_t max, char **ou
             if (ferror(f)) {
                 int e = errno;
                 free(buf);
-                return hnp_error_set(err, HNP_ERR_IO, path, "cannot read %s: %s", path,
-                                     e ? strerror(e) : "read error");
+                return read_error(path, e, err);
             }
             break;
         }
     }
     if (used > max) {
         free(buf);
-        return hnp_error_set(err, HNP_ERR_LIMIT, path, "%s is larger than the limit of %zu bytes",
-                             path, max);
+        return too_big(path, max, err);
     }
     *out = buf;
     *out_len = used;

@@ -445,7 +445,7 @@ static void engine_free(struct engine *e)
 /* Put obj (new reference, stolen; NULL = out of memory) into the cluster; false with problem. */
 static bool add_object(struct engine *e, json_t *obj, const char *what, char *problem, size_t len)
 {
-    struct hnp_error err = {{0}, {0}};
+    struct hnp_error err = {0};
     struct hnp_source src = {NULL, 0}; /* synthesized: no file, no line */
     bool kept = false;
     enum hnp_err rc =
@@ -533,7 +533,7 @@ static bool translate_all(const struct conf_case *cc, struct engine *e, char *pr
 {
     const struct model *m = cc->model;
     for (size_t i = 0; i < e->n_pods; i++) {
-        struct hnp_error err = {{0}, {0}};
+        struct hnp_error err = {0};
         enum hnp_err rc = hnp_translator_pod(e->tr, e->pods[i], &e->acls[i], &err);
         if (rc != HNP_OK) {
             snprintf(problem, len, "hnp_translator_pod(%s): %s (%s: %s)", m->pods[i].key,
@@ -605,7 +605,7 @@ static size_t check_verdicts(const struct conf_case *cc, struct engine *e, const
                 engine_checks++;
 
                 struct hnp_explain_result ex;
-                struct hnp_error err = {{0}, {0}};
+                struct hnp_error err = {0};
                 memset(&ex, 0, sizeof(ex));
                 enum hnp_err rc = hnp_explain(e->tr, e->pods[f], 0, e->pods[t], 0, pr->number,
                                               (uint16_t)pr->port, &ex, &err);
@@ -775,7 +775,7 @@ static enum hnp_err keep_document(const struct hnp_loaded_object *object, void *
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : HNP_SHARED_DIR "/conformance/upstream-e2e.yaml";
-    struct hnp_error err = {{0}, {0}};
+    struct hnp_error err = {0};
     json_t *doc = NULL;
     enum hnp_err rc = hnp_load_file(path, NULL, keep_document, &doc, &err);
     if (rc != HNP_OK) {
