@@ -115,6 +115,28 @@ static void position_of(const struct loader *ld, size_t off, long *line, long *c
     *col = column_of(&tmp, off);
 }
 
+/*
+ * Copy at most n bytes of src into dst (size > 0) for a message: as they are
+ * when they form valid UTF-8 without control characters, else with every byte
+ * outside printable ASCII replaced by '?', so messages stay valid text.
+ */
+static void printable(char *dst, size_t size, const char *src, size_t n)
+{
+    if (n >= size)
+        n = size - 1;
+    bool clean = true;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)src[i] < 0x20 || src[i] == 0x7F)
+            clean = false;
+    json_t *check = clean ? json_stringn(src, n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = (char)(check != NULL || (c >= 0x20 && c < 0x7F) ? c : '?');
+    }
+    dst[n] = '\0';
+    json_decref(check);
+}
+
 static void where_line(const struct loader *ld, char *buf, size_t size, long line)
 {
     snprintf(buf, size, "%s:%ld", ld->name, line);
@@ -127,6 +149,8 @@ static void where_line_col(const struct loader *ld, char *buf, size_t size, long
 
 static const char *type_phrase(const json_t *value)
 {
+    if (value == NULL)
+        return "nothing";
     switch (json_typeof(value)) {
     case JSON_OBJECT:
         return "an object";
@@ -297,11 +321,12 @@ static enum hnp_err json_error(struct loader *ld, size_t start, const json_error
     long col = e->line > 1 ? e->column : column_of(ld, start) - 1 + e->column;
     if (col < 1)
         col = 1;
-    char where[sizeof(ld->err->where)];
+    char where[sizeof(ld->err->where)], text[sizeof(e->text)];
     where_line_col(ld, where, sizeof(where), line, col);
+    printable(text, sizeof(text), e->text, strlen(e->text));
     if (json_error_code(e) == json_error_stack_overflow)
-        return hnp_error_set(ld->err, HNP_ERR_LIMIT, where, "JSON nested too deeply: %s", e->text);
-    return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s", e->text);
+        return hnp_error_set(ld->err, HNP_ERR_LIMIT, where, "JSON nested too deeply: %s", text);
+    return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s", text);
 }
 
 /* A syntax error our own walker found at offset off. */
@@ -314,8 +339,9 @@ static enum hnp_err json_syntax(struct loader *ld, size_t off, const char *expec
     if (off >= ld->len)
         return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s expected near end of file",
                              expected);
-    return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s expected near '%c'", expected,
-                         ld->data[off]);
+    char near[2];
+    printable(near, sizeof(near), ld->data + off, 1);
+    return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s expected near '%s'", expected, near);
 }
 
 /* Parse the value at pos with jansson; on success *pos moves past it. */
@@ -752,7 +778,9 @@ static enum hnp_err scalar_value(struct loader *ld, const yaml_event_t *ev, json
             char where[sizeof(ld->err->where)];
             where_line_col(ld, where, sizeof(where), (long)ev->start_mark.line + 1,
                            (long)ev->start_mark.column + 1);
-            return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "'%.64s' is not a valid !!%s", s,
+            char text[65];
+            printable(text, sizeof(text), s, n);
+            return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "'%s' is not a valid !!%s", text,
                                  want);
         }
     }
@@ -852,7 +880,7 @@ static enum hnp_err on_start(struct loader *ld, struct builder *b, const yaml_ev
         }
     }
     if (b->sp + 1 - b->base > ld->max_depth)
-        return limit_error(ld, line, b->stack[b->base].line);
+        return limit_error(ld, line, b->sp > b->base ? b->stack[b->base].line : line);
     json_t *node = is_map ? json_object() : json_array();
     if (node == NULL)
         return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
@@ -861,6 +889,8 @@ static enum hnp_err on_start(struct loader *ld, struct builder *b, const yaml_ev
 
 static enum hnp_err on_end(struct loader *ld, struct builder *b)
 {
+    if (b->sp == 0) /* libyaml pairs every end with a start; never trust that blindly */
+        return hnp_error_set(ld->err, HNP_ERR_PARSE, ld->name, "unbalanced YAML events");
     struct frame done = b->stack[--b->sp];
 
     if (done.kind == FRAME_ITEMS) {

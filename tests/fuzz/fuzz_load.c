@@ -7,7 +7,7 @@
  *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
  *       src/error.c src/load.c tests/fuzz/fuzz_load.c -ljansson -lyaml -lm \
  *       -o fuzz_load
- *   mkdir -p corpus && cp tests/data/load/* corpus/
+ *   cp -r tests/data/load corpus
  *   ./fuzz_load -max_len=65536 -timeout=10 corpus
  *
  * The input is loaded from an exact-size buffer, so the sanitizers see any

@@ -63,16 +63,23 @@ static json_t *obj_at(const struct seen *s, size_t i)
     return obj;
 }
 
-/* Load len bytes from an exact-size heap copy. */
-static enum hnp_err load_bytes(const char *data, size_t len, const struct hnp_load_limits *limits,
-                               struct seen *s, struct hnp_error *err)
+/* Load len bytes from an exact-size heap copy (no terminating NUL to lean on). */
+static enum hnp_err load_exact(const char *data, size_t len, const struct hnp_load_limits *limits,
+                               hnp_object_fn fn, void *ctx, struct hnp_error *err)
 {
     char *copy = malloc(len ? len : 1);
     assert_non_null(copy);
-    memcpy(copy, data, len);
-    enum hnp_err rc = hnp_load_buffer(copy, len, "in.txt", limits, collect, s, err);
+    for (size_t i = 0; i < len; i++)
+        copy[i] = data[i];
+    enum hnp_err rc = hnp_load_buffer(copy, len, "in.txt", limits, fn, ctx, err);
     free(copy);
     return rc;
+}
+
+static enum hnp_err load_bytes(const char *data, size_t len, const struct hnp_load_limits *limits,
+                               struct seen *s, struct hnp_error *err)
+{
+    return load_exact(data, len, limits, collect, s, err);
 }
 
 static enum hnp_err load_text(const char *text, struct seen *s, struct hnp_error *err)
@@ -91,6 +98,10 @@ static void expect_error(const char *text, enum hnp_err code, const char *where,
     if (rc != code || strcmp(err.where, where) != 0 || strstr(err.message, message) == NULL)
         fail_msg("input %.60s: got %s at '%s': '%s'; want %s at '%s': '%s'", text, hnp_err_name(rc),
                  err.where, err.message, hnp_err_name(code), where, message);
+    /* Messages stay valid UTF-8 (jansson refuses anything else), whatever the input held. */
+    json_t *text_json = json_string(err.message);
+    assert_non_null(text_json);
+    json_decref(text_json);
     seen_free(&s);
 }
 
@@ -346,6 +357,15 @@ static void test_stdin(void **state)
     assert_string_equal(s.name, "-");
     assert_int_equal(s.lines[2], 134);
     seen_free(&s);
+
+    /* Standard input has no size to ask for: the limit is found while reading. */
+    struct hnp_load_limits limits = {.max_input_bytes = 100};
+    seen_init(&s);
+    assert_non_null(freopen(HNP_TEST_DATA_DIR "/load/kubectl-pods.json", "rb", stdin));
+    assert_int_equal(hnp_load_file("-", &limits, collect, &s, &err), HNP_ERR_LIMIT);
+    assert_string_equal(err.where, "-");
+    assert_int_equal(s.count, 0);
+    seen_free(&s);
 }
 
 static void test_yaml_scalar_types(void **state)
@@ -493,6 +513,19 @@ static void test_json_errors(void **state)
                  "duplicate \"items\"");
 }
 
+/* Bytes of the input quoted in a message are made printable. */
+static void test_error_text_printable(void **state)
+{
+    expect_error("{\"items\":[{}]\x01}", HNP_ERR_PARSE, "in.txt:1:14",
+                 "',' or '}' expected near '?'");
+    expect_error("{\"items\":[{}]\xC3}", HNP_ERR_PARSE, "in.txt:1:14", "near '?'");
+    expect_error("{\"a\": 1}\n\xFF\xFE", HNP_ERR_PARSE, "in.txt:2:1", "unable to decode byte 0xff");
+    expect_error("a: !!int \"\\x01\xC3\xA9\"\n", HNP_ERR_PARSE, "in.txt:1:4",
+                 "'??\?' is not a valid !!int");
+    expect_error("a: !!int \"\xC3\xA9x\"\n", HNP_ERR_PARSE, "in.txt:1:4",
+                 "'\xC3\xA9x' is not a valid !!int");
+}
+
 static void test_yaml_errors(void **state)
 {
     expect_error("a: 1\nb: [1, 2\nc: 3\n", HNP_ERR_PARSE, "in.txt:3:2",
@@ -529,10 +562,11 @@ static char *repeat(const char *prefix, const char *unit, size_t n, const char *
     size_t plen = strlen(prefix), ulen = strlen(unit), slen = strlen(suffix);
     char *buf = malloc(plen + ulen * n + slen + 1);
     assert_non_null(buf);
-    memcpy(buf, prefix, plen);
+    char *p = buf;
+    p += snprintf(p, plen + 1, "%s", prefix);
     for (size_t i = 0; i < n; i++)
-        memcpy(buf + plen + i * ulen, unit, ulen);
-    memcpy(buf + plen + ulen * n, suffix, slen + 1);
+        p += snprintf(p, ulen + 1, "%s", unit);
+    snprintf(p, slen + 1, "%s", suffix);
     return buf;
 }
 
@@ -596,6 +630,18 @@ static void test_depth_boundary(void **state)
     expect_code("a:\n  b:\n  - [1]\n", &three, HNP_ERR_LIMIT, "in.txt:3");
     expect_code("kind: List\nitems:\n- a:\n    b: [1]\n", &three, HNP_OK, NULL);
     expect_code("kind: List\nitems:\n- a:\n    b: [{}]\n", &three, HNP_ERR_LIMIT, "in.txt:4");
+
+    /* Too deep in a member of the List wrapper after the items: the wrapper is level 1. */
+    struct seen s;
+    struct hnp_error err;
+    const char *list = "{\"kind\":\"List\",\"items\":[\n{\"a\":1},\n{\"b\":2}\n],\n"
+                       "\"metadata\":{\"x\":\n[[]]}}";
+    seen_init(&s);
+    assert_int_equal(load_bytes(list, strlen(list), &three, &s, &err), HNP_ERR_LIMIT);
+    assert_int_equal(s.count, 2);
+    assert_string_equal(err.where, "in.txt:6");
+    assert_string_equal(err.message, "object starting at line 1 is nested deeper than 3 levels");
+    seen_free(&s);
 }
 
 static void test_size_limit(void **state)
@@ -722,15 +768,7 @@ static void stop_case(const char *text, size_t stop_after, size_t want_count)
     s.stop_after = stop_after;
     s.stop_code = HNP_ERR_INVALID;
     /* The callback sets no detail, and the loader must add none after the stop. */
-    enum hnp_err rc;
-    {
-        char *copy = malloc(strlen(text));
-        assert_non_null(copy);
-        memcpy(copy, text, strlen(text));
-        hnp_error_clear(&err);
-        rc = hnp_load_buffer(copy, strlen(text), "in.txt", NULL, collect, &s, &err);
-        free(copy);
-    }
+    enum hnp_err rc = load_text(text, &s, &err);
     assert_int_equal(rc, HNP_ERR_INVALID);
     assert_int_equal(s.count, want_count);
     assert_string_equal(err.where, "");
@@ -756,13 +794,8 @@ static void test_callback_stop(void **state)
 
     struct hnp_error err;
     const char *text = "a: 1\n---\nb: 2\n";
-    char *copy = malloc(strlen(text));
-    assert_non_null(copy);
-    memcpy(copy, text, strlen(text));
-    assert_int_equal(
-        hnp_load_buffer(copy, strlen(text), "x.yaml", NULL, stop_with_message, &err, &err),
-        HNP_ERR_NOT_FOUND);
-    free(copy);
+    assert_int_equal(load_exact(text, strlen(text), NULL, stop_with_message, &err, &err),
+                     HNP_ERR_NOT_FOUND);
     assert_string_equal(err.where, "cb");
     assert_string_equal(err.message, "stopped at line 1");
 }
@@ -825,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_utf16_yaml),
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_yaml_errors),
+        cmocka_unit_test(test_error_text_printable),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_depth_boundary),
