@@ -363,6 +363,11 @@ static void record_error(struct load_ctx *ctx, const char *file, long line, cons
         json_array_append_new(ctx->errors, e);
 }
 
+static long object_node_line(const void *object, const json_t *node)
+{
+    return hnp_loaded_object_line(object, node);
+}
+
 static enum hnp_err on_object(const struct hnp_loaded_object *object, void *arg)
 {
     struct load_ctx *ctx = arg;
@@ -371,6 +376,8 @@ static enum hnp_err on_object(const struct hnp_loaded_object *object, void *arg)
     struct hnp_source src = {
         .file = hnp_strtab_intern(hnp_cluster_strtab(ctx->cluster), object->name),
         .line = object->line,
+        .line_of = object_node_line,
+        .line_ctx = object,
     };
     if (src.file == NULL)
         return HNP_ERR_NOMEM;
@@ -437,8 +444,9 @@ static json_t *findings_json(const struct hnp_policy *p)
     for (size_t i = 0; i < p->n_findings; i++) {
         const struct hnp_finding *f = &p->findings[i];
         json_array_append_new(reasons,
-                              json_pack("{s:s, s:s, s:s}", "feature", hnp_feature_name(f->feature),
-                                        "path", f->path, "message", f->message));
+                              json_pack("{s:s, s:s, s:I, s:s}", "feature",
+                                        hnp_feature_name(f->feature), "path", f->path, "line",
+                                        (json_int_t)f->line, "message", f->message));
     }
     return reasons;
 }
@@ -481,8 +489,8 @@ static void warn_rejected(const struct hnp_cluster *cluster, FILE *errout)
         const struct hnp_policy *p = hnp_cluster_policy_at(cluster, i);
         for (size_t j = 0; j < p->n_findings; j++)
             fprintf(errout, "%s:%ld: warning: %s: %s: %s (%s); policy not applied\n",
-                    p->src.file ? p->src.file : "-", p->src.line, policy_key(p, key, sizeof(key)),
-                    p->findings[j].path, p->findings[j].message,
+                    p->src.file ? p->src.file : "-", p->findings[j].line,
+                    policy_key(p, key, sizeof(key)), p->findings[j].path, p->findings[j].message,
                     hnp_feature_name(p->findings[j].feature));
     }
 }
@@ -516,7 +524,7 @@ static int cmd_validate(struct options *opt, struct hnp_cluster *cluster, struct
             const struct hnp_policy *p = hnp_cluster_policy_at(cluster, i);
             for (size_t j = 0; j < p->n_findings; j++)
                 fprintf(out, "%s:%ld: %s: %s: %s (%s)\n", p->src.file ? p->src.file : "-",
-                        p->src.line, policy_key(p, key, sizeof(key)), p->findings[j].path,
+                        p->findings[j].line, policy_key(p, key, sizeof(key)), p->findings[j].path,
                         p->findings[j].message, hnp_feature_name(p->findings[j].feature));
         }
         fprintf(errout, "hnsnetpol validate: %zu %s checked: %zu enforceable, %zu rejected%s\n",

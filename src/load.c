@@ -43,6 +43,89 @@
 /* jansson flags for one value in the middle of a buffer. */
 #define JSON_VALUE_FLAGS (JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY)
 
+/*
+ * Node -> line for the YAML object being built, so messages about a field
+ * can name its line. Open addressing on the node's address; cleared after
+ * each object is handed over.
+ */
+struct hnp_line_map {
+    const json_t **nodes;
+    long *lines;
+    size_t cap; /* power of two, or 0 */
+    size_t used;
+};
+
+static size_t node_slot(const struct hnp_line_map *m, const json_t *node)
+{
+    uint64_t h = (uint64_t)(uintptr_t)node;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    size_t j = (size_t)h & (m->cap - 1);
+    while (m->nodes[j] != NULL && m->nodes[j] != node)
+        j = (j + 1) & (m->cap - 1);
+    return j;
+}
+
+/*
+ * Remember node's line; out of memory only loses the detail. true, false and
+ * null are singletons in jansson: they have no line of their own.
+ */
+static void line_map_put(struct hnp_line_map *m, const json_t *node, long line)
+{
+    if (json_is_true(node) || json_is_false(node) || json_is_null(node))
+        return;
+    if ((m->used + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 256;
+        struct hnp_line_map bigger = {calloc(cap, sizeof(*bigger.nodes)),
+                                      malloc(cap * sizeof(*bigger.lines)), cap, 0};
+        if (bigger.nodes == NULL || bigger.lines == NULL) {
+            free(bigger.nodes);
+            free(bigger.lines);
+            return;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->nodes[i] == NULL)
+                continue;
+            size_t j = node_slot(&bigger, m->nodes[i]);
+            bigger.nodes[j] = m->nodes[i];
+            bigger.lines[j] = m->lines[i];
+        }
+        bigger.used = m->used;
+        free(m->nodes);
+        free(m->lines);
+        *m = bigger;
+    }
+    size_t j = node_slot(m, node);
+    if (m->nodes[j] == NULL)
+        m->used++;
+    m->nodes[j] = node;
+    m->lines[j] = line;
+}
+
+static void line_map_reset(struct hnp_line_map *m)
+{
+    if (m->used > 0)
+        memset(m->nodes, 0, m->cap * sizeof(*m->nodes));
+    m->used = 0;
+}
+
+static void line_map_free(struct hnp_line_map *m)
+{
+    free(m->nodes);
+    free(m->lines);
+    *m = (struct hnp_line_map){0};
+}
+
+long hnp_loaded_object_line(const struct hnp_loaded_object *object, const json_t *node)
+{
+    const struct hnp_line_map *m = object->lines;
+    if (m == NULL || m->cap == 0 || node == NULL)
+        return object->line;
+    size_t j = node_slot(m, node);
+    return m->nodes[j] == node ? m->lines[j] : object->line;
+}
+
 struct loader {
     const char *data; /* not NUL-terminated */
     size_t len;
@@ -60,6 +143,9 @@ struct loader {
     size_t line_pos;
     long line;
     size_t line_start;
+
+    bool yaml;                 /* lines of nodes are recorded */
+    struct hnp_line_map lines; /* of the YAML object being built */
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -67,9 +153,12 @@ struct loader {
 
 static enum hnp_err emit(struct loader *ld, json_t *obj, long line)
 {
-    struct hnp_loaded_object object = {.obj = obj, .name = ld->name, .line = line};
+    struct hnp_loaded_object object = {
+        .obj = obj, .name = ld->name, .line = line, .lines = ld->yaml ? &ld->lines : NULL};
     ld->emitted++;
-    return ld->fn ? ld->fn(&object, ld->ctx) : HNP_OK;
+    enum hnp_err rc = ld->fn ? ld->fn(&object, ld->ctx) : HNP_OK;
+    line_map_reset(&ld->lines);
+    return rc;
 }
 
 /* Move the line counter to offset off: forward in one pass, backward (rare) from the start. */
@@ -814,9 +903,11 @@ static enum hnp_err attach(struct loader *ld, struct builder *b, json_t *value, 
         rc = emit(ld, value, line);
         break;
     case FRAME_SEQ:
+        line_map_put(&ld->lines, value, line);
         fail = json_array_append(top->node, value);
         break;
     case FRAME_MAP:
+        line_map_put(&ld->lines, value, line);
         fail = json_object_setn_nocheck(top->node, top->key, top->key_len, value);
         free(top->key);
         top->key = NULL;
@@ -906,6 +997,7 @@ static enum hnp_err on_end(struct loader *ld, struct builder *b)
 
     /* The document root. */
     enum hnp_err rc = b->root_is_list ? HNP_OK : emit(ld, done.node, done.line);
+    line_map_reset(&ld->lines); /* nothing of this document may alias the next one's nodes */
     json_decref(done.node);
     b->root_is_list = false;
     return rc;
@@ -1020,8 +1112,11 @@ enum hnp_err hnp_load_buffer(const char *data, size_t len, const char *name,
     size_t first = skip_blank(&ld, start);
 
     enum hnp_err rc = HNP_OK;
-    if (first < len)
-        rc = data[first] == '{' || data[first] == '[' ? load_json(&ld, first) : load_yaml(&ld);
+    if (first < len) {
+        ld.yaml = !(data[first] == '{' || data[first] == '[');
+        rc = ld.yaml ? load_yaml(&ld) : load_json(&ld, first);
+    }
+    line_map_free(&ld.lines);
     if (rc == HNP_OK && ld.emitted == 0)
         rc = hnp_error_set(err, HNP_ERR_EMPTY, ld.name, "no Kubernetes objects in %s", ld.name);
     return rc;

@@ -1404,6 +1404,64 @@ static enum hnp_err convert(struct walk *w, json_t *obj)
     return HNP_OK;
 }
 
+/*
+ * The node a finding's path names ("spec.ingress[0].from[1].podSelector.
+ * matchLabels[app]"), or NULL when the path does not lead to one.
+ */
+static const json_t *node_at_path(const json_t *root, const char *path)
+{
+    const json_t *node = root;
+    const char *p = path;
+    char key[512];
+    while (*p != '\0' && node != NULL) {
+        size_t n;
+        if (*p == '[') {
+            const char *close = strchr(p, ']');
+            if (close == NULL)
+                return NULL;
+            n = (size_t)(close - p - 1);
+            if (n >= sizeof(key))
+                return NULL;
+            memcpy(key, p + 1, n);
+            key[n] = '\0';
+            p = close + 1;
+            if (json_is_array(node)) {
+                char *end;
+                unsigned long i = strtoul(key, &end, 10);
+                node = (n > 0 && *end == '\0') ? json_array_get(node, i) : NULL;
+            } else {
+                node = json_object_get(node, key);
+            }
+        } else {
+            if (*p == '.')
+                p++;
+            n = strcspn(p, ".[");
+            if (n == 0 || n >= sizeof(key))
+                return NULL;
+            memcpy(key, p, n);
+            key[n] = '\0';
+            p += n;
+            node = json_object_get(node, key);
+        }
+    }
+    return node;
+}
+
+/* Give every finding the line of its field, when the source can tell. */
+static void locate_findings(struct hnp_policy *pol, const json_t *obj, const struct hnp_source *src)
+{
+    for (size_t i = 0; i < pol->n_findings; i++) {
+        struct hnp_finding *f = &pol->findings[i];
+        long line = 0;
+        if (src != NULL && src->line_of != NULL) {
+            const json_t *node = node_at_path(obj, f->path);
+            if (node != NULL)
+                line = src->line_of(src->line_ctx, node);
+        }
+        f->line = line > 0 ? line : pol->src.line;
+    }
+}
+
 enum hnp_err hnp_policy_from_json(const json_t *obj, struct hnp_strtab *tab,
                                   const struct hnp_source *src, struct hnp_policy **out,
                                   struct hnp_error *err)
@@ -1424,6 +1482,10 @@ enum hnp_err hnp_policy_from_json(const json_t *obj, struct hnp_strtab *tab,
         hnp_policy_free(pol);
         return rc;
     }
+    locate_findings(pol, obj, src);
+    /* The line resolver belongs to the caller's conversion call only. */
+    pol->src.line_of = NULL;
+    pol->src.line_ctx = NULL;
     *out = pol;
     return HNP_OK;
 }

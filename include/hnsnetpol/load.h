@@ -34,10 +34,21 @@ struct hnp_load_limits {
 
 /* One object read from the input, handed to the callback. */
 struct hnp_loaded_object {
-    json_t *obj;      /* borrowed for the callback; json_incref() to keep it */
-    const char *name; /* input name as given ("-" for stdin); borrowed */
-    long line;        /* 1-based line where the object starts */
+    json_t *obj;                      /* borrowed for the callback; json_incref() to keep it */
+    const char *name;                 /* input name as given ("-" for stdin); borrowed */
+    long line;                        /* 1-based line where the object starts */
+    const struct hnp_line_map *lines; /* YAML: the line of each node; NULL for JSON */
 };
+
+struct hnp_line_map;
+
+/*
+ * The 1-based line of node (a value inside object->obj) when the input
+ * format records it (YAML), else object->line. Only valid during the
+ * callback. true, false and null are shared by jansson and have no line of
+ * their own: they give object->line.
+ */
+long hnp_loaded_object_line(const struct hnp_loaded_object *object, const json_t *node);
 
 /* Return HNP_OK to go on; anything else stops the load and is returned. */
 typedef enum hnp_err (*hnp_object_fn)(const struct hnp_loaded_object *object, void *ctx);

@@ -1,11 +1,18 @@
 /*
  * metrics.h - a small thread-safe metrics registry rendered in the
- * Prometheus text exposition format, and the HTTP listener that serves it
- * with /healthz and /readyz (libmicrohttpd).
+ * Prometheus text exposition format (version 0.0.4), and the HTTP listener
+ * that serves it with /healthz and /readyz (libmicrohttpd).
  *
  * A series is (name, labels): labels is the exact text between the braces,
  * e.g. "operation=\"modify\"" (NULL or "" for none); callers build it with
- * hnp_metrics_label() so values are escaped.
+ * hnp_metrics_label() / hnp_metrics_label_append() so values are escaped.
+ * Counter names end in _total by the caller's choice; nothing is renamed.
+ *
+ * Bounded: at most HNP_METRICS_MAX_SERIES series (a histogram series counts
+ * once) and HNP_METRICS_MAX_FAMILIES families. A new series past the cap, or
+ * one with an invalid name or label text, is not created; each such attempt
+ * increments hnsnetpol_metrics_dropped_series_total, which every render
+ * ends with.
  */
 #ifndef HNP_METRICS_H
 #define HNP_METRICS_H
@@ -15,52 +22,113 @@
 
 #include "hnsnetpol/error.h"
 
+#define HNP_METRICS_MAX_SERIES 10000
+#define HNP_METRICS_MAX_FAMILIES 256
+#define HNP_METRICS_MAX_BUCKETS 64
+#define HNP_METRICS_MAX_NAME 200    /* bytes of a metric name */
+#define HNP_METRICS_MAX_LABELS 1024 /* bytes of a series' label text */
+#define HNP_METRICS_DROPPED "hnsnetpol_metrics_dropped_series_total"
+
 enum hnp_metric_type { HNP_METRIC_COUNTER, HNP_METRIC_GAUGE, HNP_METRIC_HISTOGRAM };
 
 struct hnp_metrics;
 
+/* New empty registry; NULL when out of memory. */
 struct hnp_metrics *hnp_metrics_new(void);
+/* Free the registry and every series. Accepts NULL. */
 void hnp_metrics_free(struct hnp_metrics *m);
 
 /*
- * Declare a metric family once, before use: help text, type and, for
- * histograms, the upper bounds of the buckets (ascending, +Inf implied).
- * A family used without being declared is an untyped gauge.
+ * Declare a metric family once, before use: help text (may be NULL), type
+ * and, for histograms, the upper bounds of the buckets (strictly ascending,
+ * finite, at most HNP_METRICS_MAX_BUCKETS; +Inf implied, and dropped when
+ * given last). buckets is copied. Declaring again with the same type (and
+ * buckets) replaces the help and returns HNP_OK; a family first used
+ * undeclared may be declared a counter or gauge later.
+ * HNP_ERR_INVALID for a name not matching
+ * [a-zA-Z_:][a-zA-Z0-9_:]*, a type conflict, bad buckets or the reserved
+ * HNP_METRICS_DROPPED; HNP_ERR_LIMIT past HNP_METRICS_MAX_FAMILIES;
+ * HNP_ERR_NOMEM.
  */
 enum hnp_err hnp_metrics_declare(struct hnp_metrics *m, const char *name, enum hnp_metric_type type,
                                  const char *help, const double *buckets, size_t n_buckets);
 
+/*
+ * Change a series, creating it at 0 on first use. A family used without
+ * being declared is an untyped gauge (rendered "# TYPE name untyped").
+ * add: counters and gauges (a negative delta on a counter is ignored);
+ * set: counters and gauges; observe: histograms. A call that does not fit
+ * the family's type is ignored. m may be NULL (then nothing happens), so
+ * modules can take an optional registry.
+ */
 void hnp_metrics_add(struct hnp_metrics *m, const char *name, const char *labels, double delta);
 void hnp_metrics_set(struct hnp_metrics *m, const char *name, const char *labels, double value);
 void hnp_metrics_observe(struct hnp_metrics *m, const char *name, const char *labels, double value);
-/* Current value of a counter or gauge series (0 when unknown); for tests and /readyz. */
+
+/*
+ * Current value of a counter or gauge series, the number of observations
+ * of a histogram series, the drop count for HNP_METRICS_DROPPED; 0 when
+ * unknown. For tests and /readyz.
+ */
 double hnp_metrics_get(struct hnp_metrics *m, const char *name, const char *labels);
 
 /*
- * Prometheus text format of everything, families in declaration order,
- * series in first-use order. New string the caller frees.
+ * Prometheus text format of everything: families in declaration (or first
+ * use) order with their # HELP and # TYPE lines, also when they have no
+ * series yet; series in first-use order; histograms as cumulative
+ * name_bucket{labels,le="..."} lines, name_sum and name_count; then
+ * HNP_METRICS_DROPPED. Numbers: integers below 2^53 without exponent, else
+ * the shortest text that reads back exactly; +Inf, -Inf, NaN. New string
+ * the caller frees; NULL when out of memory.
  */
 char *hnp_metrics_render(struct hnp_metrics *m);
 
-/* Writes `key="escaped value"` into buf (NUL-terminated, truncated to len). */
+/*
+ * Writes `key="escaped value"` into buf (NUL-terminated). Backslash, double
+ * quote and newline are escaped as the text format requires. When it does
+ * not fit in len bytes the value is cut (never inside an escape or a UTF-8
+ * character) and the quote still closed; when not even key="" fits, buf is
+ * "". value NULL is "".
+ */
 void hnp_metrics_label(char *buf, size_t len, const char *key, const char *value);
 
-/* Readiness probe the server calls for /readyz: true when ready; reason filled when not. */
+/*
+ * Append `,key="escaped value"` (no comma when buf is empty) to the label
+ * text already in buf, to build series with several labels. When it does
+ * not fit, buf is left unchanged and false is returned.
+ */
+bool hnp_metrics_label_append(char *buf, size_t len, const char *key, const char *value);
+
+/*
+ * Readiness probe the server calls for /readyz, from the server's thread:
+ * true when ready; when not, write a one-line reason (NUL-terminated, at most
+ * reason_len bytes) into reason.
+ */
 typedef bool (*hnp_ready_fn)(void *ctx, char *reason, size_t reason_len);
 
 struct hnp_http_server;
 
 /*
- * Serve /metrics, /healthz (always 200 "ok") and /readyz (200 "ok" when
- * ready(ctx), else 503 with the reason) on addr ("127.0.0.1:9915",
- * "[::1]:9915", ":9915" for all addresses) in background threads. Port 0
- * picks a free port (see hnp_http_server_port). *out is new.
+ * Serve in a background thread, on addr only:
+ *   GET /metrics  200, hnp_metrics_render(m), Content-Type
+ *                 text/plain; version=0.0.4; charset=utf-8 (m may be NULL: empty)
+ *   GET /healthz  200 "ok"
+ *   GET /readyz   200 "ok" when ready(ctx) (or ready is NULL), else 503 with the reason
+ *   other paths   404; methods other than GET and HEAD 405.
+ * addr is "IPv4:port" ("127.0.0.1:9915", "0.0.0.0:9915"), "[IPv6]:port"
+ * ("[::1]:9915") or ":port" (every address, IPv6 and IPv4 when the host has
+ * IPv6); numeric addresses only. Port 0 picks a free port (see
+ * hnp_http_server_port). At most 16 connections, each closed after 10 s idle.
+ * m and ready_ctx are borrowed and must outlive the server. *out is new.
+ * HNP_ERR_INVALID for a malformed addr, HNP_ERR_IO when the address cannot
+ * be bound (err says why, e.g. the port is in use).
  */
 enum hnp_err hnp_http_server_start(const char *addr, struct hnp_metrics *m, hnp_ready_fn ready,
                                    void *ready_ctx, struct hnp_http_server **out,
                                    struct hnp_error *err);
+/* The port actually bound (useful with port 0). */
 unsigned hnp_http_server_port(const struct hnp_http_server *s);
-/* Stop serving and free. Accepts NULL. */
+/* Stop serving (closing open connections, joining the thread) and free. Accepts NULL. */
 void hnp_http_server_stop(struct hnp_http_server *s);
 
 #endif /* HNP_METRICS_H */

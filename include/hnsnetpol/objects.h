@@ -23,6 +23,13 @@
 struct hnp_source {
     const char *file; /* interned; "-" for stdin, "api" for the API server, NULL if unknown */
     long line;        /* 1-based line of the object, 0 if unknown */
+    /*
+     * Optional, only during the conversion call (never kept in an object):
+     * the line of one node of the object's JSON, 0 when unknown. The loader
+     * knows it for YAML (hnp_loaded_object_line); findings use it.
+     */
+    long (*line_of)(const void *ctx, const json_t *node);
+    const void *line_ctx;
 };
 
 /* The API server always labels a namespace with its name. */

@@ -40,6 +40,7 @@ struct hnp_finding {
     enum hnp_feature feature;
     char *path;    /* owned, e.g. "spec.ingress[0].ports[1].port" */
     char *message; /* owned, a sentence for a person */
+    long line;     /* line of the offending field when known, else the policy's line */
 };
 
 /* One entry of ports[]. */

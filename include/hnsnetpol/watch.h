@@ -7,6 +7,37 @@
  * Each reflector runs in its own thread with its own API client and hands
  * changes to a sink. A relist is diffed against what the reflector already
  * delivered (by uid and resourceVersion), so unchanged objects cause no work.
+ *
+ * What the sink sees, in order:
+ *   - after every complete LIST (the first one and every relist): DELETE for
+ *     each object delivered before and absent now, then UPSERT for each
+ *     object that is new or whose uid or resourceVersion changed (in list
+ *     order), then SYNCED. Nothing is emitted while pages are still coming:
+ *     a list that fails half-way emits nothing. The pages are held meanwhile
+ *     as compact text of the trimmed objects (below), not as JSON trees;
+ *   - while watching: UPSERT for ADDED and MODIFIED, DELETE for DELETED
+ *     (with the object of the event), in the server's order. An event whose
+ *     uid and resourceVersion equal what was last delivered is dropped.
+ *
+ * Every object handed over has "kind" set (Pod, Namespace, NetworkPolicy;
+ * LIST items lack it) and is trimmed: metadata.managedFields always goes;
+ * for a Pod also metadata.annotations and metadata.ownerReferences, spec
+ * keeps only nodeName, hostNetwork and containers[].{name, ports}, status
+ * only phase, podIP, podIPs, hostIP and hostIPs; a Namespace or a
+ * NetworkPolicy loses only the kubectl last-applied-configuration
+ * annotation. The DELETE that a relist emits for a vanished object carries
+ * only {"kind", "metadata": {"name", "namespace" (if any), "uid",
+ * "resourceVersion"}} as last delivered.
+ *
+ * Errors are never fatal to the thread: HTTP and transport errors, 401/403
+ * and ERROR events other than 410 are logged and retried after a backoff of
+ * random(0, min(backoff_max_ms, backoff_initial_ms * 2^(n-1))) for the n-th
+ * failure in a row (full jitter); a complete list or a good watch event
+ * resets n. 410 Gone (HTTP or ERROR event), an expired continue token, an
+ * unparseable event or one larger than max_event_bytes cause an immediate
+ * relist. The normal end of a watch (timeoutSeconds) re-watches at once from
+ * the last resourceVersion (after a backoff only when two streams in a row
+ * ended without a single line, so a misbehaving server cannot make it spin).
  */
 #ifndef HNP_WATCH_H
 #define HNP_WATCH_H
@@ -22,7 +53,7 @@
 
 enum hnp_kind { HNP_KIND_NAMESPACE, HNP_KIND_POD, HNP_KIND_POLICY };
 
-/* "namespaces", "pods", "networkpolicies" */
+/* "namespaces", "pods", "networkpolicies" ("unknown" out of range); never NULL. */
 const char *hnp_kind_resource(enum hnp_kind kind);
 
 enum hnp_watch_event_type {
@@ -39,7 +70,8 @@ struct hnp_watch_event {
 
 /*
  * Receives events in order, from the reflector's thread. The sink steals
- * event->object (it must json_decref it when done).
+ * event->object (it must json_decref it when done). It must not call
+ * hnp_reflector_stop() on its own reflector.
  */
 typedef void (*hnp_watch_sink)(struct hnp_watch_event *event, void *ctx);
 
@@ -54,16 +86,55 @@ struct hnp_reflector_options {
 struct hnp_reflector;
 
 /*
- * Start watching kind across all namespaces. cfg is copied (each reflector
- * makes its own client); metrics may be NULL (else counts
- * hnsnetpol_watch_restarts_total and hnsnetpol_relists_total by resource).
+ * Start watching kind across all namespaces. cfg is borrowed for the call
+ * (the reflector makes its own client from it before returning); options may
+ * be NULL (all defaults); sink is required; ctx is passed to it. metrics may
+ * be NULL, else it is borrowed until hnp_reflector_stop() and counts, with
+ * the label resource="<hnp_kind_resource(kind)>":
+ *   hnsnetpol_watch_restarts_total - watches that ended abnormally (error,
+ *       410, bad or oversized event, idle timeout), not the normal end;
+ *   hnsnetpol_relists_total - lists started after the first complete one
+ *       because the watch could not go on (410, bad event, expired continue).
+ * On success *out is new (end it with hnp_reflector_stop()). HNP_ERR_INVALID
+ * for a missing argument or an unknown kind, what hnp_kube_client_new()
+ * returned, or HNP_ERR_NOMEM (also when the thread cannot be created).
  */
 enum hnp_err hnp_reflector_start(const struct hnp_kube_config *cfg, enum hnp_kind kind,
                                  const struct hnp_reflector_options *options, hnp_watch_sink sink,
                                  void *ctx, struct hnp_metrics *metrics, struct hnp_reflector **out,
                                  struct hnp_error *err);
 
-/* Stop (interrupting a blocked request within about 250 ms), join and free. Accepts NULL. */
+/*
+ * Stop, join and free. A watch stream or a backoff wait is interrupted
+ * within about 250 ms; a LIST request in flight is finished first
+ * (hnp_kube_request() takes no stop flag, so its own timeouts bound it). No
+ * event reaches the sink after this returns. Accepts NULL.
+ */
 void hnp_reflector_stop(struct hnp_reflector *r);
+
+/*
+ * For tests only: the HTTP layer under the reflectors, so unit tests can
+ * script an API server. The default is hnp_kube_client_new(),
+ * hnp_kube_client_free(), hnp_kube_request() and hnp_kube_stream(); the
+ * members have exactly their contracts.
+ */
+struct hnp_watch_transport {
+    enum hnp_err (*client_new)(const struct hnp_kube_config *cfg, struct hnp_kube_client **out,
+                               struct hnp_error *err);
+    void (*client_free)(struct hnp_kube_client *client);
+    enum hnp_err (*request)(struct hnp_kube_client *client, const char *method, const char *path,
+                            const json_t *body, const char *content_type, size_t max_body,
+                            long *status, json_t **response, struct hnp_error *err);
+    enum hnp_err (*stream)(struct hnp_kube_client *client, const char *path, hnp_kube_line_fn fn,
+                           void *ctx, const volatile int *stop, size_t max_line,
+                           long idle_timeout_ms, struct hnp_error *err);
+};
+
+/*
+ * For tests only: reflectors started after this call use t (borrowed; it
+ * must outlive them); NULL restores the default. Not thread-safe: call it
+ * while no reflector is being started.
+ */
+void hnp_watch_set_transport_for_tests(const struct hnp_watch_transport *t);
 
 #endif /* HNP_WATCH_H */

@@ -446,7 +446,7 @@ static void engine_free(struct engine *e)
 static bool add_object(struct engine *e, json_t *obj, const char *what, char *problem, size_t len)
 {
     struct hnp_error err = {0};
-    struct hnp_source src = {NULL, 0}; /* synthesized: no file, no line */
+    struct hnp_source src = {0}; /* synthesized: no file, no line */
     bool kept = false;
     enum hnp_err rc =
         obj != NULL ? hnp_cluster_add_json(e->cluster, obj, &src, &kept, &err) : HNP_ERR_NOMEM;

@@ -358,7 +358,7 @@ static void test_add_json_dispatch(void **state)
     json = hnp_test_json("{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"}}");
     char file[32];
     strcpy(file, "pods.yaml");
-    struct hnp_source src = {file, 17};
+    struct hnp_source src = {.file = file, .line = 17};
     assert_int_equal(hnp_cluster_add_json(cluster, json, &src, &kept, NULL), HNP_OK);
     assert_true(kept);
     json_decref(json);

@@ -841,6 +841,58 @@ static void test_null_callback_and_err(void **state)
     assert_string_equal(err.message, "no Kubernetes objects in <input>");
 }
 
+/* Lines of nodes inside each object: YAML records them, JSON falls back to the object's line. */
+struct node_lines {
+    long spec_line, port_line, protocol_line, true_line, object_line;
+    int calls;
+};
+
+static enum hnp_err collect_node_lines(const struct hnp_loaded_object *o, void *ctx)
+{
+    struct node_lines *nl = ctx;
+    json_t *rule = json_array_get(json_object_get(json_object_get(o->obj, "spec"), "ingress"), 0);
+    json_t *port = json_array_get(json_object_get(rule, "ports"), 0);
+    nl->object_line = o->line;
+    nl->spec_line = hnp_loaded_object_line(o, json_object_get(o->obj, "spec"));
+    nl->port_line = hnp_loaded_object_line(o, json_object_get(port, "port"));
+    nl->protocol_line = hnp_loaded_object_line(o, json_object_get(port, "protocol"));
+    nl->true_line = hnp_loaded_object_line(o, json_object_get(port, "flag"));
+    nl->calls++;
+    return HNP_OK;
+}
+
+static void test_node_lines(void **state)
+{
+    (void)state;
+    const char *yaml = "# comment\n"
+                       "---\n"
+                       "kind: NetworkPolicy\n"
+                       "spec:\n"
+                       "  ingress:\n"
+                       "  - ports:\n"
+                       "    - port: 80\n"
+                       "      flag: true\n"
+                       "      protocol: TCP\n";
+    struct node_lines nl = {0};
+    assert_int_equal(
+        hnp_load_buffer(yaml, strlen(yaml), "p.yaml", NULL, collect_node_lines, &nl, NULL), HNP_OK);
+    assert_int_equal(nl.calls, 1);
+    assert_int_equal(nl.object_line, 3);
+    assert_int_equal(nl.spec_line, 5);
+    assert_int_equal(nl.port_line, 7);
+    assert_int_equal(nl.protocol_line, 9);
+    assert_int_equal(nl.true_line, 3); /* a shared singleton: the object's line */
+
+    const char *json = "\n{\"kind\": \"NetworkPolicy\",\n \"spec\": {\"ingress\": [{\"ports\":\n"
+                       "[{\"port\": 80, \"protocol\": \"TCP\"}]}]}}\n";
+    memset(&nl, 0, sizeof(nl));
+    assert_int_equal(
+        hnp_load_buffer(json, strlen(json), "p.json", NULL, collect_node_lines, &nl, NULL), HNP_OK);
+    assert_int_equal(nl.object_line, 2);
+    assert_int_equal(nl.port_line, 2);
+    assert_int_equal(nl.protocol_line, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -871,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_callback_stop),
         cmocka_unit_test(test_generated_list),
         cmocka_unit_test(test_null_callback_and_err),
+        cmocka_unit_test(test_node_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

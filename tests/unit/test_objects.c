@@ -54,7 +54,7 @@ static void test_pod_full(void **state)
 {
     struct hnp_strtab *tab = *state;
     json_t *json = load_json("objects/pod-full.json");
-    struct hnp_source src = {"manifests/pods.json", 42};
+    struct hnp_source src = {.file = "manifests/pods.json", .line = 42};
     struct hnp_pod *pod = NULL;
     struct hnp_error err;
     assert_int_equal(hnp_pod_from_json(json, tab, &src, &pod, &err), HNP_OK);
@@ -397,7 +397,7 @@ static void test_namespace(void **state)
     struct hnp_strtab *tab = *state;
     json_t *json = load_json("objects/namespace.json");
     struct hnp_namespace *ns = NULL;
-    struct hnp_source src = {"-", 3};
+    struct hnp_source src = {.file = "-", .line = 3};
     assert_int_equal(hnp_namespace_from_json(json, tab, &src, &ns, NULL), HNP_OK);
     json_decref(json);
     assert_string_equal(ns->name, "shop");
