@@ -7,6 +7,7 @@
  * 2 bad usage or input that cannot be read or parsed.
  */
 #include "hnsnetpol/cli.h"
+#include "hnsnetpol/cli_mock.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -54,6 +55,7 @@ static const char usage_main[] =
     "  translate  print the HNS ACLs every endpoint of a node would get\n"
     "  explain    tell whether a connection is allowed, and which rule decides\n"
     "  version    print the version\n"
+    "  hns-mock   read and edit the mock HNS state file (Linux tests and demos)\n"
     "  help       print this text, or `hnsnetpol help <command>`\n"
     "\n"
     "Exit codes: 0 all policies enforceable (explain: allowed), 1 some policy\n"
@@ -1017,6 +1019,8 @@ int hnp_cli_main(int argc, char **argv, FILE *out, FILE *errout)
         fprintf(out, "hnsnetpol %s (jansson %s, libyaml)\n", HNP_VERSION, JANSSON_VERSION);
         return EXIT_OK;
     }
+    if (strcmp(name, "hns-mock") == 0)
+        return hnp_cli_mock_main(argc - 1, argv + 1, out, errout);
     const struct command *cmd = find_command(name);
     if (cmd == NULL) {
         fprintf(errout, "hnsnetpol: unknown command '%s'\n\n%s", name, usage_main);
