@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config git
-    libyaml-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
+    libyaml-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev
+    libssl-dev openssl curl
     valgrind clang-format
 )
 

@@ -79,6 +79,9 @@ enum hnp_err hnp_kube_config_copy(struct hnp_kube_config *dst, const struct hnp_
  * users[\"u\"].client-key-data: invalid base64 at offset 12") when something
  * is missing or wrong; HNP_ERR_IO / HNP_ERR_PARSE from reading a file.
  */
+/* The separator of a KUBECONFIG list on this platform: ':', or ';' on Windows. */
+extern const char hnp_kube_list_separator;
+
 enum hnp_err hnp_kube_config_from_kubeconfig(const char *paths, const char *context,
                                              struct hnp_kube_config *out, struct hnp_error *err);
 
@@ -112,9 +115,10 @@ struct hnp_kube_client;
 
 /*
  * A client for cfg (deep-copied). One client per thread; it keeps its
- * connection open between requests. Reads the token file now (HNP_ERR_IO
- * when it cannot, or a certificate, key or CA file, be read),
- * HNP_ERR_INVALID for an unusable server URL. *out is new.
+ * connection open between requests. Reads the token file now. HNP_ERR_IO
+ * when the token, CA, certificate or key file cannot be read,
+ * HNP_ERR_INVALID for an unusable server URL or tls_server_name. *out is
+ * new; untouched on failure.
  */
 enum hnp_err hnp_kube_client_new(const struct hnp_kube_config *cfg, struct hnp_kube_client **out,
                                  struct hnp_error *err);

@@ -74,8 +74,8 @@ double hnp_metrics_get(struct hnp_metrics *m, const char *name, const char *labe
 
 /*
  * Prometheus text format of everything: families in declaration (or first
- * use) order with their # HELP and # TYPE lines, also when they have no
- * series yet; series in first-use order; histograms as cumulative
+ * use) order with their # HELP (unless the help is empty) and # TYPE
+ * lines, also when they have no series yet; series in first-use order; histograms as cumulative
  * name_bucket{labels,le="..."} lines, name_sum and name_count; then
  * HNP_METRICS_DROPPED. Numbers: integers below 2^53 without exponent, else
  * the shortest text that reads back exactly; +Inf, -Inf, NaN. New string

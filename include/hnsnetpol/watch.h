@@ -105,23 +105,25 @@ enum hnp_err hnp_reflector_start(const struct hnp_kube_config *cfg, enum hnp_kin
                                  struct hnp_error *err);
 
 /*
- * Stop, join and free. A watch stream or a backoff wait is interrupted
- * within about 250 ms; a LIST request in flight is finished first
- * (hnp_kube_request() takes no stop flag, so its own timeouts bound it). No
- * event reaches the sink after this returns. Accepts NULL.
+ * Stop, join and free. A LIST request, a watch stream or a backoff wait in
+ * progress is interrupted within about 250 ms (the client's stop flag, see
+ * hnp_kube_client_set_stop()). No event reaches the sink after this
+ * returns. Accepts NULL.
  */
 void hnp_reflector_stop(struct hnp_reflector *r);
 
 /*
  * For tests only: the HTTP layer under the reflectors, so unit tests can
  * script an API server. The default is hnp_kube_client_new(),
- * hnp_kube_client_free(), hnp_kube_request() and hnp_kube_stream(); the
- * members have exactly their contracts.
+ * hnp_kube_client_free(), hnp_kube_client_set_stop(), hnp_kube_request()
+ * and hnp_kube_stream(); the members have exactly their contracts.
+ * client_set_stop may be NULL (then a LIST in flight is not interrupted).
  */
 struct hnp_watch_transport {
     enum hnp_err (*client_new)(const struct hnp_kube_config *cfg, struct hnp_kube_client **out,
                                struct hnp_error *err);
     void (*client_free)(struct hnp_kube_client *client);
+    void (*client_set_stop)(struct hnp_kube_client *client, const volatile int *stop);
     enum hnp_err (*request)(struct hnp_kube_client *client, const char *method, const char *path,
                             const json_t *body, const char *content_type, size_t max_body,
                             long *status, json_t **response, struct hnp_error *err);
