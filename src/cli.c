@@ -8,6 +8,7 @@
  */
 #include "hnsnetpol/cli.h"
 #include "hnsnetpol/cli_mock.h"
+#include "hnsnetpol/cli_run.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -54,6 +55,8 @@ static const char usage_main[] =
     "             DoesNotExist selectors, ipBlock except) and what is invalid\n"
     "  translate  print the HNS ACLs every endpoint of a node would get\n"
     "  explain    tell whether a connection is allowed, and which rule decides\n"
+    "  run        the agent: keep this node's HNS ACLs converged with the cluster's\n"
+    "             NetworkPolicies (hnsnetpol run --help)\n"
     "  version    print the version\n"
     "  hns-mock   read and edit the mock HNS state file (Linux tests and demos)\n"
     "  help       print this text, or `hnsnetpol help <command>`\n"
@@ -1011,6 +1014,13 @@ int hnp_cli_main(int argc, char **argv, FILE *out, FILE *errout)
     }
     const char *name = argv[1];
     if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        if (argc > 2 && (strcmp(argv[2], "run") == 0 || strcmp(argv[2], "hns-mock") == 0)) {
+            char cmd_name[16], help_flag[] = "--help";
+            snprintf(cmd_name, sizeof(cmd_name), "%s", argv[2]);
+            char *help_argv[] = {cmd_name, help_flag, NULL};
+            return strcmp(argv[2], "run") == 0 ? hnp_cli_run_main(2, help_argv, out, errout)
+                                               : hnp_cli_mock_main(2, help_argv, out, errout);
+        }
         const struct command *c = argc > 2 ? find_command(argv[2]) : NULL;
         fputs(c ? c->usage : usage_main, out);
         return EXIT_OK;
@@ -1019,6 +1029,8 @@ int hnp_cli_main(int argc, char **argv, FILE *out, FILE *errout)
         fprintf(out, "hnsnetpol %s (jansson %s, libyaml)\n", HNP_VERSION, JANSSON_VERSION);
         return EXIT_OK;
     }
+    if (strcmp(name, "run") == 0)
+        return hnp_cli_run_main(argc - 1, argv + 1, out, errout);
     if (strcmp(name, "hns-mock") == 0)
         return hnp_cli_mock_main(argc - 1, argv + 1, out, errout);
     const struct command *cmd = find_command(name);

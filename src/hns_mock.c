@@ -545,7 +545,7 @@ enum hnp_err hnp_hns_mock_read(const char *path, json_t **out, struct hnp_error 
 enum hnp_err hnp_hns_mock_edit(const char *path, hnp_hns_mock_edit_fn fn, void *ctx,
                                struct hnp_error *err)
 {
-    int lock;
+    int lock = -1;
     enum hnp_err rc = lock_state(path, &lock, err);
     if (rc != HNP_OK)
         return rc;
