@@ -7,12 +7,12 @@
  * held across read-modify-write, counts itself in "calls", applies the
  * faults asked for in "faults", does its work the way HNS would (requests are
  * validated as HNS validates them, refusals carry HCN error codes) and writes
- * the file back atomically (temp file in the same folder, fsync, rename).
+ * the file back atomically (temp file in the same folder, rename).
  *
  * The file primitives (lock, atomic replace, sleep) are POSIX and kept
  * together at the top, so a Windows build of the mock only has to redo them.
  */
-#define _DEFAULT_SOURCE /* flock, mkstemp, fsync, fchmod, nanosleep with -std=c11 */
+#define _DEFAULT_SOURCE /* flock, mkstemp, fchmod, nanosleep, clock_gettime with -std=c11 */
 
 #include "hnsnetpol/hns.h"
 
@@ -102,7 +102,12 @@ static bool write_all(int fd, const char *buf, size_t len)
     return true;
 }
 
-/* Replace the file at path with text: temp file in the same folder, fsync, rename. */
+/*
+ * Replace the file at path with text: temp file in the same folder, then
+ * rename, so a reader sees the old file or the new one, never half of one.
+ * No fsync: durability across a power cut is not something a test double
+ * needs, and it would add milliseconds to every modelled HNS call.
+ */
 static enum hnp_err replace_file(const char *path, const char *text, struct hnp_error *err)
 {
     char *tmp = concat(path, ".tmp.XXXXXX");
@@ -117,10 +122,6 @@ static enum hnp_err replace_file(const char *path, const char *text, struct hnp_
     }
     const char *step = "write";
     bool ok = fchmod(fd, 0644) == 0 && write_all(fd, text, strlen(text)) && write_all(fd, "\n", 1);
-    if (ok) {
-        step = "fsync";
-        ok = fsync(fd) == 0;
-    }
     int saved = errno;
     if (close(fd) != 0 && ok) {
         saved = errno;
@@ -611,6 +612,7 @@ struct call {
     struct hnp_hns_endpoint *eps; /* list result */
     size_t n_eps;
     struct hnp_hns_endpoint one; /* query result */
+    long latency_ms;             /* faults.latency_ms of this operation */
 };
 
 /* Count the call, then fail it if a "fail" fault for its operation is pending. */
@@ -622,6 +624,8 @@ static enum hnp_err begin_call(json_t *state, struct call *call, bool *write, st
     if (json_object_set_new(calls, name, json_integer(n < LLONG_MAX ? n + 1 : n)) != 0)
         return hnp_error_set(err, HNP_ERR_NOMEM, call->path, "out of memory");
     *write = true;
+    call->latency_ms = (long)json_integer_value(
+        json_object_get(json_object_get(json_object_get(state, "faults"), "latency_ms"), name));
 
     json_t *fail = json_object_get(json_object_get(state, "faults"), "fail");
     size_t i = 0;
@@ -915,17 +919,28 @@ static enum hnp_err do_modify(json_t *state, bool *write, void *ctx, struct hnp_
     return apply_request(doc, type, given, call, err);
 }
 
-/* Sleep what faults.latency_ms asks for this operation, before taking the lock. */
-static void injected_latency(const struct mock *m, enum op op)
+static long long monotonic_ms(void)
 {
-    json_t *state = NULL;
-    if (load_state(m->path, &state, NULL) != HNP_OK)
-        return; /* the call itself reports the problem */
-    json_int_t ms = json_integer_value(json_object_get(
-        json_object_get(json_object_get(state, "faults"), "latency_ms"), op_names[op]));
-    json_decref(state);
-    if (ms > 0)
-        sleep_ms((long)ms);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Run one call through the locked state file, then hold the reply until the
+ * call has taken faults.latency_ms in all: the latency models a slow HNS, so
+ * the mock's own file work counts toward it instead of adding to it. The
+ * lock is released before the wait.
+ */
+static enum hnp_err timed_call(const struct mock *m, hnp_hns_mock_edit_fn fn, struct call *call,
+                               struct hnp_error *err)
+{
+    long long start = monotonic_ms();
+    enum hnp_err rc = hnp_hns_mock_edit(m->path, fn, call, err);
+    long long left = call->latency_ms - (monotonic_ms() - start);
+    if (left > 0)
+        sleep_ms((long)left);
+    return rc;
 }
 
 static enum hnp_err mock_list(struct hnp_hns *hns, struct hnp_hns_endpoint **out, size_t *count,
@@ -933,8 +948,7 @@ static enum hnp_err mock_list(struct hnp_hns *hns, struct hnp_hns_endpoint **out
 {
     struct mock *m = (struct mock *)hns;
     struct call call = {.op = OP_LIST, .path = m->path};
-    injected_latency(m, OP_LIST);
-    enum hnp_err rc = hnp_hns_mock_edit(m->path, do_list, &call, err);
+    enum hnp_err rc = timed_call(m, do_list, &call, err);
     if (rc != HNP_OK) {
         hnp_hns_endpoints_free(call.eps, call.n_eps);
         return rc;
@@ -949,8 +963,7 @@ static enum hnp_err mock_get(struct hnp_hns *hns, const char *id, struct hnp_hns
 {
     struct mock *m = (struct mock *)hns;
     struct call call = {.op = OP_QUERY, .path = m->path, .id = id};
-    injected_latency(m, OP_QUERY);
-    enum hnp_err rc = hnp_hns_mock_edit(m->path, do_query, &call, err);
+    enum hnp_err rc = timed_call(m, do_query, &call, err);
     if (rc != HNP_OK) {
         hnp_hns_endpoint_clear(&call.one);
         return rc;
@@ -964,8 +977,7 @@ static enum hnp_err mock_modify(struct hnp_hns *hns, const char *id, const json_
 {
     struct mock *m = (struct mock *)hns;
     struct call call = {.op = OP_MODIFY, .path = m->path, .id = id, .request = request};
-    injected_latency(m, OP_MODIFY);
-    return hnp_hns_mock_edit(m->path, do_modify, &call, err);
+    return timed_call(m, do_modify, &call, err);
 }
 
 static void mock_destroy(struct hnp_hns *hns)

@@ -5,7 +5,7 @@
  * (src/hns_mock.c) use.
  *
  * Every edit takes the exclusive lock on PATH.lock, re-reads PATH, changes
- * it and replaces it atomically (temp file in the same folder, fsync,
+ * it and replaces it atomically (temp file in the same folder,
  * rename), so a tool, a test and a running agent can all edit one state file
  * at the same time without losing an update, and a reader never sees half a
  * file.
