@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config git
     libyaml-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev
-    libssl-dev openssl curl
+    libssl-dev openssl curl jq iproute2 util-linux
     valgrind clang-format
 )
 
