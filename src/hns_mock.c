@@ -250,11 +250,7 @@ static bool fault_code(const json_t *value, uint32_t *out)
 
 /* Fill err for a state file of the wrong shape: "PATH: FIELD: ...". */
 static enum hnp_err corrupt(struct hnp_error *err, const char *path, const char *field,
-                            const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+                            const char *fmt, ...) HNP_PRINTF(4, 5);
 
 static enum hnp_err corrupt(struct hnp_error *err, const char *path, const char *field,
                             const char *fmt, ...)
@@ -581,11 +577,7 @@ struct mock {
 
 /* Fill err for an HCN failure; 0x803B0002 is HNP_ERR_NOT_FOUND, anything else HNP_ERR_HNS. */
 static enum hnp_err hcn_error(struct hnp_error *err, uint32_t code, const char *where,
-                              const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+                              const char *fmt, ...) HNP_PRINTF(4, 5);
 
 static enum hnp_err hcn_error(struct hnp_error *err, uint32_t code, const char *where,
                               const char *fmt, ...)

@@ -57,11 +57,7 @@ struct hnp_http_server {
 };
 
 /* libmicrohttpd's diagnostics (the attribute tells compilers fmt is its format). */
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 0)))
-#endif
-    ;
+static void mhd_logger(void *cls, const char *fmt, va_list ap) HNP_PRINTF(2, 0);
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {

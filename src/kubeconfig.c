@@ -276,7 +276,8 @@ static enum hnp_err check_list(const char *file, json_t *doc, const char *key, c
 static enum hnp_err read_one(struct kubeconfig *kc, const char *path)
 {
     struct hnp_error *err = kc->err;
-    struct hnp_load_limits limits = {MAX_KUBECONFIG_BYTES, MAX_KUBECONFIG_DEPTH};
+    struct hnp_load_limits limits = {.max_input_bytes = MAX_KUBECONFIG_BYTES,
+                                     .max_depth = MAX_KUBECONFIG_DEPTH};
     struct first_doc fd = {NULL, 0};
     enum hnp_err rc = hnp_load_file(path, &limits, keep_first, &fd, err);
     if (rc == HNP_ERR_EMPTY) {

@@ -27,12 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__GNUC__)
-#define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
-#else
-#define PRINTF_LIKE(fmt, args)
-#endif
-
 #define MAX_PORT 65535
 #define QUOTE_MAX 64 /* characters of a user value shown in a message */
 #define QBUF (QUOTE_MAX * 2 + 8)
@@ -183,7 +177,7 @@ static enum hnp_err schema(struct walk *w, const char *expected, const json_t *v
 }
 
 /* Record a finding at the current path. */
-static enum hnp_err PRINTF_LIKE(3, 4)
+static enum hnp_err HNP_PRINTF(3, 4)
     finding(struct walk *w, enum hnp_feature feature, const char *fmt, ...)
 {
     struct hnp_policy *pol = w->pol;

@@ -106,11 +106,7 @@ static char *dup_str(const char *s)
 }
 
 /* New string from a printf format, or NULL when out of memory. */
-static char *str_printf(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
+static char *str_printf(const char *fmt, ...) HNP_PRINTF(1, 2);
 
 static char *str_printf(const char *fmt, ...)
 {

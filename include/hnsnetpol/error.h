@@ -10,6 +10,20 @@
 #define HNP_ERROR_H
 
 #include <stddef.h>
+#include <stdio.h> /* mingw-w64 defines __MINGW_PRINTF_FORMAT here */
+
+/*
+ * Marks a printf-like function so the compiler checks its calls. On
+ * mingw-w64 a plain `printf` format means msvcrt's, which rejects %zu; the
+ * project builds with __USE_MINGW_ANSI_STDIO, whose format is GNU's.
+ */
+#if defined(__MINGW_PRINTF_FORMAT)
+#define HNP_PRINTF(fmt, args) __attribute__((format(__MINGW_PRINTF_FORMAT, fmt, args)))
+#elif defined(__GNUC__)
+#define HNP_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define HNP_PRINTF(fmt, args)
+#endif
 
 /* X(name, short description) */
 #define HNP_ERRORS(X)                                                                              \
@@ -62,11 +76,7 @@ const char *hnp_err_name(enum hnp_err code);
  * `return hnp_error_set(err, HNP_ERR_PARSE, where, "...")`.
  */
 enum hnp_err hnp_error_set(struct hnp_error *err, enum hnp_err code, const char *where,
-                           const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+                           const char *fmt, ...) HNP_PRINTF(4, 5);
 
 /* Reset err (when not NULL) to empty strings. */
 void hnp_error_clear(struct hnp_error *err);
