@@ -25,6 +25,7 @@
 #include "hnsnetpol/explain.h"
 #include "hnsnetpol/load.h"
 #include "hnsnetpol/objects.h"
+#include "hnsnetpol/platform.h"
 #include "hnsnetpol/policy.h"
 #include "hnsnetpol/rangeset.h"
 #include "hnsnetpol/translate.h"
@@ -412,6 +413,8 @@ static bool load_inputs(const struct options *opt, struct load_ctx *ctx)
         struct hnp_error err;
         hnp_error_clear(&err);
         size_t before = json_array_size(ctx->errors);
+        if (strcmp(opt->files[i], "-") == 0)
+            hnp_stdin_binary(); /* the bytes as they are, also on Windows */
         enum hnp_err rc = hnp_load_file(opt->files[i], NULL, on_object, ctx, &err);
         if (rc != HNP_OK) {
             char message[2048];

@@ -8,21 +8,20 @@
  * last ~/.kube/config. The node name: --node-name, NODE_NAME, the host name
  * in lower case (what the kubelet registers by default).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _POSIX_C_SOURCE 200809L /* PATH_MAX */
 
 #include "hnsnetpol/cli_run.h"
 
 #include <ctype.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "hnsnetpol/agent.h"
 #include "hnsnetpol/hns.h"
 #include "hnsnetpol/kube.h"
 #include "hnsnetpol/log.h"
+#include "hnsnetpol/platform.h"
 #include "hnsnetpol/rangeset.h"
 
 #ifndef HNP_VERSION
@@ -317,21 +316,6 @@ static bool parse_flags(int argc, char **argv, struct run_flags *f, FILE *errout
     return true;
 }
 
-/*
- * The node name when none is given: the host name in lower case, as the
- * kubelet registers it. POSIX gethostname(); the Windows build supplies the
- * computer name from win/ (or NODE_NAME, which the DaemonSet always sets).
- */
-static bool host_name(char *out, size_t len)
-{
-    if (gethostname(out, len) != 0)
-        return false;
-    out[len - 1] = '\0';
-    for (char *p = out; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return out[0] != '\0';
-}
-
 /* Load the API server configuration, first match wins; false (after a message) on failure. */
 static bool load_kube_config(const struct run_flags *f, struct hnp_kube_config *cfg,
                              const char **origin)
@@ -379,48 +363,11 @@ static bool load_kube_config(const struct run_flags *f, struct hnp_kube_config *
 }
 
 /*
- * SIGINT and SIGTERM set the stop flag. POSIX only, and the only signal code
- * of the agent: the Windows build stops the agent from its console control
- * handler and its service control handler (win/), which set the same kind
- * of flag. The handler resets itself, so a second Ctrl-C ends the process
- * at once if a clean stop takes too long.
+ * Set by the platform's stop handler: SIGINT and SIGTERM on POSIX; Ctrl-C,
+ * Ctrl-Break and console close / logoff / shutdown on Windows. The Windows
+ * service stops the agent from its service control handler (win/) instead.
  */
-_Static_assert(_Generic((sig_atomic_t)0, int : 1, default : 0),
-               "the agent's stop flag is a volatile int: sig_atomic_t must be int");
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-struct saved_signals {
-    struct sigaction old_int, old_term;
-};
-
-static bool install_stop_handlers(struct saved_signals *saved)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;
-    stop_requested = 0;
-    if (sigaction(SIGINT, &sa, &saved->old_int) != 0)
-        return false;
-    if (sigaction(SIGTERM, &sa, &saved->old_term) != 0) {
-        sigaction(SIGINT, &saved->old_int, NULL);
-        return false;
-    }
-    return true;
-}
-
-static void restore_stop_handlers(const struct saved_signals *saved)
-{
-    sigaction(SIGINT, &saved->old_int, NULL);
-    sigaction(SIGTERM, &saved->old_term, NULL);
-}
+static volatile int stop_requested;
 
 int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
 {
@@ -447,11 +394,12 @@ int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
         hns = "hcn";
     }
 
+    /* The host name in lower case is what the kubelet registers by default. */
     char host[256];
     const char *node = f.node_name;
     if (node == NULL || node[0] == '\0')
         node = getenv("NODE_NAME");
-    if ((node == NULL || node[0] == '\0') && host_name(host, sizeof(host)))
+    if ((node == NULL || node[0] == '\0') && hnp_hostname(host, sizeof(host), NULL) == HNP_OK)
         node = host;
     if (node == NULL || node[0] == '\0') {
         fprintf(errout, "hnsnetpol run: no node name: give --node-name or set NODE_NAME\n");
@@ -481,15 +429,17 @@ int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
     opt.unsupported = f.unsupported;
     opt.post_events = !f.no_events;
 
-    struct saved_signals saved;
-    if (!install_stop_handlers(&saved)) {
-        hnp_log(HNP_LOG_ERROR, "cannot install the SIGINT / SIGTERM handlers", NULL);
+    struct hnp_error err = {0};
+    stop_requested = 0;
+    enum hnp_err rc = hnp_install_stop_handler(&stop_requested, &err);
+    if (rc != HNP_OK) {
+        hnp_log(HNP_LOG_ERROR, "cannot install the stop handler", "error", hnp_err_name(rc),
+                "detail", err.message, NULL);
         hnp_kube_config_clear(&opt.kube);
         return EXIT_FAILURE_;
     }
-    struct hnp_error err = {0};
-    enum hnp_err rc = hnp_agent_run(&opt, &stop_requested, &err);
-    restore_stop_handlers(&saved);
+    rc = hnp_agent_run(&opt, &stop_requested, &err);
+    hnp_remove_stop_handler();
     hnp_kube_config_clear(&opt.kube);
     if (rc == HNP_OK)
         return EXIT_OK;

@@ -8,6 +8,7 @@
  * here and from then on only calls through hns->ops.
  */
 #include "hnsnetpol/hns.h"
+#include "hnsnetpol/hns_hcn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +50,7 @@ enum hnp_err hnp_hns_open(const char *spec, struct hnp_hns **out, struct hnp_err
         return hnp_hns_mock_open(path, out, err);
     }
     if (strcmp(spec, "hcn") == 0)
-        /* The HCN backend is Windows code (win/); this build has none. */
-        return hnp_error_set(err, HNP_ERR_UNSUPPORTED, "--hns",
-                             "the \"hcn\" backend (computenetwork.dll) exists only in the Windows "
-                             "build; on this platform use \"mock:PATH\"");
+        return hnp_hns_hcn_open(out, err);
     return hnp_error_set(err, HNP_ERR_USAGE, "--hns",
                          "unknown HNS backend \"%s\": use \"mock:PATH\" or \"hcn\"", spec);
 }

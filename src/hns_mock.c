@@ -3,34 +3,31 @@
  * state file (docs/mock-hns.md) that tests and `hnsnetpol hns-mock` read and
  * edit while an agent runs against it.
  *
- * Every call re-reads the file under an exclusive lock (flock on PATH.lock)
+ * Every call re-reads the file under an exclusive lock on PATH.lock
  * held across read-modify-write, counts itself in "calls", applies the
  * faults asked for in "faults", does its work the way HNS would (requests are
  * validated as HNS validates them, refusals carry HCN error codes) and writes
  * the file back atomically (temp file in the same folder, rename).
  *
- * The file primitives (lock, atomic replace, sleep) are POSIX and kept
- * together at the top, so a Windows build of the mock only has to redo them.
+ * The lock, the atomic replace, the clock and the sleep come from the
+ * platform layer (include/hnsnetpol/platform.h), so the same mock runs on
+ * Linux and on Windows.
  */
-#define _DEFAULT_SOURCE /* flock, mkstemp, fchmod, nanosleep, clock_gettime with -std=c11 */
 
 #include "hnsnetpol/hns.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "hnsnetpol/acl.h"
 #include "hnsnetpol/cli_mock.h"
+#include "hnsnetpol/platform.h"
 #include "hnsnetpol/rangeset.h"
 
 /* A state file larger than this is refused rather than read into memory. */
@@ -42,7 +39,7 @@ enum op { OP_LIST, OP_QUERY, OP_MODIFY, OP_COUNT_ };
 static const char *const op_names[OP_COUNT_] = {"list", "query", "modify"};
 
 /* ------------------------------------------------------------------------ */
-/* Platform: lock, atomic replace, sleep                                    */
+/* The state file: lock, atomic replace                                     */
 
 /* A new string "<a><b>", NULL when out of memory. */
 static char *concat(const char *a, const char *b)
@@ -55,99 +52,18 @@ static char *concat(const char *a, const char *b)
     return s;
 }
 
-/* Open PATH.lock and take the exclusive lock; *fd receives its descriptor. */
-static enum hnp_err lock_state(const char *path, int *fd, struct hnp_error *err)
+/* Take the exclusive lock on PATH.lock; *lock receives it. */
+static enum hnp_err lock_state(const char *path, struct hnp_file_lock **lock, struct hnp_error *err)
 {
     char *lock_path = concat(path, ".lock");
     if (lock_path == NULL)
         return hnp_error_set(err, HNP_ERR_NOMEM, path, "out of memory locking the mock HNS state");
-    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock < 0) {
-        hnp_error_set(err, HNP_ERR_IO, path, "cannot open the mock HNS lock file %s: %s", lock_path,
-                      strerror(errno));
-        free(lock_path);
-        return HNP_ERR_IO;
-    }
-    while (flock(lock, LOCK_EX) != 0) {
-        if (errno == EINTR)
-            continue;
-        hnp_error_set(err, HNP_ERR_IO, path, "cannot lock %s: %s", lock_path, strerror(errno));
-        close(lock);
-        free(lock_path);
-        return HNP_ERR_IO;
-    }
+    struct hnp_error lerr = {0};
+    enum hnp_err rc = hnp_file_lock(lock_path, lock, &lerr);
+    if (rc != HNP_OK)
+        hnp_error_set(err, rc, path, "cannot lock the mock HNS state: %s", lerr.message);
     free(lock_path);
-    *fd = lock;
-    return HNP_OK;
-}
-
-/* Closing the descriptor releases the lock. */
-static void unlock_state(int fd)
-{
-    close(fd);
-}
-
-/* Write all of buf to fd. */
-static bool write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-/*
- * Replace the file at path with text: temp file in the same folder, then
- * rename, so a reader sees the old file or the new one, never half of one.
- * No fsync: durability across a power cut is not something a test double
- * needs, and it would add milliseconds to every modelled HNS call.
- */
-static enum hnp_err replace_file(const char *path, const char *text, struct hnp_error *err)
-{
-    char *tmp = concat(path, ".tmp.XXXXXX");
-    if (tmp == NULL)
-        return hnp_error_set(err, HNP_ERR_NOMEM, path, "out of memory writing the mock HNS state");
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        hnp_error_set(err, HNP_ERR_IO, path, "cannot create a temporary file next to %s: %s", path,
-                      strerror(errno));
-        free(tmp);
-        return HNP_ERR_IO;
-    }
-    const char *step = "write";
-    bool ok = fchmod(fd, 0644) == 0 && write_all(fd, text, strlen(text)) && write_all(fd, "\n", 1);
-    int saved = errno;
-    if (close(fd) != 0 && ok) {
-        saved = errno;
-        step = "close";
-        ok = false;
-    }
-    if (ok) {
-        step = "rename";
-        ok = rename(tmp, path) == 0;
-        saved = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        hnp_error_set(err, HNP_ERR_IO, path, "cannot write the mock HNS state %s (%s): %s", path,
-                      step, strerror(saved));
-    }
-    free(tmp);
-    return ok ? HNP_OK : HNP_ERR_IO;
-}
-
-/* Sleep ms milliseconds, resuming after signals: the mock's stand-in for a slow HNS. */
-static void sleep_ms(long ms)
-{
-    struct timespec left = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&left, &left) != 0 && errno == EINTR)
-        continue;
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -269,13 +185,13 @@ static enum hnp_err read_text(const char *path, char **text, size_t *len, struct
 {
     *text = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        if (errno == ENOENT)
-            return HNP_OK;
-        return hnp_error_set(err, HNP_ERR_IO, path, "cannot open the mock HNS state %s: %s", path,
-                             strerror(errno));
-    }
+    FILE *f = NULL;
+    struct hnp_error oerr = {0};
+    enum hnp_err orc = hnp_file_open_read(path, &f, &oerr);
+    if (orc == HNP_ERR_NOT_FOUND)
+        return HNP_OK;
+    if (orc != HNP_OK)
+        return hnp_error_set(err, orc, path, "cannot read the mock HNS state: %s", oerr.message);
     char *buf = NULL;
     size_t used = 0, cap = 0;
     enum hnp_err rc = HNP_OK;
@@ -524,13 +440,29 @@ static enum hnp_err load_state(const char *path, json_t **out, struct hnp_error 
     return HNP_OK;
 }
 
+/*
+ * Replace the state file with state and a newline, atomically (temp file in
+ * the same folder, renamed over it), so a reader sees the old file or the
+ * new one, never half of one. No fsync: durability across a power cut is not
+ * something a test double needs, and it would add milliseconds to every
+ * modelled HNS call.
+ */
 static enum hnp_err save_state(const char *path, const json_t *state, struct hnp_error *err)
 {
     char *text = json_dumps(state, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (text == NULL)
+    size_t len = text != NULL ? strlen(text) : 0;
+    char *line = text != NULL ? realloc(text, len + 2) : NULL;
+    if (line == NULL) {
+        free(text);
         return hnp_error_set(err, HNP_ERR_NOMEM, path, "out of memory writing %s", path);
-    enum hnp_err rc = replace_file(path, text, err);
-    free(text);
+    }
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    struct hnp_error werr = {0};
+    enum hnp_err rc = hnp_file_replace(path, line, len + 1, &werr);
+    if (rc != HNP_OK)
+        hnp_error_set(err, rc, path, "cannot write the mock HNS state: %s", werr.message);
+    free(line);
     return rc;
 }
 
@@ -542,7 +474,7 @@ enum hnp_err hnp_hns_mock_read(const char *path, json_t **out, struct hnp_error 
 enum hnp_err hnp_hns_mock_edit(const char *path, hnp_hns_mock_edit_fn fn, void *ctx,
                                struct hnp_error *err)
 {
-    int lock = -1;
+    struct hnp_file_lock *lock = NULL;
     enum hnp_err rc = lock_state(path, &lock, err);
     if (rc != HNP_OK)
         return rc;
@@ -563,7 +495,7 @@ enum hnp_err hnp_hns_mock_edit(const char *path, hnp_hns_mock_edit_fn fn, void *
         }
     }
     json_decref(state);
-    unlock_state(lock);
+    hnp_file_unlock(lock);
     return rc;
 }
 
@@ -911,13 +843,6 @@ static enum hnp_err do_modify(json_t *state, bool *write, void *ctx, struct hnp_
     return apply_request(doc, type, given, call, err);
 }
 
-static long long monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Run one call through the locked state file, then hold the reply until the
  * call has taken faults.latency_ms in all: the latency models a slow HNS, so
@@ -927,11 +852,11 @@ static long long monotonic_ms(void)
 static enum hnp_err timed_call(const struct mock *m, hnp_hns_mock_edit_fn fn, struct call *call,
                                struct hnp_error *err)
 {
-    long long start = monotonic_ms();
+    long long start = hnp_monotonic_ms();
     enum hnp_err rc = hnp_hns_mock_edit(m->path, fn, call, err);
-    long long left = call->latency_ms - (monotonic_ms() - start);
+    long long left = call->latency_ms - (hnp_monotonic_ms() - start);
     if (left > 0)
-        sleep_ms((long)left);
+        hnp_sleep_ms((long)left);
     return rc;
 }
 

@@ -23,17 +23,10 @@
 #include <string.h>
 
 #include "hnsnetpol/load.h"
+#include "hnsnetpol/platform.h"
 
-/*
- * The separator of a KUBECONFIG list is the platform's PATH separator.
- * This is the only platform test in the file; it belongs in the platform
- * header once there is one.
- */
-#ifdef _WIN32
-#define LIST_SEPARATOR ';'
-#else
-#define LIST_SEPARATOR ':'
-#endif
+/* The separator of a KUBECONFIG list is the platform's PATH separator. */
+#define LIST_SEPARATOR HNP_PATH_LIST_SEPARATOR
 
 const char hnp_kube_list_separator = LIST_SEPARATOR;
 

@@ -12,19 +12,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 #include <pthread.h>
 
-/*
- * C11 says TIME_UTC is defined exactly when timespec_get() exists. glibc has
- * it; mingw-w64 has it with the UCRT but not with msvcrt, whose
- * <sys/time.h> has gettimeofday() instead.
- */
-#if !defined(TIME_UTC)
-#include <sys/time.h>
-#endif
+#include "hnsnetpol/platform.h"
 
 /* A line never grows past this; the input bounds keep real lines far below it. */
 #define LINE_MAX_BYTES (4u << 20)
@@ -117,21 +109,6 @@ static void buf_puts(struct buf *b, const char *s)
 static void buf_putc(struct buf *b, char c)
 {
     buf_putn(b, &c, 1);
-}
-
-static long long system_clock_ms(void)
-{
-#if defined(TIME_UTC)
-    struct timespec ts;
-    if (timespec_get(&ts, TIME_UTC) != TIME_UTC)
-        return (long long)time(NULL) * 1000;
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-#else
-    struct timeval tv;
-    if (gettimeofday(&tv, NULL) != 0)
-        return (long long)time(NULL) * 1000;
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-#endif
 }
 
 void hnp_log_format_time(long long ms, char out[25])
@@ -402,7 +379,7 @@ void hnp_log(enum hnp_log_level level, const char *msg, ...)
     va_end(ap);
 
     char time_text[25];
-    hnp_log_format_time(state.clock ? state.clock() : system_clock_ms(), time_text);
+    hnp_log_format_time(state.clock ? state.clock() : hnp_realtime_ms(), time_text);
 
     char stack[1024];
     struct buf line;

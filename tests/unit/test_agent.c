@@ -34,6 +34,7 @@
 #include "hnsnetpol/hns.h"
 #include "hnsnetpol/log.h"
 #include "hnsnetpol/metrics.h"
+#include "hnsnetpol/platform.h"
 #include "hnsnetpol/policy.h"
 #include "hnsnetpol/rangeset.h"
 #include "hnsnetpol/strtab.h"
@@ -87,15 +88,12 @@
 
 static long long now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return hnp_monotonic_ms();
 }
 
 static void sleep_ms(long ms)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    hnp_sleep_ms(ms);
 }
 
 /* Poll pred every 10 ms until it holds; false after WAIT_MS. */
@@ -270,9 +268,9 @@ static json_t *post_at(size_t i)
 /* The agent in a thread                                                    */
 
 static struct {
-    char dir[64];
-    char state[128];
-    char spec[160];
+    char dir[300];
+    char state[400];
+    char spec[420];
     struct hnp_metrics *metrics;
     struct hnp_agent_options opt;
     pthread_t thread;
@@ -364,9 +362,11 @@ static void write_state(bool server, bool client)
 static int setup(void **state)
 {
     memset(&fx, 0, sizeof(fx));
-    snprintf(fx.dir, sizeof(fx.dir), "%s", "/tmp/hnp-test-agent-XXXXXX");
-    if (mkdtemp(fx.dir) == NULL)
+    char *dir = NULL;
+    if (hnp_make_temp_dir("hnp-test-agent", &dir, NULL) != HNP_OK)
         return -1;
+    snprintf(fx.dir, sizeof(fx.dir), "%s", dir);
+    free(dir);
     snprintf(fx.state, sizeof(fx.state), "%s/hns.json", fx.dir);
     snprintf(fx.spec, sizeof(fx.spec), "mock:%s", fx.state);
     write_state(true, true);
@@ -398,7 +398,7 @@ static int teardown(void **state)
     hnp_agent_set_ready_callback(NULL, NULL);
     hnp_metrics_free(fx.metrics);
     fx.metrics = NULL;
-    char path[200];
+    char path[460];
     unlink(fx.state);
     snprintf(path, sizeof(path), "%s.lock", fx.state);
     unlink(path);
@@ -1514,7 +1514,7 @@ static void *cli_thread(void *arg)
 
 static void test_cli_runs_until_sigterm(void **state)
 {
-    char kubeconfig[160];
+    char kubeconfig[360];
     snprintf(kubeconfig, sizeof(kubeconfig), "%s/kubeconfig", fx.dir);
     FILE *f = fopen(kubeconfig, "w");
     assert_non_null(f);
@@ -1552,8 +1552,11 @@ static void test_cli_runs_until_sigterm(void **state)
     assert_true(wait_for(source_started, NULL));
     push_cluster(POD_CLIENT, DEMO_POLICY);
     assert_true(wait_for(server_has_acls, NULL));
-    /* The handlers are in place once the source started: SIGTERM stops it cleanly. */
-    assert_int_equal(kill(getpid(), SIGTERM), 0);
+    /*
+     * The handlers are in place once the source started: SIGTERM stops it
+     * cleanly (raised here; the platform's stop handler takes it on Windows too).
+     */
+    assert_int_equal(raise(SIGTERM), 0);
     void *result;
     pthread_join(thread, &result);
     assert_int_equal(*(int *)result, 0);
@@ -1563,7 +1566,7 @@ static void test_cli_runs_until_sigterm(void **state)
 
 static void test_cli_bad_kubeconfig(void **state)
 {
-    char missing[160];
+    char missing[360];
     snprintf(missing, sizeof(missing), "%s/no-such-kubeconfig", fx.dir);
     char *argv[] = {"run", "--kubeconfig", missing, "--node-name", NODE, "--hns", fx.spec};
     char *out, *err;

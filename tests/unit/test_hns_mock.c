@@ -4,9 +4,10 @@
  * them, modify requests validated as HNS validates them (every ACL rule of
  * tests/data/acl/validation.json, answered with 0x803B000D), Update / Add /
  * Remove / Refresh, HCN error codes, each fault kind, call counting, atomic
- * writes, corrupt state files, every tool command, and a concurrent editor.
+ * writes, corrupt state files, every tool command, and a concurrent editor
+ * in another thread. It runs on Windows too; the concurrent editor in another
+ * process (fork) is test_hns_mock_concurrency.c, POSIX only.
  */
-#define _DEFAULT_SOURCE /* mkdtemp, open_memstream, fork, clock_gettime */
 
 #include "testutil.h"
 
@@ -16,14 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include <pthread.h>
 
 #include "hnsnetpol/acl.h"
 #include "hnsnetpol/cli_mock.h"
 #include "hnsnetpol/hns.h"
+#include "hnsnetpol/platform.h"
 #include "hnsnetpol/rangeset.h"
 
 #define EP_A "8A3C0D0E-0000-4000-8000-00000000000A"
@@ -41,8 +42,8 @@
 /* Fixture and helpers                                                      */
 
 struct fixture {
-    char dir[64];
-    char path[128];
+    char *dir;
+    char path[512];
     struct hnp_hns *hns;
 };
 
@@ -50,8 +51,7 @@ static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
-    strcpy(fx->dir, "/tmp/hnp-test-mock-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
+    assert_int_equal(hnp_make_temp_dir("hnp-test-mock", &fx->dir, NULL), HNP_OK);
     snprintf(fx->path, sizeof(fx->path), "%s/state.json", fx->dir);
     *state = fx;
     return 0;
@@ -67,12 +67,13 @@ static int teardown(void **state)
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        char file[400];
+        char file[800];
         snprintf(file, sizeof(file), "%s/%s", fx->dir, e->d_name);
         unlink(file);
     }
     closedir(d);
     rmdir(fx->dir);
+    free(fx->dir);
     free(fx);
     return 0;
 }
@@ -86,9 +87,38 @@ static void write_state(struct fixture *fx, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
+/* The whole file at path as a new string, *len (may be NULL) its length. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = NULL;
+    struct hnp_error err = {0};
+    if (hnp_file_open_read(path, &f, &err) != HNP_OK)
+        fail_msg("%s", err.message);
+    char *text = malloc(1);
+    size_t used = 0;
+    assert_non_null(text);
+    for (;;) {
+        char chunk[65536];
+        size_t n = fread(chunk, 1, sizeof(chunk), f);
+        if (n == 0)
+            break;
+        char *bigger = realloc(text, used + n + 1);
+        assert_non_null(bigger);
+        text = bigger;
+        memcpy(text + used, chunk, n);
+        used += n;
+    }
+    assert_int_equal(ferror(f), 0);
+    fclose(f);
+    text[used] = '\0';
+    if (len != NULL)
+        *len = used;
+    return text;
+}
+
 static json_t *read_state(struct fixture *fx)
 {
-    char *text = hnp_test_read_file(fx->path, NULL);
+    char *text = read_file(fx->path, NULL);
     json_t *state = hnp_test_json(text);
     free(text);
     return state;
@@ -97,7 +127,7 @@ static json_t *read_state(struct fixture *fx)
 static struct hnp_hns *open_mock(struct fixture *fx)
 {
     struct hnp_error err = {0};
-    char spec[160];
+    char spec[600];
     snprintf(spec, sizeof(spec), "mock:%s", fx->path);
     if (hnp_hns_open(spec, &fx->hns, &err) != HNP_OK)
         fail_msg("open: %s", err.message);
@@ -125,6 +155,22 @@ static json_t *stored_policies(struct fixture *fx, const char *id)
     return policies;
 }
 
+/* Everything written to f (a tmpfile()) as a new string, *len its length; closes f. */
+static char *slurp(FILE *f, size_t *len)
+{
+    assert_int_equal(fflush(f), 0);
+    long size = ftell(f);
+    assert_true(size >= 0);
+    char *text = malloc((size_t)size + 1);
+    assert_non_null(text);
+    rewind(f);
+    assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
+    text[size] = '\0';
+    fclose(f);
+    *len = (size_t)size;
+    return text;
+}
+
 /* Run `hns-mock STATE args... NULL`; *out (may be NULL) gets its standard output (free it). */
 static int cli(struct fixture *fx, char **out, ...)
 {
@@ -141,15 +187,14 @@ static int cli(struct fixture *fx, char **out, ...)
     }
     va_end(ap);
     argv[argc] = NULL;
-    char *text = NULL, *errtext = NULL;
     size_t len = 0, errlen = 0;
-    FILE *o = open_memstream(&text, &len);
-    FILE *e = open_memstream(&errtext, &errlen);
+    FILE *o = tmpfile();
+    FILE *e = tmpfile();
     assert_non_null(o);
     assert_non_null(e);
     int rc = hnp_cli_mock_main(argc, argv, o, e);
-    fclose(o);
-    fclose(e);
+    char *text = slurp(o, &len);
+    char *errtext = slurp(e, &errlen);
     /* a failure always says why, success says nothing on stderr */
     if (rc == 0)
         assert_int_equal(errlen, 0);
@@ -183,9 +228,7 @@ static const char two_endpoints[] =
 
 static double now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+    return (double)hnp_monotonic_ms();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -793,7 +836,7 @@ static void test_atomic_write(void **state)
     assert_int_equal(files, 2);
     /* the file written is complete JSON, ending in a newline */
     size_t len;
-    char *text = hnp_test_read_file(fx->path, &len);
+    char *text = read_file(fx->path, &len);
     assert_true(len > 0 && text[len - 1] == '\n');
     json_decref(hnp_test_json(text));
     free(text);
@@ -848,7 +891,7 @@ static void test_corrupt_state(void **state)
         assert_int_equal(hns->ops->modify_endpoint(hns, "a", req, &err), HNP_ERR_HNS);
         /* the tool refuses it too, and nobody rewrote the file */
         assert_int_equal(cli(fx, NULL, "show", NULL), 2);
-        char *text = hnp_test_read_file(fx->path, NULL);
+        char *text = read_file(fx->path, NULL);
         assert_string_equal(text, cases[i].text);
         free(text);
     }
@@ -857,7 +900,7 @@ static void test_corrupt_state(void **state)
     /* opening a corrupt file fails at once */
     write_state(fx, "nonsense");
     struct hnp_hns *other = NULL;
-    char spec[160];
+    char spec[600];
     snprintf(spec, sizeof(spec), "mock:%s", fx->path);
     struct hnp_error err = {0};
     assert_int_equal(hnp_hns_open(spec, &other, &err), HNP_ERR_HNS);
@@ -1016,7 +1059,7 @@ static void test_cli_usage(void **state)
         int argc = 2;
         for (size_t k = 0; k < 8 && bad[i][k] != NULL; k++)
             argv[argc++] = (char *)bad[i][k];
-        FILE *null = fopen("/dev/null", "w");
+        FILE *null = tmpfile();
         assert_non_null(null);
         int rc = hnp_cli_mock_main(argc, argv, null, null);
         fclose(null);
@@ -1027,7 +1070,7 @@ static void test_cli_usage(void **state)
     assert_int_equal(access(fx->path, F_OK), -1);
 
     char *argv[] = {(char *)"hns-mock", NULL};
-    FILE *null = fopen("/dev/null", "w");
+    FILE *null = tmpfile();
     assert_int_equal(hnp_cli_mock_main(1, argv, null, null), 2);
     fclose(null);
 }
@@ -1035,12 +1078,12 @@ static void test_cli_usage(void **state)
 static void test_cli_help(void **state)
 {
     struct fixture *fx = *state;
-    char *text = NULL;
     size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
+    FILE *out = tmpfile();
+    assert_non_null(out);
     char *argv[] = {(char *)"hns-mock", (char *)"--help", NULL};
     assert_int_equal(hnp_cli_mock_main(2, argv, out, stderr), 0);
-    fclose(out);
+    char *text = slurp(out, &len);
     assert_non_null(strstr(text, "add-endpoint"));
     assert_non_null(strstr(text, "set-policies"));
     assert_non_null(strstr(text, "Exit codes"));
@@ -1066,10 +1109,10 @@ static void test_cli_help(void **state)
 #define CHILD_ROUNDS 150
 #define PARENT_MODIFIES 200
 
-/* The child: add and remove endpoints through the tool as fast as it can. */
+/* The other editor: add and remove endpoints through the tool as fast as it can. */
 static int hammer(const char *path)
 {
-    FILE *null = fopen("/dev/null", "w");
+    FILE *null = tmpfile();
     if (null == NULL)
         return 3;
     for (int i = 0; i < CHILD_ROUNDS; i++) {
@@ -1100,17 +1143,32 @@ static int hammer(const char *path)
     return rc == 0 ? 0 : 2;
 }
 
+struct hammer_thread {
+    const char *path;
+    int rc;
+};
+
+static void *hammer_main(void *arg)
+{
+    struct hammer_thread *h = arg;
+    h->rc = hammer(h->path);
+    return NULL;
+}
+
+/*
+ * The tool in another thread edits the file while the backend modifies an
+ * endpoint: each call takes the lock on its own descriptor (handle), so no
+ * update is lost. On Windows this is LockFileEx between two handles.
+ */
 static void test_concurrent_edits(void **state)
 {
     struct fixture *fx = *state;
     write_state(fx, "{\"endpoints\":[{\"ID\":\"stable\",\"Policies\":[" NAT "]}]}");
     struct hnp_hns *hns = open_mock(fx);
 
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
-        _exit(hammer(fx->path));
+    struct hammer_thread h = {.path = fx->path, .rc = -1};
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, hammer_main, &h), 0);
 
     char last[512] = "";
     int failures = 0;
@@ -1125,13 +1183,11 @@ static void test_concurrent_edits(void **state)
             failures++;
         json_decref(req);
     }
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(h.rc, 0);
     assert_int_equal(failures, 0);
 
-    /* valid JSON, every call counted, the child's endpoints all accounted for */
+    /* valid JSON, every call counted, the other editor's endpoints all accounted for */
     json_t *st = read_state(fx);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "calls"), "modify")),
                      PARENT_MODIFIES);

@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "hnsnetpol/acl.h"
 #include "hnsnetpol/cluster.h"
 #include "hnsnetpol/load.h"
+#include "hnsnetpol/platform.h"
 #include "hnsnetpol/rangeset.h"
 #include "hnsnetpol/translate.h"
 
@@ -1126,9 +1126,7 @@ static void test_golden_mixed(void **state)
 
 static double seconds(void)
 {
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)hnp_monotonic_ms() / 1e3;
 }
 
 /*

@@ -1,0 +1,166 @@
+/*
+ * test_hns_mock_concurrency.c - the mock HNS state file edited by two
+ * processes at once: a forked child hammers it through the `hns-mock` tool
+ * while the parent modifies an endpoint through the backend. No update may
+ * be lost and the file must stay valid JSON. POSIX only (fork, waitpid);
+ * test_hns_mock.c runs the same race between two threads on every platform.
+ */
+#define _DEFAULT_SOURCE /* fork, waitpid */
+
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hnsnetpol/cli_mock.h"
+#include "hnsnetpol/hns.h"
+#include "hnsnetpol/platform.h"
+
+#define NAT "{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":[\"10.0.0.0/8\"]}}"
+
+#define CHILD_ROUNDS 150
+#define PARENT_MODIFIES 200
+
+struct fixture {
+    char *dir;
+    char path[512];
+    struct hnp_hns *hns;
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    assert_non_null(fx);
+    assert_int_equal(hnp_make_temp_dir("hnp-test-mock-conc", &fx->dir, NULL), HNP_OK);
+    snprintf(fx->path, sizeof(fx->path), "%s/state.json", fx->dir);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    hnp_hns_close(fx->hns);
+    DIR *d = opendir(fx->dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char file[800];
+        snprintf(file, sizeof(file), "%s/%s", fx->dir, e->d_name);
+        unlink(file);
+    }
+    closedir(d);
+    rmdir(fx->dir);
+    free(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* The child: add and remove endpoints through the tool as fast as it can. */
+static int hammer(const char *path)
+{
+    FILE *null = fopen("/dev/null", "w");
+    if (null == NULL)
+        return 3;
+    for (int i = 0; i < CHILD_ROUNDS; i++) {
+        char id[32], ip[32];
+        snprintf(id, sizeof(id), "child-%d", i);
+        snprintf(ip, sizeof(ip), "10.1.%d.%d", i / 250, i % 250 + 1);
+        char *add[] = {(char *)"hns-mock",
+                       (char *)path,
+                       (char *)"add-endpoint",
+                       (char *)"--id",
+                       id,
+                       (char *)"--ip",
+                       ip,
+                       NULL};
+        char *remove[] = {(char *)"hns-mock", (char *)path, (char *)"remove-endpoint",
+                          (char *)"--id",     id,           NULL};
+        /* a lost update shows as a failed remove (the add vanished) */
+        if (hnp_cli_mock_main(7, add, null, null) != 0 ||
+            hnp_cli_mock_main(5, remove, null, null) != 0) {
+            fclose(null);
+            return 1;
+        }
+    }
+    char *last[] = {(char *)"hns-mock",    (char *)path,   (char *)"add-endpoint", (char *)"--id",
+                    (char *)"child-final", (char *)"--ip", (char *)"10.2.0.1",     NULL};
+    int rc = hnp_cli_mock_main(7, last, null, null);
+    fclose(null);
+    return rc == 0 ? 0 : 2;
+}
+
+static void test_concurrent_processes(void **state)
+{
+    struct fixture *fx = *state;
+    FILE *f = fopen(fx->path, "w");
+    assert_non_null(f);
+    fputs("{\"endpoints\":[{\"ID\":\"stable\",\"Policies\":[" NAT "]}]}", f);
+    assert_int_equal(fclose(f), 0);
+    char spec[600];
+    snprintf(spec, sizeof(spec), "mock:%s", fx->path);
+    struct hnp_error err = {0};
+    if (hnp_hns_open(spec, &fx->hns, &err) != HNP_OK)
+        fail_msg("open: %s", err.message);
+    struct hnp_hns *hns = fx->hns;
+
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(hammer(fx->path));
+
+    char last[512] = "";
+    int failures = 0;
+    for (int i = 0; i < PARENT_MODIFIES; i++) {
+        snprintf(last, sizeof(last),
+                 "[" NAT ",{\"Type\":\"ACL\",\"Settings\":{\"Id\":\"hnp-%d\",\"Action\":\"Allow\","
+                 "\"Direction\":\"In\",\"Priority\":%d}}]",
+                 i, 1000 + i);
+        char text[8192];
+        snprintf(text, sizeof(text),
+                 "{\"ResourceType\":\"Policy\",\"RequestType\":\"Update\",\"Settings\":"
+                 "{\"Policies\":%s}}",
+                 last);
+        json_t *req = hnp_test_json(text);
+        if (hns->ops->modify_endpoint(hns, "STABLE", req, &err) != HNP_OK)
+            failures++;
+        json_decref(req);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(failures, 0);
+
+    /* valid JSON, every call counted, the child's endpoints all accounted for */
+    char *text = hnp_test_read_file(fx->path, NULL);
+    json_t *st = hnp_test_json(text);
+    free(text);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "calls"), "modify")),
+                     PARENT_MODIFIES);
+    const json_t *endpoints = json_object_get(st, "endpoints");
+    assert_int_equal(json_array_size(endpoints), 2);
+    assert_non_null(hnp_hns_mock_find(st, "stable", NULL));
+    assert_non_null(hnp_hns_mock_find(st, "child-final", NULL));
+    json_t *want = hnp_test_json(last);
+    assert_true(
+        json_equal(json_object_get(hnp_hns_mock_find(st, "stable", NULL), "Policies"), want));
+    json_decref(want);
+    json_decref(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_concurrent_processes, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
