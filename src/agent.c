@@ -42,6 +42,7 @@
 
 #include "hnsnetpol/acl.h"
 #include "hnsnetpol/cluster.h"
+#include "hnsnetpol/platform.h"
 #include "hnsnetpol/log.h"
 #include "hnsnetpol/rangeset.h"
 
@@ -1443,6 +1444,8 @@ static void step(struct agent *a)
         snprintf(eps, sizeof(eps), "%zu", a->n_eps);
         hnp_log(HNP_LOG_INFO, "initial sync done; converging", "pods", pods, "policies", policies,
                 "hns_endpoints", eps, NULL);
+        /* The LIST pages were the peak; what is kept is the compact model. */
+        hnp_release_free_memory();
     }
     if (a->initial_done && now >= a->next_resync) {
         a->resync_due = true;

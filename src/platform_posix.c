@@ -19,6 +19,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h> /* malloc_trim */
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Time                                                                     */
@@ -212,6 +215,13 @@ enum hnp_err hnp_make_temp_dir(const char *prefix, char **out, struct hnp_error 
 }
 
 void hnp_stdin_binary(void) {}
+
+void hnp_release_free_memory(void)
+{
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
 
 /* ------------------------------------------------------------------------ */
 /* Stop requests                                                            */

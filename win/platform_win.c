@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <io.h>
+#include <malloc.h> /* _heapmin */
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -418,6 +419,11 @@ enum hnp_err hnp_make_temp_dir(const char *prefix, char **out, struct hnp_error 
 void hnp_stdin_binary(void)
 {
     _setmode(_fileno(stdin), _O_BINARY);
+}
+
+void hnp_release_free_memory(void)
+{
+    _heapmin();
 }
 
 /* ------------------------------------------------------------------------ */

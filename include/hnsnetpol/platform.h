@@ -139,6 +139,15 @@ enum hnp_err hnp_make_temp_dir(const char *prefix, char **out, struct hnp_error 
  */
 void hnp_stdin_binary(void);
 
+/*
+ * Hand memory the allocator holds but no longer uses back to the system.
+ * The agent calls it once the initial LIST of every resource has been
+ * turned into its compact model: the list pages were the peak, and without
+ * this the C library keeps that memory (and the RSS) for the life of the
+ * process. glibc: malloc_trim(0); Windows: _heapmin(); elsewhere nothing.
+ */
+void hnp_release_free_memory(void);
+
 /* ------------------------------------------------------------------------ */
 /* Stop requests                                                            */
 

@@ -452,7 +452,7 @@ static bool add_object(struct engine *e, json_t *obj, const char *what, char *pr
         obj != NULL ? hnp_cluster_add_json(e->cluster, obj, &src, &kept, &err) : HNP_ERR_NOMEM;
     json_decref(obj);
     if (rc != HNP_OK || !kept) {
-        snprintf(problem, len, "%s not taken by hnp_cluster_add_json: %s (%s: %s)", what,
+        snprintf(problem, len, "%s not taken by hnp_cluster_add_json: %s (%.200s: %.400s)", what,
                  hnp_err_name(rc), err.where, err.message);
         return false;
     }
@@ -536,7 +536,7 @@ static bool translate_all(const struct conf_case *cc, struct engine *e, char *pr
         struct hnp_error err = {0};
         enum hnp_err rc = hnp_translator_pod(e->tr, e->pods[i], &e->acls[i], &err);
         if (rc != HNP_OK) {
-            snprintf(problem, len, "hnp_translator_pod(%s): %s (%s: %s)", m->pods[i].key,
+            snprintf(problem, len, "hnp_translator_pod(%s): %s (%.200s: %.400s)", m->pods[i].key,
                      hnp_err_name(rc), err.where, err.message);
             return false;
         }
@@ -556,7 +556,7 @@ static bool translate_all(const struct conf_case *cc, struct engine *e, char *pr
             if (rc == HNP_OK)
                 rc = hnp_acl_list_push(&e->hns[i], &parsed);
             if (rc != HNP_OK) {
-                snprintf(problem, len, "%s: ACL %s is refused as HNS would parse it: %s (%s: %s)",
+                snprintf(problem, len, "%s: ACL %s is refused as HNS would parse it: %s (%.200s: %.400s)",
                          m->pods[i].key, acl->id, hnp_err_name(rc), err.where, err.message);
                 return false;
             }
