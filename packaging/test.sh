@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Install what is needed, build, and run every test: formatting, the suite
 # under AddressSanitizer + UndefinedBehaviorSanitizer, the suite under
-# valgrind, and last the debug build's suite (its ctest summary ends the log).
-# All builds use -Werror.
+# valgrind, the Windows build (mingw-w64) with its tests under wine, and last
+# the debug build's suite (its ctest summary ends the log). All builds use
+# -Werror. The end-to-end tests start a real kube-apiserver, built from
+# Debian's source package the first time and cached under
+# /var/cache/hnsnetpol; the mingw dependencies are cached there too.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -17,7 +20,10 @@ if [ "${#sources[@]}" -gt 0 ]; then
 fi
 echo "formatting clean"
 
-for preset in asan valgrind debug; do
+echo "== Windows dependencies (mingw-w64, cached)"
+"$top/packaging/build-mingw-deps.sh"
+
+for preset in asan valgrind mingw64 debug; do
     echo "== build and test: $preset"
     cmake --preset "$preset" >/dev/null
     cmake --build --preset "$preset" -j "$jobs"
