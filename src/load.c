@@ -1,28 +1,55 @@
 /*
  * load.c - read Kubernetes objects from YAML or JSON input (see load.h).
  *
- * The whole input is read into one buffer, then handed to one of two readers:
+ * Input is streamed through a window: bytes [base, base + len) of the input
+ * sit at data[0, len). Offsets are absolute (uint64_t, from the start of the
+ * input) so they stay valid when the window moves. more() reads on: it drops
+ * what lies before a `keep` offset (the start of the value being read),
+ * moves the rest to the front, grows the window when less than half of it
+ * is free (never past max_object_bytes for a value) and shrinks it back when
+ * a big value is gone. Memory input is the same code over a fixed window
+ * that holds everything and never refills.
  *
  * JSON: a loop over whitespace-separated top-level values. Before an object
  * is parsed, a cheap scanner looks at its members for an "items" array; when
  * there is one (a `kind: List`), the wrapper is walked by hand and every
  * element of items is parsed on its own with json_loadb(JSON_DISABLE_EOF_CHECK),
  * which reports in error.position how many bytes it consumed. Everything else
- * is parsed whole by jansson. The same scanner measures the nesting of each
- * value before jansson sees it, so a deep input fails with HNP_ERR_LIMIT
- * before anything is allocated. Every byte is still checked by jansson
- * (members of a List wrapper are parsed and dropped), so the scanner need not
- * validate anything.
+ * is parsed whole by jansson. The scanner also finds where each value ends
+ * (so the whole value is in the window before jansson sees it: when it is
+ * not, the window is refilled and the scan retried) and measures its nesting,
+ * so a deep input fails with HNP_ERR_LIMIT before anything is allocated.
+ * Every byte is still checked by jansson (members of a List wrapper are
+ * parsed and dropped), so the scanner need not validate anything.
  *
- * YAML: libyaml events build a jansson tree per document with an explicit
- * stack (no recursion); the elements of a root `items` sequence are built,
- * handed over and freed one at a time. Scalars follow the YAML 1.2 core
- * schema; aliases are refused (no billion laughs).
+ * YAML: libyaml reads through a handler over the same window, which keeps
+ * the last raw buffer's worth of bytes libyaml was given, so a reader error
+ * (invalid UTF-8) can still be placed. Events build a jansson tree per
+ * document with an explicit stack (no recursion); the elements of a root
+ * `items` sequence are built, handed over and freed one at a time. Scalars
+ * follow the YAML 1.2 core schema; aliases are refused (no billion laughs).
+ * The size of the object being built is checked at every event from
+ * libyaml's marks; the read handler refuses to feed a stretch without any
+ * object boundary much longer than max_object_bytes (a giant scalar, which
+ * libyaml would otherwise buffer whole).
  *
- * Line numbers: for JSON a counter moves forward over the buffer with memchr
- * as values are reached, so it costs one pass in total; jansson's line and
- * column (counted from the start of the value) are translated to the file.
- * Columns are 1-based and count characters, as jansson and libyaml do.
+ * What a load reports does not depend on the window's size: every limit is
+ * decided from offsets (the scanner never looks more than max_object_bytes
+ * past a value's start), and a malformed token is in the window before
+ * jansson is asked about it. The one exception is the YAML read handler's
+ * stop for a giant scalar, whose exact point depends on how much libyaml
+ * asked for at once; and when YAML holds an invalid byte after other
+ * errors or objects, which comes first depends on libyaml's read-ahead
+ * (as it always did). Tests load their inputs through every window size
+ * from 1 byte up and compare.
+ *
+ * Line numbers: for JSON a counter moves forward over the window with memchr
+ * as values are reached (and over bytes about to be dropped), so it costs one
+ * pass in total; it also keeps the column, so a position stays exact when the
+ * start of its line has left the window. jansson's line and column (counted
+ * from the start of the value) are translated to the file. libyaml counts
+ * YAML lines itself. Columns are 1-based and count characters, as jansson and
+ * libyaml do.
  */
 #include "hnsnetpol/load.h"
 
@@ -36,12 +63,39 @@
 
 #include <yaml.h>
 
-#define DEFAULT_MAX_INPUT ((size_t)1 << 30)
 #define DEFAULT_MAX_DEPTH 128
-#define READ_CHUNK ((size_t)1 << 16)
+#define DEFAULT_MAX_OBJECT ((size_t)256 << 20)
+#define DEFAULT_WINDOW ((size_t)1 << 20)
+
+/*
+ * How far past max_object_bytes the YAML read handler lets a stretch without
+ * any object boundary run: libyaml reads ahead of the event it reports (its
+ * 16 KiB raw buffer, the characters decoded from it, a simple key's 1024
+ * characters), and this must cover that.
+ */
+#define YAML_READ_AHEAD ((size_t)1 << 17)
 
 /* jansson flags for one value in the middle of a buffer. */
 #define JSON_VALUE_FLAGS (JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY)
+
+/* Test hooks (load.h): per thread, so concurrent loads never race. */
+static _Thread_local size_t test_window;
+static _Thread_local struct hnp_load_stats stats;
+
+void hnp_load_get_stats(struct hnp_load_stats *out)
+{
+    *out = stats;
+}
+
+void hnp_load_reset_stats(void)
+{
+    stats = (struct hnp_load_stats){0};
+}
+
+void hnp_load_set_window(size_t bytes)
+{
+    test_window = bytes;
+}
 
 /*
  * Node -> line for the YAML object being built, so messages about a field
@@ -127,26 +181,70 @@ long hnp_loaded_object_line(const struct hnp_loaded_object *object, const json_t
 }
 
 struct loader {
-    const char *data; /* not NUL-terminated */
+    /* The window: bytes [base, base + len) of the input are at data[0, len). */
+    const char *data;
     size_t len;
+    uint64_t base;
+    char *own;      /* the window's memory when streaming (data == own); NULL for a fixed buffer */
+    size_t cap;     /* size of own */
+    size_t initial; /* size own starts with and shrinks back to */
+    size_t chunk;   /* most bytes asked of the source (and handed to libyaml) at once; 0 = any */
+
+    /* The source behind the window: a stream, or memory read in chunks (test hook). */
+    FILE *f;
+    const char *src;
+    size_t src_len, src_pos;
+    bool eof;      /* nothing more will come: the window holds the rest of the input */
+    uint64_t read; /* bytes read from the source */
+
+    /* A read failed or a limit was passed. The readers see the input end; this wins. */
+    enum hnp_err fail;
+    struct hnp_error fail_err;
+
     const char *name;
+    size_t max_input; /* 0 = none */
     size_t max_depth;
+    size_t max_object;
     hnp_object_fn fn;
     void *ctx;
     struct hnp_error *err;
     size_t emitted; /* objects handed to fn */
 
-    size_t start; /* offset of the first byte after a UTF-8 BOM */
+    /*
+     * Line counter, moved forward as the reader goes: offset line_pos is on
+     * line `line`; offset col_pos (on that line, at or before line_pos) is in
+     * column col. Both offsets stay inside the window.
+     */
+    uint64_t line_pos, col_pos;
+    long line, col;
 
-    /* Line counter, moved forward as the reader goes: offset line_pos is on line `line`,
-     * which starts at offset line_start. */
-    size_t line_pos;
-    long line;
-    size_t line_start;
-
+    /* YAML */
     bool yaml;                 /* lines of nodes are recorded */
     struct hnp_line_map lines; /* of the YAML object being built */
+    yaml_parser_t *parser;
+    uint64_t handed;  /* offset of the next byte for libyaml */
+    bool measuring;   /* an object is being built: its size is checked at each event */
+    size_t obj_index; /* libyaml's index (characters) where it starts */
+    long obj_line;
+    uint64_t seg_handed; /* bytes handed to libyaml at the last object boundary, */
+    long seg_line;       /* which was on this line */
 };
+
+static const char *at(const struct loader *ld, uint64_t off)
+{
+    return ld->data + (size_t)(off - ld->base);
+}
+
+static uint64_t window_end(const struct loader *ld)
+{
+    return ld->base + ld->len;
+}
+
+/* No more bytes will come into the window. */
+static bool input_done(const struct loader *ld)
+{
+    return ld->eof || ld->fail != HNP_OK;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Common helpers                                                                              */
@@ -161,47 +259,56 @@ static enum hnp_err emit(struct loader *ld, json_t *obj, long line)
     return rc;
 }
 
-/* Move the line counter to offset off: forward in one pass, backward (rare) from the start. */
-static void seek_line(struct loader *ld, size_t off)
+/* Characters (UTF-8 lead bytes) in [p, end). */
+static long chars(const char *p, const char *end)
 {
-    if (off > ld->len)
-        off = ld->len;
-    if (off < ld->line_pos) {
-        ld->line_pos = ld->line_start = ld->start;
-        ld->line = 1;
-    }
-    const char *p = ld->data + ld->line_pos;
-    const char *end = ld->data + off;
+    long n = 0;
+    for (; p < end; p++)
+        n += ((unsigned char)*p & 0xC0) != 0x80;
+    return n;
+}
+
+/* Move the line counter forward to offset off (clamped to the window); never backward. */
+static void seek_line(struct loader *ld, uint64_t off)
+{
+    if (off > window_end(ld))
+        off = window_end(ld);
+    if (off <= ld->line_pos)
+        return;
+    const char *p = at(ld, ld->line_pos);
+    const char *end = at(ld, off);
+    const char *line_start = NULL;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (nl == NULL)
             break;
         ld->line++;
-        ld->line_start = (size_t)(nl + 1 - ld->data);
+        line_start = nl + 1;
         p = nl + 1;
+    }
+    if (line_start != NULL) {
+        ld->col_pos = ld->base + (uint64_t)(line_start - ld->data);
+        ld->col = 1;
     }
     ld->line_pos = off;
 }
 
 /* 1-based character column of offset off, after seek_line(ld, off). */
-static long column_of(const struct loader *ld, size_t off)
+static long column_of(const struct loader *ld, uint64_t off)
 {
-    long col = 1;
-    for (size_t i = ld->line_start; i < off; i++)
-        if (((unsigned char)ld->data[i] & 0xC0) != 0x80)
-            col++;
-    return col;
+    if (off < ld->col_pos)
+        return ld->col;
+    if (off > window_end(ld))
+        off = window_end(ld);
+    return ld->col + chars(at(ld, ld->col_pos), at(ld, off));
 }
 
-/* Line and column of any offset (error paths), leaving the counter alone. */
-static void position_of(const struct loader *ld, size_t off, long *line, long *col)
+/* Line and column of offset off (error paths: the load stops after). */
+static void position_of(struct loader *ld, uint64_t off, long *line, long *col)
 {
-    struct loader tmp = *ld;
-    if (off > ld->len)
-        off = ld->len;
-    seek_line(&tmp, off);
-    *line = tmp.line;
-    *col = column_of(&tmp, off);
+    seek_line(ld, off);
+    *line = ld->line;
+    *col = column_of(ld, off < ld->line_pos ? ld->line_pos : off);
 }
 
 /*
@@ -284,20 +391,180 @@ static enum hnp_err item_error(struct loader *ld, long line, size_t index, const
     return hnp_error_set(ld->err, HNP_ERR_SCHEMA, where, "items[%zu] is %s, not an object", index,
                          what);
 }
+/* Record a failure of the source or a limit; the readers then see the input end. */
+static void fail_with(struct loader *ld, enum hnp_err code, const char *where, const char *what)
+{
+    if (ld->fail != HNP_OK)
+        return;
+    ld->fail = code;
+    hnp_error_set(&ld->fail_err, code, where, "%s", what);
+}
+
+/* HNP_ERR_LIMIT, recorded in ld->fail: the object starting on line is over max_object_bytes. */
+static enum hnp_err object_too_big(struct loader *ld, long line)
+{
+    char where[sizeof(ld->err->where)], what[128];
+    where_line(ld, where, sizeof(where), line);
+    snprintf(what, sizeof(what), "object starting at line %ld is larger than %zu bytes", line,
+             ld->max_object);
+    fail_with(ld, HNP_ERR_LIMIT, where, what);
+    return HNP_ERR_LIMIT;
+}
+
+/* The same for the value starting at offset start (not before the line counter). */
+static enum hnp_err value_too_big(struct loader *ld, uint64_t start)
+{
+    seek_line(ld, start);
+    return object_too_big(ld, ld->line);
+}
+
+/* Up to n bytes from the source into dst; 0 at its end or on an error (ld->fail set). */
+static size_t read_source(struct loader *ld, char *dst, size_t n)
+{
+    if (ld->f == NULL) {
+        size_t left = ld->src_len - ld->src_pos;
+        if (n > left)
+            n = left;
+        if (n > 0)
+            memcpy(dst, ld->src + ld->src_pos, n);
+        ld->src_pos += n;
+        return n;
+    }
+    errno = 0;
+    size_t got = fread(dst, 1, n, ld->f);
+    if (got == 0 && ferror(ld->f)) {
+        int e = errno;
+        char what[sizeof(ld->err->message)];
+        snprintf(what, sizeof(what), "cannot read %s: %s", ld->name,
+                 e ? strerror(e) : "read error");
+        fail_with(ld, HNP_ERR_IO, ld->name, what);
+    }
+    return got;
+}
+
+static bool less_than_half_free(const struct loader *ld)
+{
+    return ld->cap - ld->len < ld->cap / 2 || ld->len == ld->cap;
+}
+
+/*
+ * Read more input into the window, keeping the bytes from offset keep
+ * (>= base) on. object: keep is the start of one value, which may not grow
+ * past max_object_bytes. True when new bytes arrived; false at the end of the
+ * input or on a failure (ld->fail set: the source failed, a limit was passed,
+ * out of memory).
+ *
+ * The bytes before keep are dropped once the window is at least half full;
+ * when it still is, it doubles (for a value: up to max_object_bytes), and
+ * once a big value has gone it shrinks back to its first size. So every
+ * read brings at least half a window of new bytes or follows a growth, and
+ * rescanning a value after a refill costs O(its size) in total.
+ */
+static bool more(struct loader *ld, uint64_t keep, bool object)
+{
+    if (input_done(ld))
+        return false;
+    size_t tail = (size_t)(window_end(ld) - keep);
+    if (object && tail > ld->max_object) {
+        value_too_big(ld, keep);
+        return false;
+    }
+    bool shrink = ld->cap > ld->initial && tail <= ld->initial / 2; /* a big value is gone */
+    if (keep > ld->base && (less_than_half_free(ld) || shrink)) {
+        /* Drop what lies before keep. The counters must pass those bytes before they go. */
+        seek_line(ld, keep);
+        if (ld->col_pos < keep) {
+            ld->col += chars(at(ld, ld->col_pos), at(ld, keep));
+            ld->col_pos = keep;
+        }
+        memmove(ld->own, at(ld, keep), tail);
+        ld->base = keep;
+        ld->len = tail;
+    }
+
+    size_t want = ld->cap;
+    size_t limit = object && ld->max_object >= ld->initial ? ld->max_object + 1 : ld->initial;
+    if (less_than_half_free(ld)) {
+        want = ld->cap <= SIZE_MAX / 4 ? ld->cap * 2 : ld->cap;
+        if (object && want > limit)
+            want = limit > ld->cap ? limit : ld->cap;
+    } else if (shrink) {
+        want = ld->initial;
+    }
+    if (want != ld->cap) {
+        char *resized = realloc(ld->own, want);
+        if (resized != NULL) {
+            ld->own = resized;
+            ld->data = resized;
+            ld->cap = want;
+            if (want > stats.window_peak)
+                stats.window_peak = want;
+        } else if (want > ld->cap && ld->len == ld->cap) {
+            fail_with(ld, HNP_ERR_NOMEM, ld->name, "out of memory reading the input");
+            return false;
+        }
+    }
+
+    size_t room = ld->cap - ld->len;
+    if (ld->chunk != 0 && room > ld->chunk)
+        room = ld->chunk;
+    size_t n = read_source(ld, ld->own + ld->len, room);
+    stats.refills++;
+    stats.bytes_read += n;
+    if (n == 0) {
+        ld->eof = true;
+        return false;
+    }
+    ld->read += n;
+    if (ld->max_input != 0 && ld->read > ld->max_input) {
+        char what[sizeof(ld->err->message)];
+        snprintf(what, sizeof(what), "%s is larger than the limit of %zu bytes", ld->name,
+                 ld->max_input);
+        fail_with(ld, HNP_ERR_LIMIT, ld->name, what);
+        return false;
+    }
+    ld->len += n;
+    return true;
+}
+
+/* The byte at offset off, reading on (keeping from keep) when off is past the window; -1 at the
+ * end. */
+static int peek(struct loader *ld, uint64_t keep, bool object, uint64_t off)
+{
+    while (off >= window_end(ld))
+        if (!more(ld, keep, object))
+            return -1;
+    return (unsigned char)*at(ld, off);
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* JSON                                                                                        */
 
-static bool json_blank(unsigned char c)
+/* keep for a read that holds on to nothing before the current position. */
+#define KEEP_HERE UINT64_MAX
+
+static bool json_blank(int c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static size_t skip_blank(const struct loader *ld, size_t pos)
+/* Skip blanks from pos; keep is the start of the value being read, or KEEP_HERE. */
+static uint64_t skip_blank(struct loader *ld, uint64_t keep, uint64_t pos)
 {
-    while (pos < ld->len && json_blank((unsigned char)ld->data[pos]))
-        pos++;
-    return pos;
+    for (;;) {
+        const char *p = at(ld, pos), *end = ld->data + ld->len;
+        while (p < end && json_blank((unsigned char)*p))
+            p++;
+        pos = ld->base + (uint64_t)(p - ld->data);
+        if (p < end || !more(ld, keep == KEEP_HERE ? pos : keep, keep != KEEP_HERE))
+            return pos;
+    }
+}
+
+/* The byte at pos (after skip_blank), or -1 at the end of the input. */
+static int byte_at(const struct loader *ld, uint64_t pos)
+{
+    return pos < window_end(ld) ? (unsigned char)*at(ld, pos) : -1;
 }
 
 /* Bytes the scanner must look at inside a container. */
@@ -312,7 +579,12 @@ static bool scalar_end(unsigned char c)
            c == '"';
 }
 
-enum scan_result { SCAN_OK, SCAN_DEEP, SCAN_BAD };
+/*
+ * SCAN_MORE: the window ends inside the value; SCAN_BIG: the value is longer
+ * than allowed (both scan_value only); SCAN_STOP: the load must stop,
+ * ld->fail says why (scan_full only).
+ */
+enum scan_result { SCAN_OK, SCAN_DEEP, SCAN_BAD, SCAN_MORE, SCAN_BIG, SCAN_STOP };
 
 /*
  * Move *pos from the opening quote of a string to just past its closing one.
@@ -338,41 +610,51 @@ static bool skip_string(const unsigned char *d, size_t len, size_t *pos)
 }
 
 /*
- * Find the end of the JSON value at data[pos] (not blank) without building it,
- * and check that its nesting stays within max_depth levels when the value sits
- * at nesting `depth`. Brackets are only counted, not matched, and nothing else
- * is validated: jansson parses these bytes afterwards and reports any error.
- * On SCAN_DEEP *stop is where the limit was passed, on SCAN_OK *stop is the end.
+ * Find the end of the JSON value at offset pos (not blank) without building
+ * it, and check that its nesting stays within max_depth levels when the value
+ * sits at nesting `depth`. Brackets are only counted, not matched, and
+ * nothing else is validated: jansson parses these bytes afterwards and
+ * reports any error. On SCAN_DEEP *stop is where the limit was passed, on
+ * SCAN_OK *stop is the end. The scan never looks at offset bound or past it:
+ * SCAN_BIG when the value goes on there. SCAN_MORE when the window ends
+ * first and more input may come.
  */
-static enum scan_result scan_value(const struct loader *ld, size_t pos, size_t depth, size_t *stop)
+static enum scan_result scan_value(const struct loader *ld, uint64_t pos, size_t depth,
+                                   uint64_t bound, uint64_t *stop)
 {
     const unsigned char *d = (const unsigned char *)ld->data;
-    size_t len = ld->len, base = depth, i = pos;
+    size_t len = ld->len, base = depth, start = (size_t)(pos - ld->base), i = start;
+    bool bounded = bound - ld->base <= len;
+    if (bounded)
+        len = (size_t)(bound - ld->base);
+    enum scan_result short_of_end = bounded ? SCAN_BIG : input_done(ld) ? SCAN_BAD : SCAN_MORE;
 
     if (i >= len)
-        return SCAN_BAD;
+        return short_of_end;
     if (!scan_special[d[i]]) {
         while (i < len && !scalar_end(d[i]))
             i++;
-        if (i == pos)
+        if (i == start)
             return SCAN_BAD;
-        *stop = i;
+        if (i == len && short_of_end != SCAN_BAD)
+            return short_of_end; /* the next bytes may continue it */
+        *stop = ld->base + i;
         return SCAN_OK;
     }
     for (;;) {
         while (i < len && !scan_special[d[i]])
             i++;
         if (i >= len)
-            return SCAN_BAD;
+            return short_of_end;
         switch (d[i]) {
         case '"':
             if (!skip_string(d, len, &i))
-                return SCAN_BAD;
+                return short_of_end;
             break;
         case '{':
         case '[':
             if (++depth > ld->max_depth) {
-                *stop = i;
+                *stop = ld->base + i;
                 return SCAN_DEEP;
             }
             i++;
@@ -385,23 +667,46 @@ static enum scan_result scan_value(const struct loader *ld, size_t pos, size_t d
             break;
         }
         if (depth == base) {
-            *stop = i;
+            *stop = ld->base + i;
             return SCAN_OK;
         }
     }
 }
 
-/* HNP_ERR_LIMIT for a value at off (starting at object_off) that scan_value found too deep. */
-static enum hnp_err json_deep(struct loader *ld, size_t object_off, size_t off)
+/*
+ * scan_value, reading on until the window holds the whole value at pos (or
+ * the input ends); keep (<= pos) is the start of the object it belongs to,
+ * which may not pass max_object_bytes. The scan looks at no byte past that
+ * limit (plus one, to see where a number ends), so what it finds never
+ * depends on how much the window held. Never SCAN_MORE or SCAN_BIG;
+ * SCAN_STOP when the load must stop (ld->fail).
+ */
+static enum scan_result scan_full(struct loader *ld, uint64_t keep, uint64_t pos, size_t depth,
+                                  uint64_t *stop)
 {
-    seek_line(ld, object_off);
-    long object_line = ld->line;
+    uint64_t bound = keep + (uint64_t)ld->max_object + 1;
+    for (;;) {
+        enum scan_result r = scan_value(ld, pos, depth, bound, stop);
+        if (r == SCAN_BIG || (r == SCAN_OK && *stop - keep > ld->max_object)) {
+            value_too_big(ld, keep);
+            return SCAN_STOP;
+        }
+        if (r != SCAN_MORE)
+            return r;
+        if (!more(ld, keep, true) && ld->fail != HNP_OK)
+            return SCAN_STOP;
+    }
+}
+
+/* HNP_ERR_LIMIT for a value (of the object starting on object_line) too deep at off. */
+static enum hnp_err json_deep(struct loader *ld, long object_line, uint64_t off)
+{
     seek_line(ld, off);
     return limit_error(ld, ld->line, object_line);
 }
 
 /* Translate a jansson error for a value parsed from offset start. */
-static enum hnp_err json_error(struct loader *ld, size_t start, const json_error_t *e)
+static enum hnp_err json_error(struct loader *ld, uint64_t start, const json_error_t *e)
 {
     if (json_error_code(e) == json_error_out_of_memory)
         return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory parsing JSON");
@@ -418,44 +723,62 @@ static enum hnp_err json_error(struct loader *ld, size_t start, const json_error
     return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s", text);
 }
 
-/* A syntax error our own walker found at offset off. */
-static enum hnp_err json_syntax(struct loader *ld, size_t off, const char *expected)
+/* A syntax error our own walker found at offset off (after skip_blank: in the window or at the
+ * end). */
+static enum hnp_err json_syntax(struct loader *ld, uint64_t off, const char *expected)
 {
     long line, col;
     position_of(ld, off, &line, &col);
     char where[sizeof(ld->err->where)];
     where_line_col(ld, where, sizeof(where), line, col);
-    if (off >= ld->len)
+    if (off >= window_end(ld))
         return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s expected near end of file",
                              expected);
     char near[2];
-    printable(near, sizeof(near), ld->data + off, 1);
+    printable(near, sizeof(near), at(ld, off), 1);
     return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s expected near '%s'", expected, near);
 }
 
-/* Parse the value at pos with jansson; on success *pos moves past it. */
-static enum hnp_err json_parse_at(struct loader *ld, size_t *pos, json_t **out)
+/* Parse the value at *pos (scanned by scan_full: it is in the window); *pos moves past it. */
+static enum hnp_err json_parse_at(struct loader *ld, uint64_t *pos, json_t **out)
 {
     json_error_t e;
-    json_t *value = json_loadb(ld->data + *pos, ld->len - *pos, JSON_VALUE_FLAGS, &e);
+    json_t *value = json_loadb(at(ld, *pos), (size_t)(window_end(ld) - *pos), JSON_VALUE_FLAGS, &e);
     if (value == NULL)
         return json_error(ld, *pos, &e);
-    *pos += (size_t)e.position;
+    *pos += (uint64_t)e.position;
     *out = value;
     return HNP_OK;
 }
 
-enum probe_result { PROBE_LIST, PROBE_PLAIN, PROBE_DEEP, PROBE_BAD };
-
-/* Is the string token data[start, end) (quotes included) the key "items"? */
-static bool key_is_items(const struct loader *ld, size_t start, size_t end)
+/* Scan (keeping from keep) and parse the value at *pos; *pos moves past it. */
+static enum hnp_err json_read_value(struct loader *ld, uint64_t keep, uint64_t *pos, size_t depth,
+                                    long object_line, json_t **out)
 {
-    if (end - start == 7)
-        return memcmp(ld->data + start, "\"items\"", 7) == 0;
-    if (memchr(ld->data + start, '\\', end - start) == NULL)
+    uint64_t stop;
+    switch (scan_full(ld, keep, *pos, depth, &stop)) {
+    case SCAN_DEEP:
+        return json_deep(ld, object_line, stop);
+    case SCAN_STOP:
+        return ld->fail;
+    default: /* SCAN_BAD: jansson will say what is wrong */
+        break;
+    }
+    return json_parse_at(ld, pos, out);
+}
+
+enum probe_result { PROBE_LIST, PROBE_PLAIN, PROBE_DEEP, PROBE_BAD, PROBE_STOP };
+
+/* Is the string token [start, end) (quotes included, in the window) the key "items"? */
+static bool key_is_items(const struct loader *ld, uint64_t start, uint64_t end)
+{
+    size_t n = (size_t)(end - start);
+    if (n == 7)
+        return memcmp(at(ld, start), "\"items\"", 7) == 0;
+    if (memchr(at(ld, start), '\\', n) == NULL)
         return false;
     json_error_t e;
-    json_t *key = json_loadb(ld->data + start, end - start, JSON_DECODE_ANY, &e);
+    json_t *key = json_loadb(at(ld, start), n, JSON_DECODE_ANY, &e);
     bool items = json_is_string(key) && json_string_length(key) == 5 &&
                  !strcmp(json_string_value(key), "items");
     json_decref(key);
@@ -463,68 +786,101 @@ static bool key_is_items(const struct loader *ld, size_t start, size_t end)
 }
 
 /*
- * Look at the members of the object at data[pos] ('{') for an "items" array.
- * PROBE_LIST: found, *at is its '['. PROBE_PLAIN: no items array, the whole
- * object is within the depth limit. PROBE_DEEP: too deep at *at. PROBE_BAD:
- * not well-formed (let jansson say why).
+ * Look at the members of the object at offset pos ('{') for an "items"
+ * array, keeping the object in the window. PROBE_LIST: found, *at is its
+ * '['. PROBE_PLAIN: no items array, the whole object is within the limits
+ * and in the window. PROBE_DEEP: too deep at *at. PROBE_BAD: not well-formed
+ * (let jansson say why). PROBE_STOP: ld->fail.
  */
-static enum probe_result probe_object(struct loader *ld, size_t pos, size_t *at)
+/*
+ * probe_object found the object at pos not well-formed at offset i: jansson
+ * will say why, and it reads the whole token there, so have that token (a
+ * string or a bare word) in the window, whatever the window's size.
+ */
+static enum probe_result probe_bad(struct loader *ld, uint64_t pos, uint64_t i)
 {
-    size_t i = skip_blank(ld, pos + 1);
-    if (i < ld->len && ld->data[i] == '}')
-        return PROBE_PLAIN;
+    int c = byte_at(ld, i);
+    uint64_t end;
+    if (c >= 0 && (c == '"' || !scalar_end((unsigned char)c)) &&
+        scan_full(ld, pos, i, 1, &end) == SCAN_STOP)
+        return PROBE_STOP;
+    return ld->fail != HNP_OK ? PROBE_STOP : PROBE_BAD;
+}
+
+static enum probe_result probe_object(struct loader *ld, uint64_t pos, uint64_t *at_out)
+{
+    uint64_t i = pos, end;
+    bool first = true;
     for (;;) {
-        size_t key_start = i, end;
-        if (i >= ld->len || ld->data[i] != '"' || scan_value(ld, i, 1, &end) != SCAN_OK)
+        /* Blanks, then a key (or, first, the '}' of an empty object). */
+        i = skip_blank(ld, pos, i + 1);
+        if (i - pos >= ld->max_object)
+            break;
+        uint64_t key_start = i;
+        if (first && byte_at(ld, i) == '}')
+            return PROBE_PLAIN;
+        first = false;
+        if (byte_at(ld, i) != '"')
+            return probe_bad(ld, pos, i);
+        switch (scan_full(ld, pos, i, 1, &end)) {
+        case SCAN_OK:
+            break;
+        case SCAN_STOP:
+            return PROBE_STOP;
+        default:
             return PROBE_BAD;
+        }
         bool items = key_is_items(ld, key_start, end);
-        i = skip_blank(ld, end);
-        if (i >= ld->len || ld->data[i] != ':')
-            return PROBE_BAD;
-        i = skip_blank(ld, i + 1);
-        if (items && i < ld->len && ld->data[i] == '[') {
-            *at = i;
+        i = skip_blank(ld, pos, end);
+        if (i - pos >= ld->max_object)
+            break;
+        if (byte_at(ld, i) != ':')
+            return probe_bad(ld, pos, i);
+        i = skip_blank(ld, pos, i + 1);
+        if (i - pos >= ld->max_object)
+            break;
+        if (items && byte_at(ld, i) == '[') {
+            *at_out = i;
             return PROBE_LIST;
         }
-        switch (scan_value(ld, i, 1, &end)) {
+        switch (scan_full(ld, pos, i, 1, &end)) {
         case SCAN_OK:
             break;
         case SCAN_DEEP:
-            *at = end;
+            *at_out = end;
             return PROBE_DEEP;
-        case SCAN_BAD:
+        case SCAN_STOP:
+            return PROBE_STOP;
+        default:
             return PROBE_BAD;
         }
-        i = skip_blank(ld, end);
-        if (i < ld->len && ld->data[i] == ',') {
-            i = skip_blank(ld, i + 1);
-            continue;
-        }
-        return i < ld->len && ld->data[i] == '}' ? PROBE_PLAIN : PROBE_BAD;
+        i = skip_blank(ld, pos, end);
+        if (i - pos >= ld->max_object)
+            break;
+        int c = byte_at(ld, i);
+        if (c == '}')
+            return PROBE_PLAIN;
+        if (c != ',')
+            return probe_bad(ld, pos, i);
     }
+    /* Blanks ran past the limit: byte i and so the object are too big. */
+    value_too_big(ld, pos);
+    return PROBE_STOP;
 }
 
-/* Hand over each element of the items array at data[pos] ('['); *end = past its ']'. */
-static enum hnp_err json_items(struct loader *ld, size_t pos, size_t *end)
+/* Hand over each element of the items array at offset pos ('['); *end = past its ']'. */
+static enum hnp_err json_items(struct loader *ld, uint64_t pos, uint64_t *end)
 {
-    size_t i = skip_blank(ld, pos + 1);
-    if (i < ld->len && ld->data[i] == ']') {
+    uint64_t i = skip_blank(ld, KEEP_HERE, pos + 1);
+    if (byte_at(ld, i) == ']') {
         *end = i + 1;
         return HNP_OK;
     }
     for (size_t index = 0;; index++) {
-        size_t stop;
-        switch (scan_value(ld, i, 0, &stop)) {
-        case SCAN_DEEP:
-            return json_deep(ld, i, stop);
-        case SCAN_OK:
-        case SCAN_BAD: /* jansson will say what is wrong */
-            break;
-        }
         seek_line(ld, i);
         long line = ld->line;
         json_t *item = NULL;
-        enum hnp_err rc = json_parse_at(ld, &i, &item);
+        enum hnp_err rc = json_read_value(ld, i, &i, 0, line, &item);
         if (rc != HNP_OK)
             return rc;
         if (!json_is_object(item)) {
@@ -536,12 +892,13 @@ static enum hnp_err json_items(struct loader *ld, size_t pos, size_t *end)
         json_decref(item);
         if (rc != HNP_OK)
             return rc;
-        i = skip_blank(ld, i);
-        if (i < ld->len && ld->data[i] == ',') {
-            i = skip_blank(ld, i + 1);
+        i = skip_blank(ld, KEEP_HERE, i);
+        int c = byte_at(ld, i);
+        if (c == ',') {
+            i = skip_blank(ld, KEEP_HERE, i + 1);
             continue;
         }
-        if (i < ld->len && ld->data[i] == ']') {
+        if (c == ']') {
             *end = i + 1;
             return HNP_OK;
         }
@@ -550,31 +907,32 @@ static enum hnp_err json_items(struct loader *ld, size_t pos, size_t *end)
 }
 
 /*
- * Walk the List wrapper object at data[pos] ('{'): stream its items array,
- * parse (to validate) and drop every other member. *end = past its '}'.
+ * Walk the List wrapper object at offset pos ('{', on line `line`): stream
+ * its items array, parse (to validate) and drop every other member. *end =
+ * past its '}'.
  */
-static enum hnp_err json_list(struct loader *ld, size_t pos, size_t *end)
+static enum hnp_err json_list(struct loader *ld, uint64_t pos, long line, uint64_t *end)
 {
     bool seen_items = false;
-    size_t i = skip_blank(ld, pos + 1);
-    if (i < ld->len && ld->data[i] == '}') {
+    uint64_t i = skip_blank(ld, KEEP_HERE, pos + 1);
+    if (byte_at(ld, i) == '}') {
         *end = i + 1;
         return HNP_OK;
     }
     for (;;) {
-        if (i >= ld->len || ld->data[i] != '"')
+        if (byte_at(ld, i) != '"')
             return json_syntax(ld, i, "string or '}'");
         json_t *key = NULL;
-        enum hnp_err rc = json_parse_at(ld, &i, &key);
+        enum hnp_err rc = json_read_value(ld, i, &i, 1, line, &key);
         if (rc != HNP_OK)
             return rc;
         bool items = json_string_length(key) == 5 && !strcmp(json_string_value(key), "items");
         json_decref(key);
-        i = skip_blank(ld, i);
-        if (i >= ld->len || ld->data[i] != ':')
+        i = skip_blank(ld, KEEP_HERE, i);
+        if (byte_at(ld, i) != ':')
             return json_syntax(ld, i, "':'");
-        i = skip_blank(ld, i + 1);
-        if (items && i < ld->len && ld->data[i] == '[') {
+        i = skip_blank(ld, KEEP_HERE, i + 1);
+        if (items && byte_at(ld, i) == '[') {
             if (seen_items) {
                 seek_line(ld, i);
                 return schema_error(ld, ld->line, "duplicate \"items\" array");
@@ -584,21 +942,19 @@ static enum hnp_err json_list(struct loader *ld, size_t pos, size_t *end)
             if (rc != HNP_OK)
                 return rc;
         } else {
-            size_t stop;
-            if (scan_value(ld, i, 1, &stop) == SCAN_DEEP)
-                return json_deep(ld, pos, stop);
             json_t *member = NULL;
-            rc = json_parse_at(ld, &i, &member);
+            rc = json_read_value(ld, i, &i, 1, line, &member);
             if (rc != HNP_OK)
                 return rc;
             json_decref(member);
         }
-        i = skip_blank(ld, i);
-        if (i < ld->len && ld->data[i] == ',') {
-            i = skip_blank(ld, i + 1);
+        i = skip_blank(ld, KEEP_HERE, i);
+        int c = byte_at(ld, i);
+        if (c == ',') {
+            i = skip_blank(ld, KEEP_HERE, i + 1);
             continue;
         }
-        if (i < ld->len && ld->data[i] == '}') {
+        if (c == '}') {
             *end = i + 1;
             return HNP_OK;
         }
@@ -606,32 +962,42 @@ static enum hnp_err json_list(struct loader *ld, size_t pos, size_t *end)
     }
 }
 
-static enum hnp_err load_json(struct loader *ld, size_t pos)
+static enum hnp_err load_json(struct loader *ld, uint64_t pos)
 {
     for (;;) {
-        pos = skip_blank(ld, pos);
-        if (pos >= ld->len)
+        pos = skip_blank(ld, KEEP_HERE, pos);
+        int c = byte_at(ld, pos);
+        if (c < 0)
             return HNP_OK;
         seek_line(ld, pos);
         long line = ld->line;
-        size_t at;
+        uint64_t at_off;
         enum hnp_err rc;
 
-        if (ld->data[pos] == '{') {
-            switch (probe_object(ld, pos, &at)) {
+        if (c == '{') {
+            switch (probe_object(ld, pos, &at_off)) {
             case PROBE_LIST:
-                rc = json_list(ld, pos, &pos);
+                rc = json_list(ld, pos, line, &pos);
                 if (rc != HNP_OK)
                     return rc;
                 continue;
             case PROBE_DEEP:
-                return json_deep(ld, pos, at);
-            case PROBE_PLAIN:
+                return json_deep(ld, line, at_off);
+            case PROBE_STOP:
+                return ld->fail;
+            case PROBE_PLAIN: /* all in the window, within the limits */
             case PROBE_BAD:
                 break;
             }
-        } else if (scan_value(ld, pos, 0, &at) == SCAN_DEEP) {
-            return json_deep(ld, pos, at);
+        } else {
+            switch (scan_full(ld, pos, pos, 0, &at_off)) {
+            case SCAN_DEEP:
+                return json_deep(ld, line, at_off);
+            case SCAN_STOP:
+                return ld->fail;
+            default:
+                break;
+            }
         }
 
         json_t *value = NULL;
@@ -656,6 +1022,12 @@ static enum hnp_err load_json(struct loader *ld, size_t pos)
 
 /* ------------------------------------------------------------------------------------------ */
 /* YAML                                                                                        */
+
+/* The 1-based line of a libyaml mark. */
+static long mark_line(const yaml_mark_t *mark)
+{
+    return (long)mark->line + 1;
+}
 
 #define YAML_TAG_PREFIX "tag:yaml.org,2002:"
 
@@ -865,7 +1237,7 @@ static enum hnp_err scalar_value(struct loader *ld, const yaml_event_t *ev, json
         if (!ok) {
             json_decref(value);
             char where[sizeof(ld->err->where)];
-            where_line_col(ld, where, sizeof(where), (long)ev->start_mark.line + 1,
+            where_line_col(ld, where, sizeof(where), mark_line(&ev->start_mark),
                            (long)ev->start_mark.column + 1);
             char text[65];
             printable(text, sizeof(text), s, n);
@@ -919,9 +1291,31 @@ static enum hnp_err attach(struct loader *ld, struct builder *b, json_t *value, 
     return rc;
 }
 
+/* An object boundary: the read handler measures the stretch from here on. */
+static void boundary(struct loader *ld, long line)
+{
+    ld->seg_handed = ld->handed;
+    ld->seg_line = line;
+}
+
+/* An object (or the rest of a List wrapper) starts at mark, on line: check its size from here. */
+static void measure_from(struct loader *ld, const yaml_mark_t *mark, long line)
+{
+    ld->measuring = true;
+    ld->obj_index = mark->index;
+    ld->obj_line = line;
+    boundary(ld, line);
+}
+
+static void measure_stop(struct loader *ld, long line)
+{
+    ld->measuring = false;
+    boundary(ld, line);
+}
+
 static enum hnp_err on_scalar(struct loader *ld, struct builder *b, const yaml_event_t *ev)
 {
-    long line = (long)ev->start_mark.line + 1;
+    long line = mark_line(&ev->start_mark);
     json_t *value = NULL;
 
     if (b->sp > 0 && b->stack[b->sp - 1].kind == FRAME_MAP && b->stack[b->sp - 1].key == NULL) {
@@ -950,23 +1344,27 @@ static enum hnp_err on_scalar(struct loader *ld, struct builder *b, const yaml_e
 static enum hnp_err on_start(struct loader *ld, struct builder *b, const yaml_event_t *ev,
                              bool is_map)
 {
-    long line = (long)ev->start_mark.line + 1;
+    long line = mark_line(&ev->start_mark);
 
     if (b->sp == 0) {
         if (!is_map)
             return schema_error(ld, line, "YAML document is a sequence, not a mapping");
+        measure_from(ld, &ev->start_mark, line);
     } else {
         struct frame *top = &b->stack[b->sp - 1];
         if (top->kind == FRAME_MAP && top->key == NULL)
             return schema_error(ld, line, "a YAML mapping key is not a scalar");
         if (top->kind == FRAME_ITEMS && !is_map)
             return item_error(ld, line, top->count, "a sequence");
+        if (top->kind == FRAME_ITEMS)
+            measure_from(ld, &ev->start_mark, line);
         if (b->sp == 1 && top->kind == FRAME_MAP && !is_map && top->key_len == 5 &&
             !memcmp(top->key, "items", 5)) {
             if (b->root_is_list)
                 return schema_error(ld, line, "duplicate \"items\" sequence");
             b->root_is_list = true;
             b->base = 2;
+            measure_stop(ld, line); /* the items are measured one by one */
             return push(ld, b, FRAME_ITEMS, NULL, line);
         }
     }
@@ -978,7 +1376,7 @@ static enum hnp_err on_start(struct loader *ld, struct builder *b, const yaml_ev
     return push(ld, b, is_map ? FRAME_MAP : FRAME_SEQ, node, line);
 }
 
-static enum hnp_err on_end(struct loader *ld, struct builder *b)
+static enum hnp_err on_end(struct loader *ld, struct builder *b, const yaml_event_t *ev)
 {
     if (b->sp == 0) /* libyaml pairs every end with a start; never trust that blindly */
         return hnp_error_set(ld->err, HNP_ERR_PARSE, ld->name, "unbalanced YAML events");
@@ -989,13 +1387,18 @@ static enum hnp_err on_end(struct loader *ld, struct builder *b)
         free(root->key);
         root->key = NULL;
         b->base = 0;
+        measure_from(ld, &ev->end_mark, root->line); /* the rest of the wrapper */
         return HNP_OK;
     }
     free(done.key); /* NULL unless libyaml ends a mapping after a key, which it does not */
-    if (b->sp > 0)
+    if (b->sp > 0) {
+        if (b->stack[b->sp - 1].kind == FRAME_ITEMS)
+            measure_stop(ld, mark_line(&ev->end_mark));
         return attach(ld, b, done.node, done.line);
+    }
 
     /* The document root. */
+    measure_stop(ld, mark_line(&ev->end_mark));
     enum hnp_err rc = b->root_is_list ? HNP_OK : emit(ld, done.node, done.line);
     line_map_reset(&ld->lines); /* nothing of this document may alias the next one's nodes */
     json_decref(done.node);
@@ -1019,7 +1422,7 @@ static enum hnp_err yaml_error(struct loader *ld, const yaml_parser_t *parser)
                                  (unsigned)parser->problem_value);
         return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s", parser->problem);
     default:
-        where_line_col(ld, where, sizeof(where), (long)parser->problem_mark.line + 1,
+        where_line_col(ld, where, sizeof(where), mark_line(&parser->problem_mark),
                        (long)parser->problem_mark.column + 1);
         if (parser->context != NULL)
             return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s: %s", parser->context,
@@ -1029,12 +1432,48 @@ static enum hnp_err yaml_error(struct loader *ld, const yaml_parser_t *parser)
     }
 }
 
+/*
+ * libyaml's read handler: hands out the window from ld->handed on. Before the
+ * window is refilled it keeps the bytes libyaml may still report a reader
+ * error in (its raw buffer's worth), and it refuses to go on when the input
+ * since the last object boundary is far longer than max_object_bytes.
+ */
+static int yaml_read(void *data, unsigned char *buffer, size_t size, size_t *size_read)
+{
+    struct loader *ld = data;
+
+    *size_read = 0;
+    if (ld->handed - ld->seg_handed > (uint64_t)ld->max_object + YAML_READ_AHEAD) {
+        object_too_big(ld, ld->seg_line);
+        return 0;
+    }
+    if (ld->handed == window_end(ld)) {
+        const yaml_parser_t *p = ld->parser;
+        uint64_t raw = (uint64_t)(p->raw_buffer.end - p->raw_buffer.start);
+        uint64_t keep = ld->handed - ld->base > raw ? ld->handed - raw : ld->base;
+        if (!more(ld, keep, false))
+            return ld->fail == HNP_OK;
+    }
+    size_t n = (size_t)(window_end(ld) - ld->handed);
+    if (n > size)
+        n = size;
+    if (ld->chunk != 0 && n > ld->chunk)
+        n = ld->chunk;
+    memcpy(buffer, at(ld, ld->handed), n);
+    ld->handed += n;
+    *size_read = n;
+    return 1;
+}
+
 static enum hnp_err load_yaml(struct loader *ld)
 {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
-    yaml_parser_set_input_string(&parser, (const unsigned char *)ld->data, ld->len);
+    ld->handed = ld->seg_handed = 0; /* the window still starts at the input's start */
+    ld->seg_line = 1;
+    ld->parser = &parser;
+    yaml_parser_set_input(&parser, yaml_read, ld);
 
     struct builder b = {0};
     enum hnp_err rc = HNP_OK;
@@ -1042,16 +1481,24 @@ static enum hnp_err load_yaml(struct loader *ld)
     while (rc == HNP_OK && !done) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            rc = yaml_error(ld, &parser);
+            rc = ld->fail != HNP_OK ? ld->fail : yaml_error(ld, &parser);
+            break;
+        }
+        if (ld->measuring && ev.end_mark.index - ld->obj_index > ld->max_object) {
+            rc = object_too_big(ld, ld->obj_line);
+            yaml_event_delete(&ev);
             break;
         }
         switch (ev.type) {
         case YAML_STREAM_END_EVENT:
             done = true;
             break;
+        case YAML_DOCUMENT_START_EVENT:
+            boundary(ld, mark_line(&ev.start_mark));
+            break;
         case YAML_ALIAS_EVENT: {
             char where[sizeof(ld->err->where)];
-            where_line_col(ld, where, sizeof(where), (long)ev.start_mark.line + 1,
+            where_line_col(ld, where, sizeof(where), mark_line(&ev.start_mark),
                            (long)ev.start_mark.column + 1);
             rc = hnp_error_set(ld->err, HNP_ERR_PARSE, where, "YAML aliases are not supported");
             break;
@@ -1065,163 +1512,176 @@ static enum hnp_err load_yaml(struct loader *ld)
             break;
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT:
-            rc = on_end(ld, &b);
+            rc = on_end(ld, &b, &ev);
             break;
-        default: /* stream start, document start and end */
+        default: /* stream start, document end */
             break;
         }
         yaml_event_delete(&ev);
     }
     builder_free(&b);
     yaml_parser_delete(&parser);
+    ld->parser = NULL;
     return rc;
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Entry points                                                                                */
 
-enum hnp_err hnp_load_buffer(const char *data, size_t len, const char *name,
-                             const struct hnp_load_limits *limits, hnp_object_fn fn, void *ctx,
-                             struct hnp_error *err)
+/* A loader for name with limits (may be NULL) and a window still to be set up. */
+static struct loader loader_init(const char *name, const struct hnp_load_limits *limits,
+                                 hnp_object_fn fn, void *ctx, struct hnp_error *err)
 {
-    size_t max_input =
-        limits && limits->max_input_bytes ? limits->max_input_bytes : DEFAULT_MAX_INPUT;
-    struct loader ld = {
-        .data = data,
-        .len = len,
-        .name = name ? name : "<input>",
+    return (struct loader){
+        .name = name,
+        .max_input = limits ? limits->max_input_bytes : 0,
         .max_depth = limits && limits->max_depth ? limits->max_depth : DEFAULT_MAX_DEPTH,
+        .max_object = limits && limits->max_object_bytes
+                          ? (limits->max_object_bytes < SIZE_MAX / 4 ? limits->max_object_bytes
+                                                                     : SIZE_MAX / 4)
+                          : DEFAULT_MAX_OBJECT,
         .fn = fn,
         .ctx = ctx,
         .err = err,
         .line = 1,
+        .col = 1,
     };
+}
 
-    hnp_error_clear(err);
-    if (len > max_input)
-        return hnp_error_set(err, HNP_ERR_LIMIT, ld.name,
-                             "%s is %zu bytes, more than the limit of %zu bytes", ld.name, len,
-                             max_input);
-    if (len > 0 && data == NULL)
-        return hnp_error_set(err, HNP_ERR_IO, ld.name, "no data");
+/* Give ld a window of its own to stream its source through. */
+static enum hnp_err window_alloc(struct loader *ld)
+{
+    ld->initial = test_window ? test_window : DEFAULT_WINDOW;
+    ld->chunk = test_window;
+    ld->own = malloc(ld->initial);
+    if (ld->own == NULL)
+        return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
+    ld->data = ld->own;
+    ld->cap = ld->initial;
+    if (ld->cap > stats.window_peak)
+        stats.window_peak = ld->cap;
+    return HNP_OK;
+}
 
-    size_t start = 0;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-        start = 3;
-    ld.start = ld.line_pos = ld.line_start = start;
-    size_t first = skip_blank(&ld, start);
+/* Tell the format and read everything; frees what ld holds. */
+static enum hnp_err run(struct loader *ld)
+{
+    /* A UTF-8 BOM is not part of the first line. */
+    uint64_t pos = 0;
+    if (peek(ld, 0, false, 0) == 0xEF && peek(ld, 0, false, 1) == 0xBB &&
+        peek(ld, 0, false, 2) == 0xBF)
+        pos = 3;
+    ld->line_pos = ld->col_pos = pos;
+
+    /*
+     * The first non-blank byte tells the format. The blanks before it stay in
+     * the window (libyaml must see them as they are), so they are limited
+     * like an object.
+     */
+    int c;
+    while ((c = peek(ld, 0, false, pos)) >= 0 && json_blank(c) && pos < ld->max_object)
+        pos++;
 
     enum hnp_err rc = HNP_OK;
-    if (first < len) {
-        ld.yaml = !(data[first] == '{' || data[first] == '[');
-        rc = ld.yaml ? load_yaml(&ld) : load_json(&ld, first);
+    if (c >= 0 && json_blank(c)) {
+        char where[sizeof(ld->err->where)], what[128];
+        seek_line(ld, pos);
+        where_line(ld, where, sizeof(where), ld->line);
+        snprintf(what, sizeof(what), "more than %zu bytes of blank space before any object",
+                 ld->max_object);
+        fail_with(ld, HNP_ERR_LIMIT, where, what);
+    } else if (c >= 0) {
+        ld->yaml = !(c == '{' || c == '[');
+        rc = ld->yaml ? load_yaml(ld) : load_json(ld, pos);
     }
-    line_map_free(&ld.lines);
-    if (rc == HNP_OK && ld.emitted == 0)
-        rc = hnp_error_set(err, HNP_ERR_EMPTY, ld.name, "no Kubernetes objects in %s", ld.name);
+    if (ld->fail != HNP_OK) {
+        /* The readers saw the input end early: what ended it is the error. */
+        rc = ld->fail;
+        if (ld->err != NULL)
+            *ld->err = ld->fail_err;
+    }
+    line_map_free(&ld->lines);
+    stats.window_last = ld->own != NULL ? ld->cap : 0;
+    free(ld->own);
+    ld->own = NULL;
+    if (rc == HNP_OK && ld->emitted == 0)
+        rc = hnp_error_set(ld->err, HNP_ERR_EMPTY, ld->name, "no Kubernetes objects in %s",
+                           ld->name);
     return rc;
 }
 
-static enum hnp_err too_big(const char *path, size_t max, struct hnp_error *err)
+enum hnp_err hnp_load_buffer(const char *data, size_t len, const char *name,
+                             const struct hnp_load_limits *limits, hnp_object_fn fn, void *ctx,
+                             struct hnp_error *err)
 {
-    return hnp_error_set(err, HNP_ERR_LIMIT, path, "%s is larger than the limit of %zu bytes", path,
-                         max);
-}
+    struct loader ld = loader_init(name ? name : "<input>", limits, fn, ctx, err);
 
-static enum hnp_err read_error(const char *path, int e, struct hnp_error *err)
-{
-    return hnp_error_set(err, HNP_ERR_IO, path, "cannot read %s: %s", path,
-                         e ? strerror(e) : "read error");
-}
+    hnp_error_clear(err);
+    if (ld.max_input != 0 && len > ld.max_input)
+        return hnp_error_set(err, HNP_ERR_LIMIT, ld.name,
+                             "%s is %zu bytes, more than the limit of %zu bytes", ld.name, len,
+                             ld.max_input);
+    if (len > 0 && data == NULL)
+        return hnp_error_set(err, HNP_ERR_IO, ld.name, "no data");
 
-/* Read all of f into a new buffer (*out, not NUL-terminated) of at most max bytes. */
-static enum hnp_err read_stream(FILE *f, const char *path, size_t max, char **out, size_t *out_len,
-                                struct hnp_error *err)
-{
-    size_t cap = READ_CHUNK, used = 0;
-
-    if (max > SIZE_MAX / 2)
-        max = SIZE_MAX / 2; /* so that max + 1 and doubling cannot overflow */
-
-    /* A regular file tells its size: read it into a buffer of the right size at once. */
-    if (f != stdin && fseek(f, 0, SEEK_END) == 0) {
-        long size = ftell(f);
-        bool rewound = fseek(f, 0, SEEK_SET) == 0;
-        if (rewound && size >= 0 && (unsigned long)size <= max) {
-            cap = (size_t)size + 1;
-        } else if (rewound && size >= 0) {
-            /* Too big, unless it is no file at all (a directory reports odd sizes). */
-            char byte;
-            errno = 0;
-            if (fread(&byte, 1, 1, f) == 0 && ferror(f))
-                return read_error(path, errno, err);
-            return too_big(path, max, err);
-        }
+    if (test_window != 0) {
+        /* Through a window, as a file would be read. */
+        ld.src = data;
+        ld.src_len = len;
+        enum hnp_err rc = window_alloc(&ld);
+        if (rc != HNP_OK)
+            return rc;
+    } else {
+        ld.data = data;
+        ld.len = len;
+        ld.eof = true;
     }
-    if (cap > max + 1)
-        cap = max + 1;
-    char *buf = malloc(cap);
-    if (buf == NULL)
-        return hnp_error_set(err, HNP_ERR_NOMEM, path, "out of memory reading %s", path);
-    for (;;) {
-        if (used == cap) {
-            if (cap > max)
-                break;
-            size_t next = cap <= (max + 1) / 2 ? cap * 2 : max + 1;
-            char *grown = realloc(buf, next);
-            if (grown == NULL) {
-                free(buf);
-                return hnp_error_set(err, HNP_ERR_NOMEM, path, "out of memory reading %s", path);
-            }
-            buf = grown;
-            cap = next;
-        }
-        errno = 0;
-        size_t n = fread(buf + used, 1, cap - used, f);
-        used += n;
-        if (n == 0) {
-            if (ferror(f)) {
-                int e = errno;
-                free(buf);
-                return read_error(path, e, err);
-            }
-            break;
-        }
-    }
-    if (used > max) {
-        free(buf);
-        return too_big(path, max, err);
-    }
-    *out = buf;
-    *out_len = used;
-    return HNP_OK;
+    return run(&ld);
 }
 
 enum hnp_err hnp_load_file(const char *path, const struct hnp_load_limits *limits, hnp_object_fn fn,
                            void *ctx, struct hnp_error *err)
 {
-    size_t max = limits && limits->max_input_bytes ? limits->max_input_bytes : DEFAULT_MAX_INPUT;
+    struct loader ld = loader_init(path, limits, fn, ctx, err);
     bool is_stdin = strcmp(path, "-") == 0;
-    FILE *f = stdin;
 
     hnp_error_clear(err);
+    ld.f = stdin;
     if (!is_stdin) {
         errno = 0;
-        f = fopen(path, "rb");
-        if (f == NULL) {
+        ld.f = fopen(path, "rb");
+        if (ld.f == NULL) {
             int e = errno;
             return hnp_error_set(err, HNP_ERR_IO, path, "cannot open %s: %s", path,
                                  e ? strerror(e) : "unknown error");
         }
+        /* A regular file tells its size: refuse one over the limit before reading it. */
+        if (ld.max_input != 0 && fseek(ld.f, 0, SEEK_END) == 0) {
+            long size = ftell(ld.f);
+            bool rewound = fseek(ld.f, 0, SEEK_SET) == 0;
+            if (rewound && size >= 0 && (unsigned long)size > ld.max_input) {
+                /* Too big, unless it is no file at all (a directory reports odd sizes). */
+                char byte;
+                errno = 0;
+                enum hnp_err rc;
+                if (fread(&byte, 1, 1, ld.f) == 0 && ferror(ld.f)) {
+                    int e = errno;
+                    rc = hnp_error_set(err, HNP_ERR_IO, path, "cannot read %s: %s", path,
+                                       e ? strerror(e) : "read error");
+                } else {
+                    rc = hnp_error_set(err, HNP_ERR_LIMIT, path,
+                                       "%s is larger than the limit of %zu bytes", path,
+                                       ld.max_input);
+                }
+                fclose(ld.f);
+                return rc;
+            }
+        }
     }
-    char *buf = NULL;
-    size_t len = 0;
-    enum hnp_err rc = read_stream(f, path, max, &buf, &len, err);
+    enum hnp_err rc = window_alloc(&ld);
+    if (rc == HNP_OK)
+        rc = run(&ld);
     if (!is_stdin)
-        fclose(f);
-    if (rc != HNP_OK)
-        return rc;
-    rc = hnp_load_buffer(buf, len, path, limits, fn, ctx, err);
-    free(buf);
+        fclose(ld.f);
     return rc;
 }

@@ -12,6 +12,13 @@
  * reader builds a tree per item from libyaml events. The List wrapper itself
  * is not handed over; its members other than items are ignored.
  *
+ * Input is streamed: files and standard input are read through a bounded
+ * window (1 MiB to start with; it grows to hold the largest single top-level
+ * value or List item and shrinks back after it), so the memory a load needs
+ * depends on the largest object, not on the size of the input. No limit on
+ * the whole input is needed to protect memory; max_object_bytes and
+ * max_depth are the limits that do.
+ *
  * JSON `null` values and empty YAML documents are skipped. YAML scalars
  * follow the YAML 1.2 core schema (80 is an integer, "80" a string, true a
  * boolean, ~ null, 1.5 a real; integers past int64 become reals, .inf/.nan
@@ -22,14 +29,31 @@
 #define HNP_LOAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "hnsnetpol/error.h"
 
+/*
+ * Limits of one load; 0 in a field means its default. Past any of them the
+ * load stops with HNP_ERR_LIMIT.
+ *
+ * max_input_bytes: the whole input. Default: no limit - the input is
+ *   streamed, so its size does not decide the memory used (set it to refuse
+ *   big files early, e.g. for a configuration file).
+ * max_depth: nesting of one object, the object itself being level 1.
+ *   Default 128.
+ * max_object_bytes: one object - a top-level JSON value, an element of a
+ *   List's items, a YAML document or items element; for YAML counted in
+ *   characters (libyaml's marks). The read window grows past its first
+ *   size (1 MiB) only to hold one such object, never past this plus one
+ *   byte. Default 256 MiB. A List wrapper is not one object: its items are.
+ */
 struct hnp_load_limits {
-    size_t max_input_bytes; /* whole input; 0 = default (1 GiB) */
-    size_t max_depth;       /* nesting of one object, itself level 1; 0 = default (128) */
+    size_t max_input_bytes;
+    size_t max_depth;
+    size_t max_object_bytes;
 };
 
 /* One object read from the input, handed to the callback. */
@@ -59,22 +83,55 @@ typedef enum hnp_err (*hnp_object_fn)(const struct hnp_loaded_object *object, vo
  * every object in it. Returns HNP_ERR_IO when it cannot be read (strerror in
  * the message), HNP_ERR_PARSE on a syntax error or invalid UTF-8
  * (err->where = "file:line:column", column 1-based in characters),
- * HNP_ERR_LIMIT past a limit, HNP_ERR_SCHEMA when a document, top-level value
- * or items element is not a mapping/object (err->where = "file:line"),
- * HNP_ERR_EMPTY when the input holds no object at all (an empty List
- * included), or what fn returned: a code other than HNP_OK from fn stops the
- * load and err is left as fn left it. Objects before an error have already
- * been handed to fn. limits, err and ctx may be NULL.
+ * HNP_ERR_LIMIT past a limit (an object too big or too deep: err->where =
+ * "file:line" of its start or of where the depth limit is passed; the whole
+ * input too big: err->where = "file"), HNP_ERR_SCHEMA when a document,
+ * top-level value or items element is not a mapping/object (err->where =
+ * "file:line"), HNP_ERR_EMPTY when the input holds no object at all (an
+ * empty List included), or what fn returned: a code other than HNP_OK from
+ * fn stops the load and err is left as fn left it. Objects before an error
+ * have already been handed to fn (a regular file over max_input_bytes is
+ * refused before any; standard input only when the limit is reached).
+ * limits, err and ctx may be NULL.
  */
 enum hnp_err hnp_load_file(const char *path, const struct hnp_load_limits *limits, hnp_object_fn fn,
                            void *ctx, struct hnp_error *err);
 
 /*
  * The same for len bytes in memory (not NUL-terminated; borrowed); name is
- * used in messages ("<input>" when NULL). fn may be NULL to only check the input.
+ * used in messages ("<input>" when NULL). fn may be NULL to only check the
+ * input. The bytes are read in place (the window is the whole buffer); the
+ * limits apply as for a file.
  */
 enum hnp_err hnp_load_buffer(const char *data, size_t len, const char *name,
                              const struct hnp_load_limits *limits, hnp_object_fn fn, void *ctx,
                              struct hnp_error *err);
+
+/*
+ * Test and benchmark hooks. They act on the loads of the calling thread
+ * only; the agent and the commands never call them.
+ */
+
+/* What the loads of the calling thread used since the last reset. */
+struct hnp_load_stats {
+    size_t window_peak;  /* largest read window allocated, bytes (0: none, e.g. memory input) */
+    size_t window_last;  /* size of the window when the last load ended (0: none) */
+    uint64_t bytes_read; /* bytes read from files, standard input or a streamed buffer */
+    uint64_t refills;    /* reads into the window */
+};
+
+/* Copy the counters into *out. */
+void hnp_load_get_stats(struct hnp_load_stats *out);
+
+/* Set the counters to zero. */
+void hnp_load_reset_stats(void);
+
+/*
+ * Start the read window at bytes (0 = the default, 1 MiB) and read at most
+ * bytes at a time. When not 0, hnp_load_buffer() also streams its memory
+ * through such a window (and libyaml gets at most bytes per read), so tests
+ * can put a refill boundary at every position of their inputs.
+ */
+void hnp_load_set_window(size_t bytes);
 
 #endif /* HNP_LOAD_H */

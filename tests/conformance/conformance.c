@@ -556,7 +556,8 @@ static bool translate_all(const struct conf_case *cc, struct engine *e, char *pr
             if (rc == HNP_OK)
                 rc = hnp_acl_list_push(&e->hns[i], &parsed);
             if (rc != HNP_OK) {
-                snprintf(problem, len, "%s: ACL %s is refused as HNS would parse it: %s (%.200s: %.400s)",
+                snprintf(problem, len,
+                         "%s: ACL %s is refused as HNS would parse it: %s (%.200s: %.400s)",
                          m->pods[i].key, acl->id, hnp_err_name(rc), err.where, err.message);
                 return false;
             }

@@ -7,6 +7,7 @@
  */
 #include "testutil.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -893,8 +894,607 @@ static void test_node_lines(void **state)
     assert_int_equal(nl.protocol_line, 2);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Streaming: the read window, its boundaries and its limits                                */
+
+/* The window the current group of tests runs with (0: the default); tests that change it
+ * put it back. */
+static size_t group_window;
+
+static void window_restore(void)
+{
+    hnp_load_set_window(group_window);
+}
+
+/* Everything a load showed, as text, to compare loads through different windows. */
+struct trace {
+    char *text;
+    size_t len, cap;
+};
+
+static void trace_add(struct trace *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    if (t->len + (size_t)n + 1 > t->cap) {
+        t->cap = (t->len + (size_t)n + 1) * 2;
+        t->text = realloc(t->text, t->cap);
+        assert_non_null(t->text);
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->text + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+static enum hnp_err trace_object(const struct hnp_loaded_object *o, void *ctx)
+{
+    struct trace *t = ctx;
+    char *dump = json_dumps(o->obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    assert_non_null(dump);
+    trace_add(t, "%s:%ld: %s\n", o->name, o->line, dump);
+    free(dump);
+    const char *key;
+    json_t *value;
+    json_object_foreach(o->obj, key, value)
+    {
+        trace_add(t, "  %s@%ld\n", key, hnp_loaded_object_line(o, value));
+    }
+    return HNP_OK;
+}
+
+/* Load len bytes (an exact-size copy) through a window of the given size (0: in place). */
+static char *trace_load(const char *data, size_t len, const struct hnp_load_limits *limits,
+                        size_t window)
+{
+    struct trace t = {0};
+    struct hnp_error err;
+    char *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    memcpy(copy, data, len);
+    hnp_load_set_window(window);
+    enum hnp_err rc = hnp_load_buffer(copy, len, "in.txt", limits, trace_object, &t, &err);
+    window_restore();
+    free(copy);
+    trace_add(&t, "=> %s at '%s': %s\n", hnp_err_name(rc), err.where, err.message);
+    return t.text;
+}
+
+/*
+ * Two traces show the same load: the same result and the same objects. With
+ * reader_error, a failed load may also have handed over fewer or more of the
+ * objects before the error: libyaml decodes everything it has read before it
+ * parses any of it, so a reader error (invalid UTF-8) comes before or after
+ * the objects that precede it depending on how much was read at once.
+ */
+static bool same_load(const char *got, const char *want, bool reader_error)
+{
+    const char *got_result = strstr(got, "=> "), *want_result = strstr(want, "=> ");
+    assert_non_null(got_result);
+    assert_non_null(want_result);
+    if (strcmp(got_result, want_result) != 0)
+        return false;
+    size_t got_len = (size_t)(got_result - got), want_len = (size_t)(want_result - want);
+    if (!reader_error || strncmp(want_result, "=> HNP_OK ", 10) == 0)
+        return got_len == want_len && memcmp(got, want, got_len) == 0;
+    size_t shorter = got_len < want_len ? got_len : want_len;
+    return memcmp(got, want, shorter) == 0;
+}
+
+/*
+ * Through every window of 1 to 80 bytes and a few bigger ones, so that a
+ * refill boundary falls at every position of the input (and inside every
+ * token, string, UTF-8 sequence and line of it), the load shows exactly what
+ * it shows over the whole buffer: objects, lines, errors, positions.
+ */
+static void expect_same_windows(const char *data, size_t len, const struct hnp_load_limits *limits,
+                                bool reader_error)
+{
+    static const size_t bigger[] = {96, 127, 128, 129, 255, 256, 1000, 4096, 65536};
+    size_t nbig = sizeof(bigger) / sizeof(bigger[0]);
+    char *want = trace_load(data, len, limits, 0);
+    for (size_t k = 1; k <= 80 + nbig; k++) {
+        size_t window = k <= 80 ? k : bigger[k - 81];
+        char *got = trace_load(data, len, limits, window);
+        if (!same_load(got, want, reader_error))
+            fail_msg("window %zu:\n%.1500s\nwant (whole buffer):\n%.1500s", window, got, want);
+        free(got);
+    }
+    free(want);
+}
+
+static void expect_same_every_window(const char *data, size_t len,
+                                     const struct hnp_load_limits *limits)
+{
+    expect_same_windows(data, len, limits, false);
+}
+
+static void expect_same_every_window_text(const char *text, const struct hnp_load_limits *limits)
+{
+    expect_same_every_window(text, strlen(text), limits);
+}
+
+/* The first line of a trace that starts with "=>": the result. */
+static void expect_result(const char *data, size_t len, const struct hnp_load_limits *limits,
+                          const char *result)
+{
+    char *got = trace_load(data, len, limits, 0);
+    const char *r = strstr(got, "=> ");
+    assert_non_null(r);
+    if (strncmp(r + 3, result, strlen(result)) != 0)
+        fail_msg("got %s, want %s", r + 3, result);
+    free(got);
+}
+
+static char *text_printf(const char *fmt, ...)
+{
+    struct trace t = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    t.text = malloc((size_t)n + 1);
+    assert_non_null(t.text);
+    va_start(ap, fmt);
+    vsnprintf(t.text, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return t.text;
+}
+
+static void test_window_json(void **state)
+{
+    /* A List with escapes, multi-byte characters and numbers, then more top-level values. */
+    expect_same_every_window_text(
+        "\xEF\xBB\xBF\n\n"
+        "{\n"
+        "  \"apiVersion\": \"v1\",\n"
+        "  \"items\": [\n"
+        "    {\"kind\": \"Pod\", \"n\": 12345, \"s\": \"caf\xC3\xA9 \\\" ] } [ { \\\\\","
+        " \"e\": \"\xF0\x9F\x98\x80\"},\n"
+        "    {\"a\": [1, 2.5, -3e2, true, false, null, {\"b\": {}}], \"c\": \"\\\\\"},\n"
+        "\n"
+        "    {\"k\\u0065y\": \"\\u00e9\\n\", \"t\": \"\\t\"}\n"
+        "  ],\n"
+        "  \"kind\": \"List\",\n"
+        "  \"metadata\": {\"resourceVersion\": \"\", \"x\": [[], {}]}\n"
+        "}\n"
+        "{\"after\": 1}null\n"
+        "  {\"x\": [[1]], \"y\": 1e5}   \n"
+        "\r\n\t{\"z\":\n\"\xE2\x82\xAC\"}",
+        NULL);
+    /* An items key after other members and written with an escape, a List after a List. */
+    expect_same_every_window_text("{\"kind\":\"List\",\"metadata\":{\"items\":[{\"no\":1}]},"
+                                  "\"it\\u0065ms\":[{\"n\":0},{\"n\":1}]}\n"
+                                  "{\"items\":[{\"n\":2}]}{\"items\":[]}{\"items\":{}}",
+                                  NULL);
+
+    /* Errors and their positions. */
+    static const char *const bad[] = {
+        "{\"kind\":\"List\",\"items\":[\n{\"a\":1},\n{\"a\":2},\n{\"a\":3},\n  {\"b\":\n  x}]}",
+        "{\"kind\":\"List\",\"items\":[\n  {\"a\":1}\n  x]}",
+        "{\"kind\":\"List\",\"items\":[{\"a\":1}] \"metadata\": {}}",
+        "{\"kind\":\"List\",\"items\":[{\"a\":1}],\n\"metadata\": {x}}",
+        "{\"kind\":\"List\",\"items\":[{\"a\":1},{\"b\":[1,2",
+        "{\"kind\":\"List\",\"items\":[{\"a\":1},",
+        "{\"a\": \"abc",
+        "{\"a\": 1} x",
+        "{\"a\": 1}\n12345",
+        "{\"a\": 1}\n\n  \"caf\xC3\xA9\"",
+        "{\"a\": 123456789012345678901234567890}",
+        "{\"kind\":\"List\",\"items\":[\n{\"a\": \"\xC0\x80\"}]}",
+        "{\"a\": \"caf\xC3\xA9\" x}",
+        "{\"items\":[{}]\x01}",
+        "[{\"a\": 1}]",
+        "{\"items\":[{}, [1]]}",
+        "{\"kind\":\"List\",\"items\":[{}], \"items\": []}",
+        "{\"a\": \"\xF0\x9F",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        expect_same_every_window_text(bad[i], NULL);
+
+    /* Depth limits, in an item and in a member of the wrapper after the items. */
+    struct hnp_load_limits three = {.max_depth = 3};
+    expect_same_every_window_text("{\"items\":[{\"a\":{\"b\":[1]}},\n{\"a\":{\"b\":[[1]]}}]}",
+                                  &three);
+    expect_same_every_window_text("{\"kind\":\"List\",\"items\":[\n{\"a\":1},\n{\"b\":2}\n],\n"
+                                  "\"metadata\":{\"x\":\n[[]]}}",
+                                  &three);
+    expect_same_every_window_text("{\"a\":{\"b\":[{}]}}", &three);
+}
+
+/* A one-line input: positions stay exact after the start of their line has left the window. */
+static void test_window_long_line(void **state)
+{
+    struct trace t = {0};
+    for (int i = 0; i < 300; i++)
+        trace_add(&t, "{\"caf\xC3\xA9\":%d} ", i);
+    trace_add(&t, "{\"b\": x}");
+    expect_same_every_window(t.text, t.len, NULL);
+    expect_result(t.text, t.len, NULL, "HNP_ERR_PARSE at 'in.txt:1:3797': invalid token");
+    free(t.text);
+}
+
+static void test_window_yaml(void **state)
+{
+    /* Blank lines first (the window must hold them until the format is known), a
+     * document, a List, a block scalar, flow collections, multi-byte characters. */
+    struct trace t = {0};
+    for (int i = 0; i < 100; i++)
+        trace_add(&t, i % 3 ? "\n" : "  \n");
+    trace_add(&t, "# comment\n"
+                  "kind: Pod\n"
+                  "metadata:\n"
+                  "  name: caf\xC3\xA9\n"
+                  "  labels: {app: web, \"x\": '1'}\n"
+                  "spec:\n"
+                  "  containers:\n"
+                  "  - name: a\n"
+                  "    ports: [80, 443]\n"
+                  "---\n"
+                  "kind: List\n"
+                  "items:\n"
+                  "- kind: A\n"
+                  "  n: 1\n"
+                  "- {kind: B, s: \"\xF0\x9F\x98\x80\"}\n"
+                  "- kind: C\n"
+                  "  text: |\n"
+                  "    line1\n"
+                  "    line2\n"
+                  "metadata: {}\n"
+                  "...\n"
+                  "--- {kind: D}\n");
+    expect_same_every_window(t.text, t.len, NULL);
+    free(t.text);
+
+    /* The same after a BOM. */
+    expect_same_every_window_text("\xEF\xBB\xBF\n\n\nkind: Pod\nn: 1\n---\nkind: B\n", NULL);
+
+    /* UTF-16 with a BOM, decoded by libyaml from reads of any size. */
+    const char text[] = "kind: Pod\nn: 7\ns: \"\\u00e9\"\n";
+    char utf16[2 + 2 * sizeof(text)];
+    size_t n = 0;
+    utf16[n++] = (char)0xFF;
+    utf16[n++] = (char)0xFE;
+    for (size_t i = 0; text[i] != '\0'; i++) {
+        utf16[n++] = text[i];
+        utf16[n++] = 0;
+    }
+    expect_same_every_window(utf16, n, NULL);
+
+    /* Errors, including reader errors far from the start (placed from the kept bytes). */
+    static const char *const bad[] = {
+        "a: 1\nb: [1, 2\nc: 3\n",
+        "a: 1\n---\nb: \xFF\n",
+        "a: caf\xC3\n",
+        "a: \xF0\x9F\x98\n",
+        "a: 1\nb: \xF0\x9F",
+        "a: &x [1, 2]\nb: *x\n",
+        "kind: List\nitems:\n- a: 1\n- 5\n",
+        "a: !!int abc\n",
+        "? [a]\n: 1\n",
+        "\xEF\xBB\xBFx: [1\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        expect_same_windows(bad[i], strlen(bad[i]), NULL, true);
+
+    t = (struct trace){0};
+    for (int i = 0; i < 2000; i++)
+        trace_add(&t, "k%d: caf\xC3\xA9 %d\n", i, i);
+    trace_add(&t, "bad: caf\xC3\xA9 \xFF\n");
+    expect_same_windows(t.text, t.len, NULL, true);
+    expect_result(t.text, t.len, NULL,
+                  "HNP_ERR_PARSE at 'in.txt:2001:11': invalid leading UTF-8 octet");
+    free(t.text);
+
+    t = (struct trace){0};
+    for (int i = 0; i < 500; i++)
+        trace_add(&t, "\n");
+    trace_add(&t, "a: 1\nb: [1\n");
+    expect_same_every_window(t.text, t.len, NULL);
+    expect_result(t.text, t.len, NULL, "HNP_ERR_PARSE at 'in.txt:503:1'");
+    free(t.text);
+
+    struct hnp_load_limits three = {.max_depth = 3};
+    expect_same_every_window_text("kind: List\nitems:\n- a:\n    b: [1]\n- a:\n    b: [{}]\n",
+                                  &three);
+}
+
+/* An object past max_object_bytes: HNP_ERR_LIMIT naming its line, in place and streamed. */
+static void test_object_limit(void **state)
+{
+    struct hnp_load_limits limits = {.max_object_bytes = 120};
+    char big[201];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+
+    char *text = text_printf("{\"kind\":\"List\",\"items\":[\n{\"n\":0},\n{\"n\":1},\n{\"n\":2},\n"
+                             "  {\"big\":\"%s\"},\n{\"n\":4}]}",
+                             big);
+    expect_same_every_window_text(text, &limits);
+    char *got = trace_load(text, strlen(text), &limits, 0);
+    assert_non_null(strstr(got, "in.txt:4: {\"n\":2}\n"));
+    assert_non_null(strstr(
+        got,
+        "=> HNP_ERR_LIMIT at 'in.txt:5': object starting at line 5 is larger than 120 bytes\n"));
+    assert_null(strstr(got, "{\"n\":4}"));
+    free(got);
+    free(text);
+
+    /* A top-level object, a top-level array. */
+    text = text_printf("{\"n\":0}\n\n{\"big\":\"%s\"}", big);
+    expect_same_every_window_text(text, &limits);
+    expect_result(text, strlen(text), &limits, "HNP_ERR_LIMIT at 'in.txt:3'");
+    free(text);
+    text = text_printf("{\"n\":0}\n[\"%s\"]", big);
+    expect_same_every_window_text(text, &limits);
+    expect_result(text, strlen(text), &limits, "HNP_ERR_LIMIT at 'in.txt:2'");
+    free(text);
+    /* The List wrapper is not one object: its items are. */
+    text = text_printf("{\"kind\":\"List\",\"items\":[{\"a\":\"%.100s\"},\n{\"b\":\"%.100s\"}]}",
+                       big, big);
+    expect_same_every_window_text(text, &limits);
+    expect_result(text, strlen(text), &limits, "HNP_OK");
+    free(text);
+
+    /* Exactly at the limit is fine. */
+    text = text_printf("{\"items\":[{\"a\":\"%.112s\"}]}", big); /* the item: 120 bytes */
+    expect_same_every_window_text(text, &limits);
+    expect_result(text, strlen(text), &limits, "HNP_OK");
+    free(text);
+    text = text_printf("{\"items\":[{\"a\":\"%.113s\"}]}", big);
+    expect_same_every_window_text(text, &limits);
+    expect_result(text, strlen(text), &limits, "HNP_ERR_LIMIT at 'in.txt:1'");
+    free(text);
+
+    /* Blank space before the first object is limited like an object. */
+    for (size_t blanks = 120; blanks <= 121; blanks++) {
+        struct trace t = {0};
+        for (size_t k = 0; k < blanks; k++)
+            trace_add(&t, k < 40 ? "\n" : " ");
+        trace_add(&t, "{\"a\": 1}");
+        expect_same_every_window(t.text, t.len, &limits);
+        expect_result(t.text, t.len, &limits,
+                      blanks == 120 ? "HNP_OK"
+                                    : "HNP_ERR_LIMIT at 'in.txt:41': more than 120 bytes of blank "
+                                      "space before any object");
+        free(t.text);
+    }
+
+    /* YAML: an item and a document, measured by libyaml's marks. */
+    text = text_printf("kind: List\nitems:\n- n: 0\n- n: 1\n- big: %s\n- n: 3\n", big);
+    expect_same_every_window_text(text, &limits);
+    expect_result(text, strlen(text), &limits,
+                  "HNP_ERR_LIMIT at 'in.txt:5': object starting at line 5 is larger than 120 "
+                  "bytes");
+    free(text);
+    text = text_printf("n: 0\n---\n# c\nkind: Pod\nspec:\n  big: %s\n", big);
+    expect_same_every_window_text(text, &limits);
+    expect_result(text, strlen(text), &limits, "HNP_ERR_LIMIT at 'in.txt:4'");
+    free(text);
+}
+
+/* A giant YAML scalar is refused before libyaml has buffered all of it. */
+static void test_yaml_giant_scalar(void **state)
+{
+    size_t n = (size_t)4 << 20;
+    char *text = malloc(n + 16);
+    assert_non_null(text);
+    memcpy(text, "n: 0\n---\na: ", 12);
+    memset(text + 12, 'x', n);
+    text[12 + n] = '\n';
+    text[13 + n] = '\0';
+    struct hnp_load_limits limits = {.max_object_bytes = (size_t)64 << 10};
+    for (size_t window = 0; window <= 4096; window += 4096) {
+        struct seen s;
+        struct hnp_error err;
+        seen_init(&s);
+        struct hnp_load_stats st;
+        hnp_load_set_window(window);
+        hnp_load_reset_stats();
+        assert_int_equal(load_bytes(text, strlen(text), &limits, &s, &err), HNP_ERR_LIMIT);
+        hnp_load_get_stats(&st);
+        window_restore();
+        if (window != 0) /* streamed: the rest of the scalar was never read */
+            assert_true(st.bytes_read < ((size_t)1 << 20));
+        assert_int_equal(s.count, 1);
+        assert_string_equal(err.where, "in.txt:3");
+        assert_string_equal(err.message, "object starting at line 3 is larger than 65536 bytes");
+        seen_free(&s);
+    }
+    free(text);
+}
+
+/* The window grows to hold a big item, never past max_object_bytes, and shrinks back. */
+static void test_window_growth(void **state)
+{
+    size_t big = 100000;
+    struct trace t = {0};
+    trace_add(&t, "{\"kind\":\"List\",\"items\":[\n");
+    for (int i = 0; i < 50; i++)
+        trace_add(&t, "{\"n\":%d},\n", i);
+    char *filler = malloc(big + 1);
+    assert_non_null(filler);
+    memset(filler, 'y', big);
+    filler[big] = '\0';
+    trace_add(&t, "{\"big\":\"%s\"},\n", filler);
+    free(filler);
+    for (int i = 0; i < 50; i++)
+        trace_add(&t, "{\"n\":%d}%s\n", i, i < 49 ? "," : "]}");
+
+    struct hnp_load_stats st;
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    hnp_load_set_window(4096);
+    hnp_load_reset_stats();
+    assert_int_equal(load_bytes(t.text, t.len, NULL, &s, &err), HNP_OK);
+    hnp_load_get_stats(&st);
+    assert_int_equal(s.count, 101);
+    assert_int_equal(s.lines[50], 52);
+    assert_int_equal(s.lines[100], 102);
+    assert_true(st.window_peak >= big);
+    assert_true(st.window_peak <= 4 * big);
+    assert_int_equal(st.window_last, 4096); /* shrunk back after the big item */
+    assert_int_equal(st.bytes_read, t.len);
+    seen_free(&s);
+
+    /* With a limit below the big item the window stops at the limit. */
+    struct hnp_load_limits limits = {.max_object_bytes = 65536};
+    seen_init(&s);
+    hnp_load_reset_stats();
+    assert_int_equal(load_bytes(t.text, t.len, &limits, &s, &err), HNP_ERR_LIMIT);
+    hnp_load_get_stats(&st);
+    window_restore();
+    assert_int_equal(s.count, 50);
+    assert_string_equal(err.where, "in.txt:52");
+    assert_true(st.window_peak <= 65536 + 1); /* the limit and one byte to see past it */
+    seen_free(&s);
+    free(t.text);
+}
+
+/* A read limit on standard input is found while streaming: objects before it were handed over. */
+static void test_stream_input_limit(void **state)
+{
+    const char *path = "test_load_input_limit.tmp";
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("{\"kind\":\"List\",\"items\":[\n", f);
+    for (int i = 0; i < 100; i++)
+        fprintf(f, "{\"n\":%d}%s\n", i, i < 99 ? "," : "]}");
+    assert_int_equal(fclose(f), 0);
+
+    struct hnp_load_limits limits = {.max_input_bytes = 500};
+    struct seen s;
+    struct hnp_error err;
+    seen_init(&s);
+    hnp_load_set_window(64);
+    assert_non_null(freopen(path, "rb", stdin));
+    assert_int_equal(hnp_load_file("-", &limits, collect, &s, &err), HNP_ERR_LIMIT);
+    window_restore();
+    assert_true(s.count > 10 && s.count < 100);
+    assert_string_equal(err.where, "-");
+    assert_string_equal(err.message, "- is larger than the limit of 500 bytes");
+    seen_free(&s);
+
+    /* A file says its size: refused before anything is read. */
+    seen_init(&s);
+    assert_int_equal(hnp_load_file(path, &limits, collect, &s, &err), HNP_ERR_LIMIT);
+    assert_int_equal(s.count, 0);
+    seen_free(&s);
+    remove(path);
+}
+
+/* Under valgrind the big inputs shrink: the point is the same, the time is not. */
+static size_t stream_scale(size_t bytes)
+{
+    const char *preload = getenv("LD_PRELOAD");
+    return preload != NULL && strstr(preload, "vgpreload") != NULL ? bytes / 25 : bytes;
+}
+
+struct count_ctx {
+    size_t count;
+    long last_line;
+    long bad_line; /* the first item whose line or number was wrong, else 0 */
+};
+
+static enum hnp_err count_items(const struct hnp_loaded_object *o, void *ctx)
+{
+    struct count_ctx *c = ctx;
+    json_t *n = json_object_get(o->obj, "n");
+    if (c->bad_line == 0 && (!json_is_integer(n) || (size_t)json_integer_value(n) != c->count))
+        c->bad_line = o->line;
+    c->count++;
+    c->last_line = o->line;
+    return HNP_OK;
+}
+
+/*
+ * A 200 MB List read from a file, and a YAML List from standard input: the
+ * loader's window never grows past its first megabyte, whatever the input size.
+ */
+static void test_stream_large(void **state)
+{
+    const char *path = "test_load_stream.tmp";
+    size_t target = stream_scale((size_t)200 << 20), size = 0, n = 0;
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    size += (size_t)fprintf(f, "{\n\"apiVersion\": \"v1\",\n\"items\": [\n");
+    while (size < target) {
+        size +=
+            (size_t)fprintf(f,
+                            "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
+                            "\"pod-%zu\",\"namespace\":\"ns-%zu\",\"labels\":{\"app\":"
+                            "\"app-%zu\"}},\"n\":%zu,\"status\":{\"podIP\":\"10.%zu.%zu.%zu\"}},\n",
+                            n, n % 1000, n % 7, n, n >> 16 & 255, n >> 8 & 255, n & 255);
+        n++;
+    }
+    size += (size_t)fprintf(f, "{\"n\":%zu}\n],\n\"kind\": \"List\"\n}\n", n);
+    n++;
+    assert_int_equal(fclose(f), 0);
+
+    struct count_ctx c = {0};
+    struct hnp_load_stats st;
+    struct hnp_error err;
+    hnp_load_set_window(0);
+    hnp_load_reset_stats();
+    assert_int_equal(hnp_load_file(path, NULL, count_items, &c, &err), HNP_OK);
+    hnp_load_get_stats(&st);
+    window_restore();
+    assert_int_equal(c.count, n);
+    assert_int_equal(c.bad_line, 0);
+    assert_int_equal(c.last_line, (long)n + 3);
+    assert_int_equal(st.bytes_read, size);
+    assert_int_equal(st.window_peak, (size_t)1 << 20);
+    remove(path);
+
+    /* YAML, from standard input. */
+    target = stream_scale((size_t)20 << 20);
+    size = 0;
+    n = 0;
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    size += (size_t)fprintf(f, "apiVersion: v1\nitems:\n");
+    while (size < target) {
+        size += (size_t)fprintf(f,
+                                "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: pod-%zu\n"
+                                "    labels: {app: app-%zu}\n  n: %zu\n",
+                                n, n % 7, n);
+        n++;
+    }
+    size += (size_t)fprintf(f, "kind: List\n");
+    assert_int_equal(fclose(f), 0);
+
+    c = (struct count_ctx){0};
+    assert_non_null(freopen(path, "rb", stdin));
+    hnp_load_set_window(0);
+    hnp_load_reset_stats();
+    assert_int_equal(hnp_load_file("-", NULL, count_items, &c, &err), HNP_OK);
+    hnp_load_get_stats(&st);
+    window_restore();
+    assert_int_equal(c.count, n);
+    assert_int_equal(c.bad_line, 0);
+    assert_int_equal(c.last_line, (long)(n - 1) * 6 + 3);
+    assert_int_equal(st.bytes_read, size);
+    assert_int_equal(st.window_peak, (size_t)1 << 20);
+    remove(path);
+}
+
+static int run_group(const char *name, const struct CMUnitTest *tests, size_t count, size_t window)
+{
+    group_window = window;
+    hnp_load_set_window(window);
+    int failed = _cmocka_run_group_tests(name, tests, count, NULL, NULL);
+    hnp_load_set_window(0);
+    return failed;
+}
+
 int main(void)
 {
+    /* The loader's behaviour, over whole buffers and again through a 64-byte window. */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_single_object),
         cmocka_unit_test(test_json_list_lines),
@@ -925,5 +1525,16 @@ int main(void)
         cmocka_unit_test(test_null_callback_and_err),
         cmocka_unit_test(test_node_lines),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Streaming itself. */
+    const struct CMUnitTest streaming[] = {
+        cmocka_unit_test(test_window_json),        cmocka_unit_test(test_window_long_line),
+        cmocka_unit_test(test_window_yaml),        cmocka_unit_test(test_object_limit),
+        cmocka_unit_test(test_yaml_giant_scalar),  cmocka_unit_test(test_window_growth),
+        cmocka_unit_test(test_stream_input_limit), cmocka_unit_test(test_stream_large),
+    };
+    size_t n = sizeof(tests) / sizeof(tests[0]);
+    int failed = run_group("load", tests, n, 0);
+    failed += run_group("load, 64-byte window", tests, n, 64);
+    failed += run_group("load, streaming", streaming, sizeof(streaming) / sizeof(streaming[0]), 0);
+    return failed;
 }
