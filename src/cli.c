@@ -58,6 +58,8 @@ static const char usage_main[] =
     "  explain    tell whether a connection is allowed, and which rule decides\n"
     "  run        the agent: keep this node's HNS ACLs converged with the cluster's\n"
     "             NetworkPolicies (hnsnetpol run --help)\n"
+    "  service    install, start, stop and remove the agent as a Windows service\n"
+    "             (hnsnetpol service --help; Windows only)\n"
     "  version    print the version\n"
     "  hns-mock   read and edit the mock HNS state file (Linux tests and demos)\n"
     "  help       print this text, or `hnsnetpol help <command>`\n"
@@ -1017,10 +1019,13 @@ int hnp_cli_main(int argc, char **argv, FILE *out, FILE *errout)
     }
     const char *name = argv[1];
     if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-        if (argc > 2 && (strcmp(argv[2], "run") == 0 || strcmp(argv[2], "hns-mock") == 0)) {
+        if (argc > 2 && (strcmp(argv[2], "run") == 0 || strcmp(argv[2], "hns-mock") == 0 ||
+                         strcmp(argv[2], "service") == 0)) {
             char cmd_name[16], help_flag[] = "--help";
             snprintf(cmd_name, sizeof(cmd_name), "%s", argv[2]);
             char *help_argv[] = {cmd_name, help_flag, NULL};
+            if (strcmp(argv[2], "service") == 0)
+                return hnp_cli_service_main(2, help_argv, out, errout);
             return strcmp(argv[2], "run") == 0 ? hnp_cli_run_main(2, help_argv, out, errout)
                                                : hnp_cli_mock_main(2, help_argv, out, errout);
         }
@@ -1036,6 +1041,8 @@ int hnp_cli_main(int argc, char **argv, FILE *out, FILE *errout)
         return hnp_cli_run_main(argc - 1, argv + 1, out, errout);
     if (strcmp(name, "hns-mock") == 0)
         return hnp_cli_mock_main(argc - 1, argv + 1, out, errout);
+    if (strcmp(name, "service") == 0)
+        return hnp_cli_service_main(argc - 1, argv + 1, out, errout);
     const struct command *cmd = find_command(name);
     if (cmd == NULL) {
         fprintf(errout, "hnsnetpol: unknown command '%s'\n\n%s", name, usage_main);

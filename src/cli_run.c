@@ -1,6 +1,8 @@
 /*
- * cli_run.c - `hnsnetpol run`: flags, API server credentials, node name,
- * logging and the stop signals around hnp_agent_run().
+ * cli_run.c - `hnsnetpol run`: flags (and --config, parsed by config.c), API
+ * server credentials, node name, logging (and --log-file) and the stop
+ * signals around hnp_agent_run(). hnp_run_agent() is the part the Windows
+ * service (win/service.c) shares.
  *
  * Where the credentials come from, first match wins: --kubeconfig, the
  * KUBECONFIG environment variable, the in-cluster service account
@@ -21,8 +23,8 @@
 #include "hnsnetpol/hns.h"
 #include "hnsnetpol/kube.h"
 #include "hnsnetpol/log.h"
+#include "hnsnetpol/log_file.h"
 #include "hnsnetpol/platform.h"
-#include "hnsnetpol/rangeset.h"
 
 #ifndef HNP_VERSION
 #define HNP_VERSION "0.0.0"
@@ -85,6 +87,11 @@ static const char usage_run[] =
     "  --log-level LEVEL             debug, info (default), warn or error\n"
     "  --log-format FORMAT           text (default) or json; one line per event, on\n"
     "                                standard error\n"
+    "  --log-file FILE               also write the log to FILE, rotated at 10 MiB\n"
+    "                                (FILE.1 .. FILE.5 kept)\n"
+    "  --config FILE                 read these settings from a YAML file (keys\n"
+    "                                kubeconfig, nodeName, hnsTimeout, ...; see\n"
+    "                                docs/windows-service.md); flags override it\n"
     "  -h, --help                    this text\n"
     "\n"
     "A DURATION is numbers with units ms, s, m or h: 100ms, 2s, 5m, 1m30s.\n"
@@ -102,23 +109,6 @@ static const char usage_run[] =
     "  # token and CA are found under $CONTAINER_SANDBOX_MOUNT_POINT, NODE_NAME comes\n"
     "  # from the downward API (spec.nodeName), HNS is the real one:\n"
     "  hnsnetpol.exe run --node-name $(NODE_NAME)\n";
-
-struct run_flags {
-    const char *kubeconfig;
-    const char *context;
-    const char *node_name;
-    const char *hns;
-    bool has_node_ip;
-    uint32_t node_ip;
-    const char *metrics_addr;
-    long batch_ms, poll_ms, resync_ms, timeout_ms;
-    enum hnp_unsupported_mode unsupported;
-    bool cleanup_on_exit;
-    bool no_events;
-    enum hnp_log_level log_level;
-    enum hnp_log_format log_format;
-    bool help;
-};
 
 bool hnp_parse_duration(const char *text, long *ms)
 {
@@ -162,162 +152,8 @@ bool hnp_parse_duration(const char *text, long *ms)
     return true;
 }
 
-/* The value of a flag: "--flag=value" or "--flag value". NULL (and a message) when missing. */
-static const char *flag_value(const char *flag, const char *inline_value, int argc, char **argv,
-                              int *i, FILE *errout)
-{
-    if (inline_value != NULL)
-        return inline_value;
-    if (*i + 1 >= argc) {
-        fprintf(errout, "hnsnetpol run: %s needs a value (see hnsnetpol run --help)\n", flag);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static bool duration_flag(const char *flag, const char *value, long *out, FILE *errout)
-{
-    if (!hnp_parse_duration(value, out)) {
-        fprintf(errout,
-                "hnsnetpol run: %s: \"%s\" is not a duration (use a number and a unit: 100ms, "
-                "2s, 5m, 1m30s; at most 24h)\n",
-                flag, value);
-        return false;
-    }
-    return true;
-}
-
-/* Parse argv[1..]; false (after a message) on bad usage. */
-static bool parse_flags(int argc, char **argv, struct run_flags *f, FILE *errout)
-{
-    memset(f, 0, sizeof(*f));
-    f->log_level = HNP_LOG_INFO;
-    f->log_format = HNP_LOG_TEXT;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            f->help = true;
-            continue;
-        }
-        if (strncmp(arg, "--", 2) != 0) {
-            fprintf(errout,
-                    "hnsnetpol run: unexpected argument \"%s\" (see hnsnetpol run --help)\n", arg);
-            return false;
-        }
-        char name[64];
-        const char *eq = strchr(arg, '=');
-        const char *inline_value = eq ? eq + 1 : NULL;
-        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-        if (len >= sizeof(name)) {
-            fprintf(errout, "hnsnetpol run: unknown option \"%s\"\n", arg);
-            return false;
-        }
-        memcpy(name, arg, len);
-        name[len] = '\0';
-
-        /* Switches. */
-        if (strcmp(name, "--cleanup-on-exit") == 0 || strcmp(name, "--no-events") == 0) {
-            if (inline_value != NULL) {
-                fprintf(errout, "hnsnetpol run: %s takes no value\n", name);
-                return false;
-            }
-            if (strcmp(name, "--cleanup-on-exit") == 0)
-                f->cleanup_on_exit = true;
-            else
-                f->no_events = true;
-            continue;
-        }
-
-        static const char *const with_value[] = {
-            "--kubeconfig",
-            "--context",
-            "--node-name",
-            "--hns",
-            "--node-ip",
-            "--metrics-addr",
-            "--batch-interval",
-            "--endpoint-poll-interval",
-            "--resync-interval",
-            "--hns-timeout",
-            "--unsupported-policy",
-            "--log-level",
-            "--log-format",
-        };
-        bool known = false;
-        for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
-            known = known || strcmp(name, with_value[k]) == 0;
-        if (!known) {
-            fprintf(errout, "hnsnetpol run: unknown option \"%s\" (see hnsnetpol run --help)\n",
-                    name);
-            return false;
-        }
-        const char *value = flag_value(name, inline_value, argc, argv, &i, errout);
-        if (value == NULL)
-            return false;
-
-        if (strcmp(name, "--kubeconfig") == 0) {
-            f->kubeconfig = value;
-        } else if (strcmp(name, "--context") == 0) {
-            f->context = value;
-        } else if (strcmp(name, "--node-name") == 0) {
-            f->node_name = value;
-        } else if (strcmp(name, "--hns") == 0) {
-            f->hns = value;
-        } else if (strcmp(name, "--node-ip") == 0) {
-            if (!hnp_ipv4_parse(value, &f->node_ip)) {
-                fprintf(errout, "hnsnetpol run: --node-ip: \"%s\" is not an IPv4 address\n", value);
-                return false;
-            }
-            f->has_node_ip = true;
-        } else if (strcmp(name, "--metrics-addr") == 0) {
-            f->metrics_addr = value;
-        } else if (strcmp(name, "--batch-interval") == 0) {
-            if (!duration_flag(name, value, &f->batch_ms, errout))
-                return false;
-        } else if (strcmp(name, "--endpoint-poll-interval") == 0) {
-            if (!duration_flag(name, value, &f->poll_ms, errout))
-                return false;
-        } else if (strcmp(name, "--resync-interval") == 0) {
-            if (!duration_flag(name, value, &f->resync_ms, errout))
-                return false;
-        } else if (strcmp(name, "--hns-timeout") == 0) {
-            if (!duration_flag(name, value, &f->timeout_ms, errout))
-                return false;
-        } else if (strcmp(name, "--unsupported-policy") == 0) {
-            if (strcmp(value, "reject") == 0) {
-                f->unsupported = HNP_UNSUPPORTED_REJECT;
-            } else if (strcmp(value, "isolate") == 0) {
-                f->unsupported = HNP_UNSUPPORTED_ISOLATE;
-            } else {
-                fprintf(errout,
-                        "hnsnetpol run: --unsupported-policy: \"%s\" is neither reject nor "
-                        "isolate\n",
-                        value);
-                return false;
-            }
-        } else if (strcmp(name, "--log-level") == 0) {
-            int level = hnp_log_level_from_name(value);
-            if (level < 0) {
-                fprintf(errout,
-                        "hnsnetpol run: --log-level: \"%s\" is not debug, info, warn or error\n",
-                        value);
-                return false;
-            }
-            f->log_level = (enum hnp_log_level)level;
-        } else if (strcmp(name, "--log-format") == 0) {
-            int format = hnp_log_format_from_name(value);
-            if (format < 0) {
-                fprintf(errout, "hnsnetpol run: --log-format: \"%s\" is not text or json\n", value);
-                return false;
-            }
-            f->log_format = (enum hnp_log_format)format;
-        }
-    }
-    return true;
-}
-
 /* Load the API server configuration, first match wins; false (after a message) on failure. */
-static bool load_kube_config(const struct run_flags *f, struct hnp_kube_config *cfg,
+static bool load_kube_config(const struct hnp_run_config *f, struct hnp_kube_config *cfg,
                              const char **origin)
 {
     struct hnp_error err = {0};
@@ -369,26 +205,27 @@ static bool load_kube_config(const struct run_flags *f, struct hnp_kube_config *
  */
 static volatile int stop_requested;
 
-int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
+/* A problem before the agent starts: to errout, or to the log when there is none (the service). */
+static void early_error(FILE *errout, const char *message)
 {
-    struct run_flags f;
-    if (!parse_flags(argc, argv, &f, errout))
-        return EXIT_USAGE;
-    if (f.help) {
-        fputs(usage_run, out);
-        return EXIT_OK;
-    }
+    if (errout != NULL)
+        fprintf(errout, "hnsnetpol run: %s\n", message);
+    else
+        hnp_log(HNP_LOG_ERROR, message, NULL);
+}
 
+int hnp_run_agent(const struct hnp_run_config *cfg, const volatile int *stop, FILE *errout)
+{
     /* The HNS backend: "hcn" by default, where there is one. */
-    const char *hns = f.hns;
+    const char *hns = cfg->hns;
     if (hns == NULL) {
         struct hnp_hns *probe = NULL;
         struct hnp_error err = {0};
         enum hnp_err rc = hnp_hns_open("hcn", &probe, &err);
         hnp_hns_close(probe);
         if (rc == HNP_ERR_UNSUPPORTED) {
-            fprintf(errout, "hnsnetpol run: --hns is required on this platform, which has no Host "
-                            "Compute Network API: use --hns mock:PATH (a JSON state file)\n");
+            early_error(errout, "--hns is required on this platform, which has no Host Compute "
+                                "Network API: use --hns mock:PATH (a JSON state file)");
             return EXIT_USAGE;
         }
         hns = "hcn";
@@ -396,54 +233,89 @@ int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
 
     /* The host name in lower case is what the kubelet registers by default. */
     char host[256];
-    const char *node = f.node_name;
+    const char *node = cfg->node_name;
     if (node == NULL || node[0] == '\0')
         node = getenv("NODE_NAME");
     if ((node == NULL || node[0] == '\0') && hnp_hostname(host, sizeof(host), NULL) == HNP_OK)
         node = host;
     if (node == NULL || node[0] == '\0') {
-        fprintf(errout, "hnsnetpol run: no node name: give --node-name or set NODE_NAME\n");
+        early_error(errout, "no node name: give --node-name or set NODE_NAME");
         return EXIT_USAGE;
     }
-
-    hnp_log_setup(f.log_level, f.log_format, errout);
 
     struct hnp_agent_options opt;
     memset(&opt, 0, sizeof(opt));
     const char *origin = NULL;
-    if (!load_kube_config(&f, &opt.kube, &origin))
+    if (!load_kube_config(cfg, &opt.kube, &origin))
         return EXIT_FAILURE_;
     hnp_log(HNP_LOG_INFO, "hnsnetpol " HNP_VERSION " starting", "node", node, "api_config", origin,
-            "server", opt.kube.server, NULL);
+            "server", opt.kube.server, cfg->config_file ? "config_file" : NULL, cfg->config_file,
+            NULL);
 
     opt.node_name = node;
     opt.hns_spec = hns;
-    opt.metrics_addr = f.metrics_addr;
-    opt.batch_ms = f.batch_ms;
-    opt.endpoint_poll_ms = f.poll_ms;
-    opt.resync_ms = f.resync_ms;
-    opt.hns_timeout_ms = f.timeout_ms;
-    opt.cleanup_on_exit = f.cleanup_on_exit;
-    opt.has_node_ip = f.has_node_ip;
-    opt.node_ip = f.node_ip;
-    opt.unsupported = f.unsupported;
-    opt.post_events = !f.no_events;
+    opt.metrics_addr = cfg->metrics_addr;
+    opt.batch_ms = cfg->batch_ms;
+    opt.endpoint_poll_ms = cfg->endpoint_poll_ms;
+    opt.resync_ms = cfg->resync_ms;
+    opt.hns_timeout_ms = cfg->hns_timeout_ms;
+    opt.cleanup_on_exit = cfg->cleanup_on_exit;
+    opt.has_node_ip = hnp_run_config_has(cfg, HNP_RUN_NODE_IP);
+    opt.node_ip = cfg->node_ip;
+    opt.unsupported = cfg->unsupported;
+    opt.post_events = cfg->events;
 
     struct hnp_error err = {0};
-    stop_requested = 0;
-    enum hnp_err rc = hnp_install_stop_handler(&stop_requested, &err);
-    if (rc != HNP_OK) {
-        hnp_log(HNP_LOG_ERROR, "cannot install the stop handler", "error", hnp_err_name(rc),
-                "detail", err.message, NULL);
-        hnp_kube_config_clear(&opt.kube);
-        return EXIT_FAILURE_;
-    }
-    rc = hnp_agent_run(&opt, &stop_requested, &err);
-    hnp_remove_stop_handler();
+    enum hnp_err rc = hnp_agent_run(&opt, stop, &err);
     hnp_kube_config_clear(&opt.kube);
     if (rc == HNP_OK)
         return EXIT_OK;
     hnp_log(HNP_LOG_ERROR, "agent failed", "error", hnp_err_name(rc), "field", err.where, "detail",
             err.message[0] ? err.message : hnp_strerror(rc), NULL);
     return rc == HNP_ERR_USAGE ? EXIT_USAGE : EXIT_FAILURE_;
+}
+
+int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
+{
+    struct hnp_run_config cfg;
+    bool help = false;
+    enum hnp_err rc = hnp_run_options_parse(argc, argv, "hnsnetpol run", &cfg, &help, errout);
+    if (rc != HNP_OK)
+        return rc == HNP_ERR_USAGE ? EXIT_USAGE : EXIT_FAILURE_;
+    if (help) {
+        hnp_run_config_clear(&cfg);
+        fputs(usage_run, out);
+        return EXIT_OK;
+    }
+
+    struct hnp_error err = {0};
+    struct hnp_log_file *log_file = NULL;
+    if (cfg.log_file != NULL) {
+        rc = hnp_log_file_open(cfg.log_file, 0, 0, &log_file, &err);
+        if (rc != HNP_OK) {
+            fprintf(errout, "hnsnetpol run: --log-file: %s\n", err.message);
+            hnp_run_config_clear(&cfg);
+            return EXIT_FAILURE_;
+        }
+    }
+    hnp_log_setup(cfg.log_level, cfg.log_format, errout);
+    if (log_file != NULL)
+        hnp_log_set_sink(hnp_log_file_sink, cfg.log_level, log_file);
+
+    int code = EXIT_FAILURE_;
+    stop_requested = 0;
+    rc = hnp_install_stop_handler(&stop_requested, &err);
+    if (rc != HNP_OK) {
+        hnp_log(HNP_LOG_ERROR, "cannot install the stop handler", "error", hnp_err_name(rc),
+                "detail", err.message, NULL);
+    } else {
+        code = hnp_run_agent(&cfg, &stop_requested, errout);
+        hnp_remove_stop_handler();
+    }
+    if (log_file != NULL) {
+        hnp_log_set_sink(NULL, HNP_LOG_DEBUG, NULL);
+        hnp_log_file_close(log_file);
+    }
+    hnp_run_config_clear(&cfg);
+    return code;
 }

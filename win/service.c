@@ -1,0 +1,1044 @@
+/*
+ * service.c - `hnsnetpol service ...`: the agent as a Windows service.
+ *
+ *   install [flags | --config FILE]  create the service (automatic start,
+ *                                    restart on failure) and its Event Log source
+ *   uninstall                        stop it if it runs, delete it and the source
+ *   start | stop | status            through the service manager (SCM)
+ *   run [flags]                      what the SCM starts: the service itself
+ *
+ * `service run` connects to the SCM (StartServiceCtrlDispatcherW); its
+ * ServiceMain reports START_PENDING with advancing checkpoints, starts the
+ * agent on a thread of its own (hnp_run_agent(), the same code as `run`)
+ * and reports RUNNING once the agent's loop has started - the agent's
+ * "agent started" log line, seen by the service's log sink - not after the
+ * initial sync with the API server, which may take long or, while the API
+ * server is unreachable, never end (/readyz tells readiness). STOP,
+ * SHUTDOWN and PRESHUTDOWN set the agent's stop flag; STOP_PENDING is
+ * reported with a new checkpoint every second while the agent finishes the
+ * HNS call in flight; STOPPED once hnp_run_agent() has returned and the logs
+ * are closed, with ERROR_SERVICE_SPECIFIC_ERROR and the agent's exit code
+ * (1 failed, 2 bad settings) when it did not stop cleanly.
+ *
+ * Logs: a size-rotated file (log_file.h; %ProgramData%\hnsnetpol\hnsnetpol.log
+ * unless --log-file / logFile says otherwise) at the configured level, and
+ * the Event Log (eventlog.c) for start, stop, rejected policies, warnings
+ * and errors. Both are fed by one log sink; the logger's main output goes
+ * to NUL (a service has no console).
+ *
+ * Arguments arrive in the ANSI code page (msvcrt's argv); the service's
+ * command line is rebuilt from them in UTF-16 with CP_ACP, quoted for
+ * CommandLineToArgvW and msvcrt.
+ */
+#define WIN32_LEAN_AND_MEAN
+
+#include "service.h"
+
+#include <shlobj.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "hnsnetpol/agent.h"
+#include "hnsnetpol/cli_run.h"
+#include "hnsnetpol/config.h"
+#include "hnsnetpol/log.h"
+#include "hnsnetpol/log_file.h"
+
+#ifndef HNP_VERSION
+#define HNP_VERSION "0.0.0"
+#endif
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOT_RUNNING = 3, EXIT_NOT_INSTALLED = 4 };
+
+#define DISPLAY_NAME L"hnsnetpol NetworkPolicy agent"
+#define DESCRIPTION                                                                                \
+    L"Enforces Kubernetes NetworkPolicies on this node's pods as HNS ACLs (hnsnetpol "             \
+    L"service run). Logs: %ProgramData%\\hnsnetpol\\hnsnetpol.log and the Application "            \
+    L"Event Log."
+
+/* Restart after 5 s, 10 s, 30 s; the failure count goes back to 0 after a day without one. */
+#define RESTART_1_MS 5000
+#define RESTART_2_MS 10000
+#define RESTART_3_MS 30000
+#define FAILURE_RESET_S (24 * 60 * 60)
+/* How long Windows waits for the service at shutdown, after PRESHUTDOWN. */
+#define PRESHUTDOWN_MS 60000
+/* Checkpoints advance this often while starting or stopping. */
+#define CHECKPOINT_MS 1000
+#define WAIT_HINT_MS 10000
+/* How long `service start | stop | uninstall` wait for the service. */
+#define CLI_WAIT_MS 120000
+
+#define AGENT_STARTED "agent started"
+
+static const char usage_service[] =
+    "Usage: hnsnetpol service <command> [options]\n"
+    "\n"
+    "Runs the agent (hnsnetpol run) as the Windows service \"hnsnetpol\". The\n"
+    "commands that change the service need an elevated prompt (Administrator).\n"
+    "\n"
+    "Commands:\n"
+    "  install [FLAGS] [--config FILE]\n"
+    "             create the service: automatic start, restarted 5 s, 10 s and\n"
+    "             30 s after a failure, Event Log source \"hnsnetpol\". FLAGS are\n"
+    "             those of hnsnetpol run (see hnsnetpol run --help); the service\n"
+    "             runs with exactly these, relative paths made absolute. With\n"
+    "             --config the file is read at every start (flags override it).\n"
+    "             Installing again replaces the settings of an installed service.\n"
+    "  uninstall  stop the service if it runs, delete it and its Event Log source\n"
+    "             (the log files stay)\n"
+    "  start      start the service and wait until it runs\n"
+    "  stop       stop the service and wait until it has stopped\n"
+    "  status     print its state, process and exit code\n"
+    "  run        what the service manager starts (not for a console: use\n"
+    "             hnsnetpol run there)\n"
+    "\n"
+    "Logs: %ProgramData%\\hnsnetpol\\hnsnetpol.log (rotated at 10 MiB, 5 kept; --log-file\n"
+    "changes it) and the Application Event Log, source hnsnetpol (start, stop,\n"
+    "rejected policies, warnings, errors).\n"
+    "\n"
+    "Exit codes: 0 done (status: running), 1 failed, 2 bad usage, 3 (status) not\n"
+    "running, 4 (status) not installed.\n"
+    "\n"
+    "Example (elevated PowerShell):\n"
+    "  hnsnetpol.exe service install --config C:\\ProgramData\\hnsnetpol\\config.yaml\n"
+    "  hnsnetpol.exe service start\n"
+    "  hnsnetpol.exe service status\n";
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+
+/* The system's text for code into buf ("Access is denied (Windows error 5)"). */
+static const char *win_message(DWORD code, char *buf, size_t len)
+{
+    char text[512];
+    DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, code,
+                             0, text, (DWORD)sizeof(text), NULL);
+    while (n > 0 &&
+           (text[n - 1] == '\r' || text[n - 1] == '\n' || text[n - 1] == ' ' || text[n - 1] == '.'))
+        n--;
+    if (n == 0)
+        snprintf(buf, len, "Windows error %lu", (unsigned long)code);
+    else
+        snprintf(buf, len, "%.*s (Windows error %lu)", (int)n, text, (unsigned long)code);
+    return buf;
+}
+
+/* Print "<prog>: <what>: <system message>" with the elevation hint for ERROR_ACCESS_DENIED. */
+static int report_failure(FILE *errout, const char *prog, const char *what, DWORD code)
+{
+    char text[600];
+    if (code == ERROR_ACCESS_DENIED)
+        fprintf(errout, "%s: %s: access denied: run from an elevated prompt (Administrator)\n",
+                prog, what);
+    else
+        fprintf(errout, "%s: %s: %s\n", prog, what, win_message(code, text, sizeof(text)));
+    return EXIT_FAIL;
+}
+
+/* A new UTF-16 string of text in code page cp, NULL on failure. */
+static wchar_t *widen(const char *text, UINT cp)
+{
+    int n = MultiByteToWideChar(cp, 0, text, -1, NULL, 0);
+    if (n <= 0)
+        return NULL;
+    wchar_t *w = malloc((size_t)n * sizeof(*w));
+    if (w != NULL && MultiByteToWideChar(cp, 0, text, -1, w, n) != n) {
+        free(w);
+        w = NULL;
+    }
+    return w;
+}
+
+/* A new UTF-8 string of w, NULL on failure. */
+static char *narrow(const wchar_t *w)
+{
+    int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
+    if (n <= 0)
+        return NULL;
+    char *s = malloc((size_t)n);
+    if (s != NULL && WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL) != n) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+/* A growable UTF-16 string; `failed` once memory ran out. */
+struct wbuf {
+    wchar_t *data;
+    size_t len, cap;
+    bool failed;
+};
+
+static void wbuf_add(struct wbuf *b, const wchar_t *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        wchar_t *data = realloc(b->data, cap * sizeof(*data));
+        if (data == NULL) {
+            b->failed = true;
+            return;
+        }
+        b->data = data;
+        b->cap = cap;
+    }
+    wmemcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = L'\0';
+}
+
+/*
+ * Append arg to a command line so that CommandLineToArgvW and msvcrt give
+ * it back unchanged: quoted when empty or when it holds a space, tab or
+ * quote; inside quotes, backslashes before a quote or the closing quote are
+ * doubled and quotes escaped.
+ */
+static void append_quoted(struct wbuf *b, const wchar_t *arg)
+{
+    if (b->len > 0)
+        wbuf_add(b, L" ", 1);
+    if (arg[0] != L'\0' && wcspbrk(arg, L" \t\n\v\"") == NULL) {
+        wbuf_add(b, arg, wcslen(arg));
+        return;
+    }
+    wbuf_add(b, L"\"", 1);
+    for (const wchar_t *p = arg;; p++) {
+        size_t backslashes = 0;
+        while (*p == L'\\') {
+            backslashes++;
+            p++;
+        }
+        if (*p == L'\0') {
+            for (size_t i = 0; i < backslashes * 2; i++)
+                wbuf_add(b, L"\\", 1);
+            break;
+        }
+        if (*p == L'"') {
+            for (size_t i = 0; i < backslashes * 2 + 1; i++)
+                wbuf_add(b, L"\\", 1);
+        } else {
+            for (size_t i = 0; i < backslashes; i++)
+                wbuf_add(b, L"\\", 1);
+        }
+        wbuf_add(b, p, 1);
+    }
+    wbuf_add(b, L"\"", 1);
+}
+
+/* The full path of this program (new string), NULL on failure. */
+static wchar_t *program_path(void)
+{
+    for (DWORD size = MAX_PATH;; size *= 2) {
+        wchar_t *path = malloc(size * sizeof(*path));
+        if (path == NULL)
+            return NULL;
+        DWORD n = GetModuleFileNameW(NULL, path, size);
+        if (n > 0 && n < size)
+            return path;
+        free(path);
+        if (n == 0 || size > 32768)
+            return NULL;
+    }
+}
+
+/*
+ * Make the path in *field absolute (the service starts in System32); for
+ * mock:PATH the PATH part. false when out of memory or the path is bad.
+ */
+static bool make_absolute(char **field, bool hns_spec)
+{
+    if (*field == NULL || (*field)[0] == '\0')
+        return true;
+    const char *prefix = "";
+    const char *path = *field;
+    if (hns_spec) {
+        if (strncmp(path, "mock:", 5) != 0 || path[5] == '\0')
+            return true; /* hcn, or a bad spec the agent reports */
+        prefix = "mock:";
+        path += 5;
+    }
+    char full[_MAX_PATH * 4];
+    if (_fullpath(full, path, sizeof(full)) == NULL)
+        return false;
+    size_t a = strlen(prefix), b = strlen(full);
+    char *out = malloc(a + b + 1);
+    if (out == NULL)
+        return false;
+    memcpy(out, prefix, a);
+    memcpy(out + a, full, b + 1);
+    free(*field);
+    *field = out;
+    return true;
+}
+
+static const char *state_name(DWORD state)
+{
+    switch (state) {
+    case SERVICE_STOPPED:
+        return "STOPPED";
+    case SERVICE_START_PENDING:
+        return "START_PENDING";
+    case SERVICE_STOP_PENDING:
+        return "STOP_PENDING";
+    case SERVICE_RUNNING:
+        return "RUNNING";
+    case SERVICE_CONTINUE_PENDING:
+        return "CONTINUE_PENDING";
+    case SERVICE_PAUSE_PENDING:
+        return "PAUSE_PENDING";
+    case SERVICE_PAUSED:
+        return "PAUSED";
+    default:
+        return "UNKNOWN";
+    }
+}
+
+/* "0", "2 (service-specific)" or the Windows error, into buf. */
+static const char *exit_code_text(const SERVICE_STATUS_PROCESS *st, char *buf, size_t len)
+{
+    char text[512];
+    if (st->dwWin32ExitCode == ERROR_SERVICE_SPECIFIC_ERROR)
+        snprintf(buf, len, "%lu (service-specific)", (unsigned long)st->dwServiceSpecificExitCode);
+    else if (st->dwWin32ExitCode == NO_ERROR)
+        snprintf(buf, len, "0");
+    else
+        snprintf(buf, len, "%lu: %s", (unsigned long)st->dwWin32ExitCode,
+                 win_message(st->dwWin32ExitCode, text, sizeof(text)));
+    return buf;
+}
+
+static bool query(SC_HANDLE svc, SERVICE_STATUS_PROCESS *st)
+{
+    DWORD needed = 0;
+    return QueryServiceStatusEx(svc, SC_STATUS_PROCESS_INFO, (BYTE *)st, sizeof(*st), &needed) != 0;
+}
+
+/*
+ * Wait while the service is in state `pending`, at most CLI_WAIT_MS in all
+ * and no longer than its wait hint without a new checkpoint. *st holds the
+ * last status. false when the status cannot be read.
+ */
+static bool wait_while(SC_HANDLE svc, DWORD pending, SERVICE_STATUS_PROCESS *st)
+{
+    if (!query(svc, st))
+        return false;
+    ULONGLONG start = GetTickCount64(), progress = start;
+    DWORD checkpoint = st->dwCheckPoint;
+    while (st->dwCurrentState == pending) {
+        DWORD hint = st->dwWaitHint;
+        DWORD step = hint / 10 < 250 ? 250 : hint / 10 > 1000 ? 1000 : hint / 10;
+        Sleep(step);
+        if (!query(svc, st))
+            return false;
+        ULONGLONG now = GetTickCount64();
+        if (st->dwCheckPoint != checkpoint) {
+            checkpoint = st->dwCheckPoint;
+            progress = now;
+        } else if (now - progress > (ULONGLONG)(hint > 30000 ? hint : 30000)) {
+            break; /* no progress for longer than it said */
+        }
+        if (now - start > CLI_WAIT_MS)
+            break;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* install                                                                  */
+
+/* Set the description, the restart on failure and the preshutdown timeout; a warning when refused.
+ */
+static void configure_service(SC_HANDLE svc, FILE *errout)
+{
+    char text[512];
+    SERVICE_DESCRIPTIONW description = {(wchar_t *)DESCRIPTION};
+    if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, &description))
+        fprintf(errout, "hnsnetpol service install: warning: cannot set the description: %s\n",
+                win_message(GetLastError(), text, sizeof(text)));
+
+    SC_ACTION actions[3] = {{SC_ACTION_RESTART, RESTART_1_MS},
+                            {SC_ACTION_RESTART, RESTART_2_MS},
+                            {SC_ACTION_RESTART, RESTART_3_MS}};
+    SERVICE_FAILURE_ACTIONSW failure = {FAILURE_RESET_S, NULL, NULL, 3, actions};
+    if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &failure))
+        fprintf(errout,
+                "hnsnetpol service install: warning: cannot set the restart on failure: %s\n",
+                win_message(GetLastError(), text, sizeof(text)));
+    /* Also restart after a clean exit with a non-zero exit code, not only after a crash. */
+    SERVICE_FAILURE_ACTIONS_FLAG flag = {TRUE};
+    if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &flag))
+        fprintf(errout,
+                "hnsnetpol service install: warning: cannot set the restart after a non-zero "
+                "exit code: %s\n",
+                win_message(GetLastError(), text, sizeof(text)));
+    SERVICE_PRESHUTDOWN_INFO preshutdown = {PRESHUTDOWN_MS};
+    if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown))
+        fprintf(errout,
+                "hnsnetpol service install: warning: cannot set the preshutdown timeout: %s\n",
+                win_message(GetLastError(), text, sizeof(text)));
+}
+
+/*
+ * The service's command line: "<exe>" service run <flags>, into *out (new).
+ * HNP_ERR_NOMEM, HNP_ERR_INVALID (a path that cannot be made absolute).
+ */
+static enum hnp_err service_command_line(const wchar_t *exe, struct hnp_run_config *flags,
+                                         wchar_t **out)
+{
+    if (!make_absolute(&flags->kubeconfig, false) || !make_absolute(&flags->log_file, false) ||
+        !make_absolute(&flags->config_file, false) || !make_absolute(&flags->hns, true))
+        return HNP_ERR_INVALID;
+    char **args = NULL;
+    int count = 0;
+    if (hnp_run_config_to_args(flags, &args, &count) != HNP_OK)
+        return HNP_ERR_NOMEM;
+    struct wbuf b = {0};
+    append_quoted(&b, exe);
+    wbuf_add(&b, L" service run", 12);
+    for (int i = 0; i < count; i++) {
+        wchar_t *w = widen(args[i], CP_ACP);
+        if (w == NULL) {
+            b.failed = true;
+            break;
+        }
+        append_quoted(&b, w);
+        free(w);
+    }
+    hnp_run_args_free(args);
+    if (b.failed) {
+        free(b.data);
+        return HNP_ERR_NOMEM;
+    }
+    *out = b.data;
+    return HNP_OK;
+}
+
+/*
+ * Depend on the Host Network Service where there is one, so Windows starts
+ * HNS first. A static REG_MULTI_SZ: "hns\0\0", or NULL.
+ */
+static const wchar_t *dependencies(SC_HANDLE scm)
+{
+    SC_HANDLE hns = OpenServiceW(scm, L"hns", SERVICE_QUERY_STATUS);
+    if (hns == NULL)
+        return NULL;
+    CloseServiceHandle(hns);
+    return L"hns\0";
+}
+
+static int cmd_install(int argc, char **argv, FILE *out, FILE *errout)
+{
+    static const char prog[] = "hnsnetpol service install";
+    struct hnp_run_config flags;
+    bool help = false;
+    enum hnp_err rc = hnp_run_flags_parse(argc, argv, prog, &flags, &help, errout);
+    if (rc != HNP_OK)
+        return rc == HNP_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
+    if (help) {
+        hnp_run_config_clear(&flags);
+        fputs(usage_service, out);
+        return EXIT_OK;
+    }
+    wchar_t *exe = program_path();
+    wchar_t *command = NULL;
+    int code = EXIT_FAIL;
+    SC_HANDLE scm = NULL, svc = NULL;
+    if (exe == NULL) {
+        fprintf(errout, "%s: cannot find the path of this program\n", prog);
+        goto out;
+    }
+    rc = service_command_line(exe, &flags, &command);
+    if (rc != HNP_OK) {
+        fprintf(errout, "%s: %s\n", prog,
+                rc == HNP_ERR_NOMEM ? "out of memory" : "a path cannot be made absolute");
+        goto out;
+    }
+    /* The file must be good now, not only at the first start. */
+    if (flags.config_file != NULL) {
+        struct hnp_run_config file;
+        struct hnp_error err = {0};
+        rc = hnp_run_config_load(flags.config_file, &file, &err);
+        if (rc != HNP_OK) {
+            fprintf(errout, "%s: --config: %s: %s\n", prog, err.where, err.message);
+            code = EXIT_USAGE;
+            goto out;
+        }
+        hnp_run_config_clear(&file);
+    }
+
+    scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE);
+    if (scm == NULL) {
+        code = report_failure(errout, prog, "cannot open the service manager", GetLastError());
+        goto out;
+    }
+    const wchar_t *depends = dependencies(scm);
+    bool updated = false;
+    svc = CreateServiceW(scm, HNP_SERVICE_NAME, DISPLAY_NAME, SERVICE_ALL_ACCESS,
+                         SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START, SERVICE_ERROR_NORMAL,
+                         command, NULL, NULL, depends, NULL, NULL);
+    if (svc == NULL && GetLastError() == ERROR_SERVICE_EXISTS) {
+        /* Installed already: take the new settings. */
+        svc = OpenServiceW(scm, HNP_SERVICE_NAME, SERVICE_ALL_ACCESS);
+        if (svc != NULL &&
+            !ChangeServiceConfigW(svc, SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START,
+                                  SERVICE_ERROR_NORMAL, command, NULL, NULL,
+                                  depends ? depends : L"\0", NULL, NULL, DISPLAY_NAME)) {
+            code =
+                report_failure(errout, prog, "cannot change the installed service", GetLastError());
+            goto out;
+        }
+        updated = true;
+    }
+    if (svc == NULL) {
+        code = report_failure(errout, prog, "cannot create the service", GetLastError());
+        goto out;
+    }
+    configure_service(svc, errout);
+
+    struct hnp_error err = {0};
+    rc = hnp_eventlog_install(exe, &err);
+    if (rc != HNP_OK)
+        fprintf(errout, "%s: warning: %s\n", prog, err.message);
+
+    char *shown = narrow(command);
+    fprintf(out,
+            "%s service hnsnetpol (automatic start, restarted on failure)\n"
+            "command: %s\n"
+            "start it with: hnsnetpol service start   (or: net start hnsnetpol)\n",
+            updated ? "Updated" : "Installed", shown ? shown : "?");
+    if (updated)
+        fputs("The new settings apply from the next start (hnsnetpol service stop, then start).\n",
+              out);
+    free(shown);
+    code = EXIT_OK;
+out:
+    if (svc != NULL)
+        CloseServiceHandle(svc);
+    if (scm != NULL)
+        CloseServiceHandle(scm);
+    free(command);
+    free(exe);
+    hnp_run_config_clear(&flags);
+    return code;
+}
+
+/* ------------------------------------------------------------------------ */
+/* uninstall, start, stop, status                                           */
+
+/*
+ * Open the service with access; prints the failure (access denied, not
+ * installed - unless quiet_missing) and sets *code (EXIT_NOT_INSTALLED when
+ * it is not installed).
+ */
+static SC_HANDLE open_service(const char *prog, DWORD access, bool quiet_missing, FILE *errout,
+                              int *code)
+{
+    SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+    if (scm == NULL) {
+        *code = report_failure(errout, prog, "cannot open the service manager", GetLastError());
+        return NULL;
+    }
+    SC_HANDLE svc = OpenServiceW(scm, HNP_SERVICE_NAME, access);
+    DWORD error = GetLastError();
+    CloseServiceHandle(scm);
+    if (svc == NULL && error == ERROR_SERVICE_DOES_NOT_EXIST) {
+        if (!quiet_missing)
+            fprintf(errout,
+                    "%s: the service hnsnetpol is not installed (hnsnetpol service install)\n",
+                    prog);
+        *code = EXIT_NOT_INSTALLED;
+    } else if (svc == NULL) {
+        *code = report_failure(errout, prog, "cannot open the service", error);
+    }
+    return svc;
+}
+
+/* Ask a running service to stop and wait for STOPPED; prints the outcome. */
+static int stop_and_wait(SC_HANDLE svc, const char *prog, FILE *out, FILE *errout)
+{
+    SERVICE_STATUS status;
+    if (!ControlService(svc, SERVICE_CONTROL_STOP, &status)) {
+        DWORD error = GetLastError();
+        if (error == ERROR_SERVICE_NOT_ACTIVE) {
+            fputs("hnsnetpol is not running\n", out);
+            return EXIT_OK;
+        }
+        return report_failure(errout, prog, "cannot stop the service", error);
+    }
+    SERVICE_STATUS_PROCESS st;
+    if (!wait_while(svc, SERVICE_STOP_PENDING, &st))
+        return report_failure(errout, prog, "cannot query the service", GetLastError());
+    char text[600];
+    if (st.dwCurrentState != SERVICE_STOPPED) {
+        fprintf(errout, "%s: hnsnetpol is still %s after %d s\n", prog,
+                state_name(st.dwCurrentState), CLI_WAIT_MS / 1000);
+        return EXIT_FAIL;
+    }
+    fprintf(out, "hnsnetpol STOPPED, exit code %s\n", exit_code_text(&st, text, sizeof(text)));
+    return st.dwWin32ExitCode == NO_ERROR ? EXIT_OK : EXIT_FAIL;
+}
+
+static int cmd_uninstall(FILE *out, FILE *errout)
+{
+    static const char prog[] = "hnsnetpol service uninstall";
+    int code = EXIT_FAIL;
+    SC_HANDLE svc =
+        open_service(prog, SERVICE_STOP | SERVICE_QUERY_STATUS | DELETE, true, errout, &code);
+    if (svc == NULL && code != EXIT_NOT_INSTALLED)
+        return code;
+    if (svc != NULL) {
+        SERVICE_STATUS_PROCESS st;
+        if (query(svc, &st) && st.dwCurrentState != SERVICE_STOPPED)
+            stop_and_wait(svc, prog, out, errout);
+        if (!DeleteService(svc)) {
+            DWORD error = GetLastError();
+            CloseServiceHandle(svc);
+            if (error != ERROR_SERVICE_MARKED_FOR_DELETE)
+                return report_failure(errout, prog, "cannot delete the service", error);
+        } else {
+            CloseServiceHandle(svc);
+        }
+    }
+    struct hnp_error err = {0};
+    if (hnp_eventlog_uninstall(&err) != HNP_OK) {
+        fprintf(errout, "%s: %s\n", prog, err.message);
+        return EXIT_FAIL;
+    }
+    fputs(svc != NULL ? "Removed service hnsnetpol and its Event Log source (log files are kept)\n"
+                      : "hnsnetpol is not installed; nothing to remove\n",
+          out);
+    return EXIT_OK;
+}
+
+static int cmd_start(FILE *out, FILE *errout)
+{
+    static const char prog[] = "hnsnetpol service start";
+    int code = EXIT_FAIL;
+    SC_HANDLE svc = open_service(prog, SERVICE_START | SERVICE_QUERY_STATUS, false, errout, &code);
+    if (svc == NULL)
+        return code == EXIT_NOT_INSTALLED ? EXIT_FAIL : code;
+    SERVICE_STATUS_PROCESS st;
+    char text[600];
+    if (!StartServiceW(svc, 0, NULL) && GetLastError() != ERROR_SERVICE_ALREADY_RUNNING) {
+        code = report_failure(errout, prog, "cannot start the service", GetLastError());
+    } else if (!wait_while(svc, SERVICE_START_PENDING, &st)) {
+        code = report_failure(errout, prog, "cannot query the service", GetLastError());
+    } else if (st.dwCurrentState == SERVICE_RUNNING) {
+        fprintf(out, "hnsnetpol RUNNING, process %lu\n", (unsigned long)st.dwProcessId);
+        code = EXIT_OK;
+    } else {
+        fprintf(errout, "%s: hnsnetpol is %s, exit code %s (see the log file and the Event Log)\n",
+                prog, state_name(st.dwCurrentState), exit_code_text(&st, text, sizeof(text)));
+        code = EXIT_FAIL;
+    }
+    CloseServiceHandle(svc);
+    return code;
+}
+
+static int cmd_stop(FILE *out, FILE *errout)
+{
+    static const char prog[] = "hnsnetpol service stop";
+    int code = EXIT_FAIL;
+    SC_HANDLE svc = open_service(prog, SERVICE_STOP | SERVICE_QUERY_STATUS, false, errout, &code);
+    if (svc == NULL)
+        return code == EXIT_NOT_INSTALLED ? EXIT_FAIL : code;
+    code = stop_and_wait(svc, prog, out, errout);
+    CloseServiceHandle(svc);
+    return code;
+}
+
+/* "on failure: restart after 5 s, 10 s, 30 s (count reset after 86400 s)", when the SCM says. */
+static void print_failure_actions(SC_HANDLE svc, FILE *out)
+{
+    DWORD needed = 0;
+    QueryServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, NULL, 0, &needed);
+    SERVICE_FAILURE_ACTIONSW *fa = needed ? malloc(needed) : NULL;
+    if (fa == NULL ||
+        !QueryServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, (BYTE *)fa, needed, &needed)) {
+        free(fa);
+        return;
+    }
+    fputs("on failure:", out);
+    if (fa->cActions == 0)
+        fputs(" nothing", out);
+    for (DWORD i = 0; i < fa->cActions; i++) {
+        const SC_ACTION *a = &fa->lpsaActions[i];
+        const char *sep = i ? "," : "";
+        if (a->Type == SC_ACTION_RESTART)
+            fprintf(out, "%s restart after %lu s", sep, (unsigned long)(a->Delay / 1000));
+        else if (a->Type == SC_ACTION_NONE)
+            fprintf(out, "%s nothing", sep);
+        else
+            fprintf(out, "%s action %d", sep, (int)a->Type);
+    }
+    if (fa->cActions > 0)
+        fprintf(out, " (count reset after %lu s)", (unsigned long)fa->dwResetPeriod);
+    fputc('\n', out);
+    free(fa);
+}
+
+static int cmd_status(FILE *out, FILE *errout)
+{
+    static const char prog[] = "hnsnetpol service status";
+    int code = EXIT_FAIL;
+    SC_HANDLE svc =
+        open_service(prog, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, false, errout, &code);
+    if (svc == NULL)
+        return code;
+    SERVICE_STATUS_PROCESS st;
+    if (!query(svc, &st)) {
+        code = report_failure(errout, prog, "cannot query the service", GetLastError());
+        CloseServiceHandle(svc);
+        return code;
+    }
+    char text[600];
+    fprintf(out, "service:   hnsnetpol\nstate:     %s\n", state_name(st.dwCurrentState));
+    if (st.dwProcessId != 0)
+        fprintf(out, "process:   %lu\n", (unsigned long)st.dwProcessId);
+    fprintf(out, "exit code: %s\n", exit_code_text(&st, text, sizeof(text)));
+
+    DWORD needed = 0;
+    QueryServiceConfigW(svc, NULL, 0, &needed);
+    QUERY_SERVICE_CONFIGW *config = needed ? malloc(needed) : NULL;
+    if (config != NULL && QueryServiceConfigW(svc, config, needed, &needed)) {
+        char *command = narrow(config->lpBinaryPathName);
+        fprintf(out, "start:     %s\ncommand:   %s\n",
+                config->dwStartType == SERVICE_AUTO_START     ? "automatic"
+                : config->dwStartType == SERVICE_DEMAND_START ? "manual"
+                : config->dwStartType == SERVICE_DISABLED     ? "disabled"
+                                                              : "other",
+                command ? command : "?");
+        free(command);
+    }
+    free(config);
+    print_failure_actions(svc, out);
+    CloseServiceHandle(svc);
+    return st.dwCurrentState == SERVICE_RUNNING ? EXIT_OK : EXIT_NOT_RUNNING;
+}
+
+/* ------------------------------------------------------------------------ */
+/* run: the service itself                                                  */
+
+static struct {
+    int argc;
+    char **argv;
+    SERVICE_STATUS_HANDLE handle;
+    CRITICAL_SECTION lock; /* status and checkpoint */
+    SERVICE_STATUS status;
+    volatile int stop;         /* the agent's stop flag */
+    HANDLE started;            /* event: the agent's loop runs */
+    struct hnp_log_file *file; /* NULL when it could not be opened */
+    enum hnp_log_level file_level;
+    struct hnp_run_config cfg;
+    int exit_code;
+} svc_state;
+
+/* Report state to the SCM; a pending state gets the next checkpoint. */
+static void set_state(DWORD state, DWORD exit_code)
+{
+    EnterCriticalSection(&svc_state.lock);
+    SERVICE_STATUS *s = &svc_state.status;
+    /* Once stopping, only STOPPED may follow (a late RUNNING would confuse the SCM). */
+    if (!(s->dwCurrentState == SERVICE_STOP_PENDING && state == SERVICE_RUNNING)) {
+        s->dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+        s->dwCurrentState = state;
+        s->dwControlsAccepted =
+            state == SERVICE_RUNNING
+                ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PRESHUTDOWN
+                : 0;
+        if (exit_code == 0) {
+            s->dwWin32ExitCode = NO_ERROR;
+            s->dwServiceSpecificExitCode = 0;
+        } else {
+            s->dwWin32ExitCode = ERROR_SERVICE_SPECIFIC_ERROR;
+            s->dwServiceSpecificExitCode = exit_code;
+        }
+        bool pending = state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING;
+        s->dwCheckPoint = pending ? s->dwCheckPoint + 1 : 0;
+        s->dwWaitHint = pending ? WAIT_HINT_MS : 0;
+        SetServiceStatus(svc_state.handle, s);
+    }
+    LeaveCriticalSection(&svc_state.lock);
+}
+
+static DWORD current_state(void)
+{
+    EnterCriticalSection(&svc_state.lock);
+    DWORD state = svc_state.status.dwCurrentState;
+    LeaveCriticalSection(&svc_state.lock);
+    return state;
+}
+
+static DWORD WINAPI on_control(DWORD control, DWORD type, void *data, void *ctx)
+{
+    (void)type;
+    (void)data;
+    (void)ctx;
+    switch (control) {
+    case SERVICE_CONTROL_STOP:
+    case SERVICE_CONTROL_SHUTDOWN:
+    case SERVICE_CONTROL_PRESHUTDOWN:
+        svc_state.stop = 1;
+        set_state(SERVICE_STOP_PENDING, 0);
+        return NO_ERROR;
+    case SERVICE_CONTROL_INTERROGATE:
+        return NO_ERROR;
+    default:
+        return ERROR_CALL_NOT_IMPLEMENTED;
+    }
+}
+
+/*
+ * The log sink of the service: every line at the configured level to the
+ * file, the Event Log's share of the agent's lines to the Event Log
+ * (eventlog.c), and the agent's "agent started" line signals that its loop
+ * runs.
+ */
+static void service_sink(enum hnp_log_level level, const char *msg, const char *line, void *ctx)
+{
+    (void)ctx;
+    if (svc_state.file != NULL && level >= svc_state.file_level)
+        hnp_log_file_write(svc_state.file, line);
+    /* The service's own lines ("service ...") are not the agent's: it reports its events itself. */
+    if (strncmp(msg, "service ", 8) != 0)
+        hnp_eventlog_log_line(level, msg, line);
+    if (level == HNP_LOG_INFO && strcmp(msg, AGENT_STARTED) == 0)
+        SetEvent(svc_state.started);
+}
+
+/* The agent's initial sync is done: one Event Log entry (the agent logs it too). */
+static void on_ready(void *ctx)
+{
+    (void)ctx;
+    hnp_eventlog_report(EVENTLOG_INFORMATION_TYPE, HNP_EVENT_SYNCED,
+                        "initial sync with the API server done; ACLs converging");
+}
+
+static DWORD WINAPI agent_thread(void *arg)
+{
+    (void)arg;
+    svc_state.exit_code = hnp_run_agent(&svc_state.cfg, &svc_state.stop, NULL);
+    return 0;
+}
+
+/*
+ * The default log file, %ProgramData%\hnsnetpol\hnsnetpol.log, into buf
+ * (the folder is created). The folder of CSIDL_COMMON_APPDATA rather than
+ * the variable, which a service's environment need not have. false when the
+ * folder cannot be made.
+ */
+static bool default_log_path(char *buf, size_t len)
+{
+    char base[MAX_PATH];
+    if (SHGetFolderPathA(NULL, CSIDL_COMMON_APPDATA, NULL, SHGFP_TYPE_CURRENT, base) != S_OK) {
+        DWORD n = GetEnvironmentVariableA("ProgramData", base, sizeof(base));
+        if (n == 0 || n >= sizeof(base))
+            snprintf(base, sizeof(base), "C:\\ProgramData");
+    }
+    char dir[MAX_PATH + 16];
+    snprintf(dir, sizeof(dir), "%s\\hnsnetpol", base);
+    if (!CreateDirectoryA(dir, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
+        return false;
+    snprintf(buf, len, "%s\\hnsnetpol.log", dir);
+    return true;
+}
+
+/* Parse the service's arguments; messages about them go to the Event Log (no log file yet). */
+static bool parse_arguments(void)
+{
+    FILE *errout = tmpfile();
+    bool help = false;
+    enum hnp_err rc = hnp_run_options_parse(svc_state.argc, svc_state.argv, "hnsnetpol service run",
+                                            &svc_state.cfg, &help, errout ? errout : stderr);
+    if (rc != HNP_OK) {
+        char text[4096] = "bad service settings";
+        if (errout != NULL) {
+            rewind(errout);
+            size_t n = fread(text, 1, sizeof(text) - 1, errout);
+            while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+                n--;
+            text[n] = '\0';
+        }
+        hnp_eventlog_report(EVENTLOG_ERROR_TYPE, HNP_EVENT_FAILED, text);
+    }
+    if (errout != NULL)
+        fclose(errout);
+    return rc == HNP_OK;
+}
+
+static void WINAPI service_main(DWORD argc, wchar_t **argv)
+{
+    (void)argc;
+    (void)argv;
+    svc_state.handle = RegisterServiceCtrlHandlerExW(HNP_SERVICE_NAME, on_control, NULL);
+    if (svc_state.handle == NULL)
+        return;
+    set_state(SERVICE_START_PENDING, 0);
+    hnp_eventlog_open();
+
+    hnp_run_config_init(&svc_state.cfg);
+    if (!parse_arguments()) {
+        svc_state.exit_code = EXIT_USAGE;
+        hnp_eventlog_close();
+        set_state(SERVICE_STOPPED, EXIT_USAGE);
+        return;
+    }
+    const struct hnp_run_config *cfg = &svc_state.cfg;
+
+    /* Logs: NUL for the main output, the file and the Event Log through the sink. */
+    char path[MAX_PATH + 64];
+    const char *log_path = cfg->log_file;
+    if (log_path == NULL && default_log_path(path, sizeof(path)))
+        log_path = path;
+    struct hnp_error err = {0};
+    if (log_path == NULL || hnp_log_file_open(log_path, 0, 0, &svc_state.file, &err) != HNP_OK) {
+        char text[1200];
+        snprintf(text, sizeof(text), "no log file: %s",
+                 log_path ? err.message : "cannot create %ProgramData%\\hnsnetpol");
+        hnp_eventlog_report(EVENTLOG_WARNING_TYPE, HNP_EVENT_WARNING, text);
+        svc_state.file = NULL;
+    }
+    FILE *nul = fopen("NUL", "w");
+    svc_state.file_level = cfg->log_level;
+    hnp_log_setup(cfg->log_level, cfg->log_format, nul);
+    hnp_log_set_sink(service_sink, cfg->log_level < HNP_LOG_INFO ? cfg->log_level : HNP_LOG_INFO,
+                     NULL);
+    char pid[16];
+    snprintf(pid, sizeof(pid), "%lu", (unsigned long)GetCurrentProcessId());
+    hnp_log(HNP_LOG_INFO, "service starting", "version", HNP_VERSION, "pid", pid, "log_file",
+            svc_state.file ? log_path : "", NULL);
+    set_state(SERVICE_START_PENDING, 0);
+
+    hnp_agent_set_ready_callback(on_ready, NULL);
+    svc_state.started = CreateEventW(NULL, TRUE, FALSE, NULL);
+    HANDLE thread = svc_state.started ? CreateThread(NULL, 0, agent_thread, NULL, 0, NULL) : NULL;
+    if (thread == NULL) {
+        hnp_log(HNP_LOG_ERROR, "cannot start the agent's thread", NULL);
+        svc_state.exit_code = EXIT_FAIL;
+    } else {
+        /* START_PENDING until the agent's loop runs (or it gives up). */
+        HANDLE both[2] = {thread, svc_state.started};
+        for (;;) {
+            DWORD w = WaitForMultipleObjects(2, both, FALSE, CHECKPOINT_MS);
+            if (w == WAIT_OBJECT_0)
+                break; /* the agent returned: it could not start */
+            if (w == WAIT_OBJECT_0 + 1) {
+                set_state(SERVICE_RUNNING, 0);
+                hnp_log(HNP_LOG_INFO, "service running", NULL);
+                break;
+            }
+            if (current_state() == SERVICE_START_PENDING)
+                set_state(SERVICE_START_PENDING, 0);
+        }
+        /* RUNNING until the agent returns; STOP_PENDING with new checkpoints once asked. */
+        while (WaitForSingleObject(thread, CHECKPOINT_MS) == WAIT_TIMEOUT) {
+            if (current_state() == SERVICE_STOP_PENDING)
+                set_state(SERVICE_STOP_PENDING, 0);
+        }
+        CloseHandle(thread);
+    }
+
+    int code = svc_state.exit_code;
+    hnp_agent_set_ready_callback(NULL, NULL);
+    if (code == EXIT_OK && !svc_state.stop)
+        code = EXIT_FAIL; /* the agent only returns 0 when asked to stop */
+    if (code == EXIT_OK) {
+        hnp_log(HNP_LOG_INFO, "service stopped", "exit_code", "0", NULL);
+    } else {
+        char text[64];
+        snprintf(text, sizeof(text), "%d", code);
+        hnp_log(HNP_LOG_ERROR, "service stopped after a failure", "exit_code", text, NULL);
+        char event[256];
+        snprintf(event, sizeof(event),
+                 "the agent ended with exit code %d (1: failed, 2: bad settings); the log file "
+                 "says why",
+                 code);
+        hnp_eventlog_report(EVENTLOG_ERROR_TYPE, HNP_EVENT_FAILED, event);
+    }
+    hnp_log_set_sink(NULL, HNP_LOG_DEBUG, NULL);
+    hnp_log_setup(HNP_LOG_INFO, HNP_LOG_TEXT, NULL);
+    if (nul != NULL)
+        fclose(nul);
+    hnp_log_file_close(svc_state.file);
+    svc_state.file = NULL;
+    hnp_eventlog_close();
+    if (svc_state.started != NULL)
+        CloseHandle(svc_state.started);
+    hnp_run_config_clear(&svc_state.cfg);
+    svc_state.exit_code = code;
+    set_state(SERVICE_STOPPED, (DWORD)code);
+}
+
+static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
+{
+    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs(usage_service, out);
+        return EXIT_OK;
+    }
+    svc_state.argc = argc;
+    svc_state.argv = argv;
+    InitializeCriticalSection(&svc_state.lock);
+    SERVICE_TABLE_ENTRYW table[] = {{(wchar_t *)HNP_SERVICE_NAME, service_main}, {NULL, NULL}};
+    if (!StartServiceCtrlDispatcherW(table)) {
+        DWORD error = GetLastError();
+        if (error == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+            fputs("hnsnetpol service run: this is what the service manager starts; in a console "
+                  "or a HostProcess container use `hnsnetpol run` with the same flags\n",
+                  errout);
+            return EXIT_USAGE;
+        }
+        return report_failure(errout, "hnsnetpol service run",
+                              "cannot connect to the service "
+                              "manager",
+                              error);
+    }
+    return svc_state.exit_code;
+}
+
+/* ------------------------------------------------------------------------ */
+
+int hnp_cli_service_main(int argc, char **argv, FILE *out, FILE *errout)
+{
+    if (argc < 2) {
+        fputs(usage_service, errout);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_service, out);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "install") == 0)
+        return cmd_install(argc - 1, argv + 1, out, errout);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1, out, errout);
+    if (argc > 2) {
+        bool help = strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0;
+        if (help) {
+            fputs(usage_service, out);
+            return EXIT_OK;
+        }
+        fprintf(errout, "hnsnetpol service %s: unexpected argument \"%s\"\n", cmd, argv[2]);
+        return EXIT_USAGE;
+    }
+    if (strcmp(cmd, "uninstall") == 0)
+        return cmd_uninstall(out, errout);
+    if (strcmp(cmd, "start") == 0)
+        return cmd_start(out, errout);
+    if (strcmp(cmd, "stop") == 0)
+        return cmd_stop(out, errout);
+    if (strcmp(cmd, "status") == 0)
+        return cmd_status(out, errout);
+    fprintf(errout, "hnsnetpol service: unknown command \"%s\"\n\n%s", cmd, usage_service);
+    return EXIT_USAGE;
+}
