@@ -209,6 +209,14 @@ struct loader {
     void *ctx;
     struct hnp_error *err;
     size_t emitted; /* objects handed to fn */
+    size_t lists;   /* List wrappers seen: an empty List is input, not "nothing" */
+    /*
+     * The kind of the items of the List being read, from its wrapper's kind
+     * when that came before the items ("PodList" -> "Pod"). The API server's
+     * own Lists (curl .../api/v1/pods) leave "kind" out of every item;
+     * kubectl fills it in. Empty when unknown or the wrapper is a plain List.
+     */
+    char item_kind[64];
 
     /*
      * Line counter, moved forward as the reader goes: offset line_pos is on
@@ -249,8 +257,23 @@ static bool input_done(const struct loader *ld)
 /* ------------------------------------------------------------------------------------------ */
 /* Common helpers                                                                              */
 
+/* Remember the item kind a List wrapper's kind implies ("PodList" -> "Pod"). */
+static void note_list_kind(struct loader *ld, const json_t *kind)
+{
+    const char *text = json_string_value(kind);
+    size_t len = text ? strlen(text) : 0;
+    ld->item_kind[0] = '\0';
+    if (len > 4 && len - 4 < sizeof(ld->item_kind) && strcmp(text + len - 4, "List") == 0) {
+        memcpy(ld->item_kind, text, len - 4);
+        ld->item_kind[len - 4] = '\0';
+    }
+}
+
 static enum hnp_err emit(struct loader *ld, json_t *obj, long line)
 {
+    if (ld->item_kind[0] != '\0' && json_object_get(obj, "kind") == NULL &&
+        json_object_set_new(obj, "kind", json_string(ld->item_kind)) != 0)
+        return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
     struct hnp_loaded_object object = {
         .obj = obj, .name = ld->name, .line = line, .lines = ld->yaml ? &ld->lines : NULL};
     ld->emitted++;
@@ -927,6 +950,8 @@ static enum hnp_err json_list(struct loader *ld, uint64_t pos, long line, uint64
         if (rc != HNP_OK)
             return rc;
         bool items = json_string_length(key) == 5 && !strcmp(json_string_value(key), "items");
+        bool kind =
+            !seen_items && json_string_length(key) == 4 && !strcmp(json_string_value(key), "kind");
         json_decref(key);
         i = skip_blank(ld, KEEP_HERE, i);
         if (byte_at(ld, i) != ':')
@@ -938,7 +963,9 @@ static enum hnp_err json_list(struct loader *ld, uint64_t pos, long line, uint64
                 return schema_error(ld, ld->line, "duplicate \"items\" array");
             }
             seen_items = true;
+            ld->lists++;
             rc = json_items(ld, i, &i);
+            ld->item_kind[0] = '\0';
             if (rc != HNP_OK)
                 return rc;
         } else {
@@ -946,6 +973,8 @@ static enum hnp_err json_list(struct loader *ld, uint64_t pos, long line, uint64
             rc = json_read_value(ld, i, &i, 1, line, &member);
             if (rc != HNP_OK)
                 return rc;
+            if (kind)
+                note_list_kind(ld, member);
             json_decref(member);
         }
         i = skip_blank(ld, KEEP_HERE, i);
@@ -1279,6 +1308,8 @@ static enum hnp_err attach(struct loader *ld, struct builder *b, json_t *value, 
         fail = json_array_append(top->node, value);
         break;
     case FRAME_MAP:
+        if (b->sp == 1 && !b->root_is_list && top->key_len == 4 && !memcmp(top->key, "kind", 4))
+            note_list_kind(ld, value);
         line_map_put(&ld->lines, value, line);
         fail = json_object_setn_nocheck(top->node, top->key, top->key_len, value);
         free(top->key);
@@ -1363,6 +1394,7 @@ static enum hnp_err on_start(struct loader *ld, struct builder *b, const yaml_ev
             if (b->root_is_list)
                 return schema_error(ld, line, "duplicate \"items\" sequence");
             b->root_is_list = true;
+            ld->lists++;
             b->base = 2;
             measure_stop(ld, line); /* the items are measured one by one */
             return push(ld, b, FRAME_ITEMS, NULL, line);
@@ -1403,6 +1435,7 @@ static enum hnp_err on_end(struct loader *ld, struct builder *b, const yaml_even
     line_map_reset(&ld->lines); /* nothing of this document may alias the next one's nodes */
     json_decref(done.node);
     b->root_is_list = false;
+    ld->item_kind[0] = '\0';
     return rc;
 }
 
@@ -1604,7 +1637,7 @@ static enum hnp_err run(struct loader *ld)
     stats.window_last = ld->own != NULL ? ld->cap : 0;
     free(ld->own);
     ld->own = NULL;
-    if (rc == HNP_OK && ld->emitted == 0)
+    if (rc == HNP_OK && ld->emitted == 0 && ld->lists == 0)
         rc = hnp_error_set(ld->err, HNP_ERR_EMPTY, ld->name, "no Kubernetes objects in %s",
                            ld->name);
     return rc;

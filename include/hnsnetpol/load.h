@@ -87,8 +87,8 @@ typedef enum hnp_err (*hnp_object_fn)(const struct hnp_loaded_object *object, vo
  * "file:line" of its start or of where the depth limit is passed; the whole
  * input too big: err->where = "file"), HNP_ERR_SCHEMA when a document,
  * top-level value or items element is not a mapping/object (err->where =
- * "file:line"), HNP_ERR_EMPTY when the input holds no object at all (an
- * empty List included), or what fn returned: a code other than HNP_OK from
+ * "file:line"), HNP_ERR_EMPTY when the input holds nothing at all (an
+ * empty List is input: HNP_OK with no object), or what fn returned: a code other than HNP_OK from
  * fn stops the load and err is left as fn left it. Objects before an error
  * have already been handed to fn (a regular file over max_input_bytes is
  * refused before any; standard input only when the limit is reached).

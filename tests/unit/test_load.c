@@ -666,34 +666,41 @@ static void test_size_limit(void **state)
 
 static void test_empty(void **state)
 {
-    const char *inputs[] = {
-        "",
-        " \n\t\r\n",
-        "\xEF\xBB\xBF",
-        "# just a comment\n   # another\n",
-        "---\n",
-        "---\n...\n---\n",
-        "--- ~\n--- null\n",
-        "null\n",
-        "{\"kind\":\"List\",\"items\":[]}",
-        "{\"kind\":\"List\",\"items\":[ ]}\nnull",
-        "kind: List\nitems: []\n",
-        "apiVersion: v1\nitems:\nkind: List\n" /* items: null is an object */,
+    /* Nothing at all: the wrong file, most likely. */
+    const char *nothing[] = {
+        "",      " \n\t\r\n",       "\xEF\xBB\xBF",      "# just a comment\n   # another\n",
+        "---\n", "---\n...\n---\n", "--- ~\n--- null\n", "null\n",
     };
-    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+    for (size_t i = 0; i < sizeof(nothing) / sizeof(nothing[0]); i++) {
         struct seen s;
         struct hnp_error err;
         seen_init(&s);
-        enum hnp_err rc = load_text(inputs[i], &s, &err);
-        if (i == sizeof(inputs) / sizeof(inputs[0]) - 1) {
-            assert_int_equal(rc, HNP_OK);
-            assert_int_equal(s.count, 1);
-        } else {
-            if (rc != HNP_ERR_EMPTY)
-                fail_msg("input %zu: %s (%s)", i, hnp_err_name(rc), err.message);
-            assert_string_equal(err.message, "no Kubernetes objects in in.txt");
-            assert_int_equal(s.count, 0);
-        }
+        enum hnp_err rc = load_text(nothing[i], &s, &err);
+        if (rc != HNP_ERR_EMPTY)
+            fail_msg("input %zu: %s (%s)", i, hnp_err_name(rc), err.message);
+        assert_string_equal(err.message, "no Kubernetes objects in in.txt");
+        assert_int_equal(s.count, 0);
+        seen_free(&s);
+    }
+    /*
+     * An empty List is what `kubectl get networkpolicies -A -o yaml` prints
+     * when there are none: valid input that holds no object. items: null is
+     * not a List: the wrapper itself is the object.
+     */
+    const char *lists[] = {
+        "{\"kind\":\"List\",\"items\":[]}",
+        "{\"kind\":\"List\",\"items\":[ ]}\nnull",
+        "kind: List\nitems: []\n",
+        "apiVersion: v1\nitems:\nkind: List\n",
+    };
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        struct seen s;
+        struct hnp_error err;
+        seen_init(&s);
+        enum hnp_err rc = load_text(lists[i], &s, &err);
+        if (rc != HNP_OK)
+            fail_msg("list %zu: %s (%s)", i, hnp_err_name(rc), err.message);
+        assert_int_equal(s.count, i == 3 ? 1 : 0);
         seen_free(&s);
     }
 }
@@ -1492,6 +1499,59 @@ static int run_group(const char *name, const struct CMUnitTest *tests, size_t co
     return failed;
 }
 
+/* The API server's own Lists: items without kind take it from the wrapper; empty Lists are input.
+ */
+struct kinds_seen {
+    char kinds[8][32];
+    int n;
+};
+
+static enum hnp_err collect_kinds(const struct hnp_loaded_object *o, void *ctx)
+{
+    struct kinds_seen *ks = ctx;
+    const char *kind = json_string_value(json_object_get(o->obj, "kind"));
+    if (ks->n < 8)
+        snprintf(ks->kinds[ks->n++], sizeof(ks->kinds[0]), "%s", kind ? kind : "(none)");
+    return HNP_OK;
+}
+
+static void test_api_lists(void **state)
+{
+    (void)state;
+    struct kinds_seen ks = {0};
+    const char *json = "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                       "\"items\":[{\"metadata\":{\"name\":\"a\"}},"
+                       "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\"}}]}\n"
+                       "{\"apiVersion\":\"v1\",\"items\":[{\"metadata\":{}}],\"kind\":\"List\"}";
+    assert_int_equal(
+        hnp_load_buffer(json, strlen(json), "api.json", NULL, collect_kinds, &ks, NULL), HNP_OK);
+    assert_int_equal(ks.n, 3);
+    assert_string_equal(ks.kinds[0], "Pod");
+    assert_string_equal(ks.kinds[1], "Pod");
+    assert_string_equal(ks.kinds[2], "(none)"); /* a plain List says nothing of its items */
+
+    memset(&ks, 0, sizeof(ks));
+    const char *yaml = "kind: NetworkPolicyList\napiVersion: networking.k8s.io/v1\nitems:\n"
+                       "- metadata:\n    name: p\n---\nkind: Namespace\nmetadata:\n  name: n\n";
+    assert_int_equal(
+        hnp_load_buffer(yaml, strlen(yaml), "api.yaml", NULL, collect_kinds, &ks, NULL), HNP_OK);
+    assert_int_equal(ks.n, 2);
+    assert_string_equal(ks.kinds[0], "NetworkPolicy");
+    assert_string_equal(ks.kinds[1], "Namespace");
+
+    /* `kubectl get networkpolicies -A -o yaml` with none: valid input, no object. */
+    memset(&ks, 0, sizeof(ks));
+    const char *empty_yaml = "apiVersion: v1\nitems: []\nkind: List\n";
+    assert_int_equal(
+        hnp_load_buffer(empty_yaml, strlen(empty_yaml), "e.yaml", NULL, collect_kinds, &ks, NULL),
+        HNP_OK);
+    const char *empty_json = "{\"kind\":\"NetworkPolicyList\",\"items\":[]}";
+    assert_int_equal(
+        hnp_load_buffer(empty_json, strlen(empty_json), "e.json", NULL, collect_kinds, &ks, NULL),
+        HNP_OK);
+    assert_int_equal(ks.n, 0);
+}
+
 int main(void)
 {
     /* The loader's behaviour, over whole buffers and again through a 64-byte window. */
@@ -1524,6 +1584,7 @@ int main(void)
         cmocka_unit_test(test_generated_list),
         cmocka_unit_test(test_null_callback_and_err),
         cmocka_unit_test(test_node_lines),
+        cmocka_unit_test(test_api_lists),
     };
     /* Streaming itself. */
     const struct CMUnitTest streaming[] = {
