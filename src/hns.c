@@ -61,8 +61,7 @@ void hnp_hns_close(struct hnp_hns *hns)
         hns->ops->destroy(hns);
 }
 
-/* ASCII case-insensitive equality. */
-static bool same_ignoring_case(const char *a, const char *b)
+bool hnp_hns_same_ignoring_case(const char *a, const char *b)
 {
     for (;; a++, b++) {
         int ca = (unsigned char)*a, cb = (unsigned char)*b;
@@ -77,17 +76,16 @@ static bool same_ignoring_case(const char *a, const char *b)
     }
 }
 
-/* The member of obj whose key equals key ignoring case (HNS varies the case). */
-static const json_t *member(const json_t *obj, const char *key)
+json_t *hnp_hns_member(const json_t *obj, const char *key)
 {
-    const json_t *exact = json_object_get(obj, key);
+    json_t *exact = json_object_get(obj, key);
     if (exact != NULL)
         return exact;
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)obj, k, v)
     {
-        if (same_ignoring_case(k, key))
+        if (hnp_hns_same_ignoring_case(k, key))
             return v;
     }
     return NULL;
@@ -103,13 +101,13 @@ static bool is_ours(const json_t *policy)
 {
     if (!json_is_object(policy))
         return false;
-    const json_t *type = member(policy, "Type");
-    if (!json_is_string(type) || !same_ignoring_case(json_string_value(type), "ACL"))
+    const json_t *type = hnp_hns_member(policy, "Type");
+    if (!json_is_string(type) || !hnp_hns_same_ignoring_case(json_string_value(type), "ACL"))
         return false;
-    const json_t *settings = member(policy, "Settings");
+    const json_t *settings = hnp_hns_member(policy, "Settings");
     if (!json_is_object(settings))
         return false;
-    const json_t *id = member(settings, "Id");
+    const json_t *id = hnp_hns_member(settings, "Id");
     return json_is_string(id) && hnp_acl_id_is_ours(json_string_value(id));
 }
 

@@ -69,38 +69,6 @@ static enum hnp_err lock_state(const char *path, struct hnp_file_lock **lock, st
 /* ------------------------------------------------------------------------ */
 /* JSON helpers                                                             */
 
-/* ASCII case-insensitive equality (strcasecmp is POSIX, not C11). */
-static bool same_ignoring_case(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        int ca = (unsigned char)*a, cb = (unsigned char)*b;
-        if (ca >= 'A' && ca <= 'Z')
-            ca += 'a' - 'A';
-        if (cb >= 'A' && cb <= 'Z')
-            cb += 'a' - 'A';
-        if (ca != cb)
-            return false;
-        if (ca == 0)
-            return true;
-    }
-}
-
-/* The member of obj whose key equals key ignoring case, as HNS keys vary ("ID", "Id"). */
-static json_t *member(const json_t *obj, const char *key)
-{
-    json_t *exact = json_object_get(obj, key);
-    if (exact != NULL)
-        return exact;
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)obj, k, v)
-    {
-        if (same_ignoring_case(k, key))
-            return v;
-    }
-    return NULL;
-}
-
 static char *dup_string(const char *s)
 {
     return concat(s, "");
@@ -109,7 +77,7 @@ static char *dup_string(const char *s)
 /* The ID of an endpoint document (checked to be a string when the state was read). */
 static const char *endpoint_id(const json_t *ep)
 {
-    return json_string_value(member(ep, "ID"));
+    return json_string_value(hnp_hns_member(ep, "ID"));
 }
 
 json_t *hnp_hns_mock_find(const json_t *state, const char *id, size_t *index)
@@ -118,7 +86,7 @@ json_t *hnp_hns_mock_find(const json_t *state, const char *id, size_t *index)
     for (size_t i = 0; i < json_array_size(endpoints); i++) {
         json_t *ep = json_array_get(endpoints, i);
         const char *ep_id = endpoint_id(ep);
-        if (ep_id != NULL && same_ignoring_case(ep_id, id)) {
+        if (ep_id != NULL && hnp_hns_same_ignoring_case(ep_id, id)) {
             if (index != NULL)
                 *index = i;
             return ep;
@@ -266,27 +234,27 @@ static enum hnp_err check_endpoints(const json_t *endpoints, const char *path,
         snprintf(field, sizeof(field), "endpoints[%zu]", i);
         if (!json_is_object(ep))
             return corrupt(err, path, field, "must be an object");
-        const json_t *id = member(ep, "ID");
+        const json_t *id = hnp_hns_member(ep, "ID");
         if (!json_is_string(id) || json_string_value(id)[0] == '\0')
             return corrupt(err, path, field, "needs an \"ID\" string");
-        const json_t *st = member(ep, "State");
+        const json_t *st = hnp_hns_member(ep, "State");
         if (st != NULL && !json_is_integer(st))
             return corrupt(err, path, field,
                            "\"State\" must be an integer (2 Attached, 3 "
                            "AttachedSharing, ...)");
-        const json_t *ipc = member(ep, "IpConfigurations");
+        const json_t *ipc = hnp_hns_member(ep, "IpConfigurations");
         if (ipc != NULL && !json_is_array(ipc))
             return corrupt(err, path, field, "\"IpConfigurations\" must be an array");
         for (size_t j = 0; j < json_array_size(ipc); j++) {
             const json_t *c = json_array_get(ipc, j);
             if (!json_is_object(c))
                 return corrupt(err, path, field, "\"IpConfigurations\"[%zu] must be an object", j);
-            const json_t *ip = member(c, "IpAddress");
+            const json_t *ip = hnp_hns_member(c, "IpAddress");
             if (ip != NULL && !json_is_string(ip))
                 return corrupt(err, path, field,
                                "\"IpConfigurations\"[%zu].IpAddress must be a string", j);
         }
-        const json_t *pol = member(ep, "Policies");
+        const json_t *pol = hnp_hns_member(ep, "Policies");
         if (pol != NULL && !json_is_array(pol))
             return corrupt(err, path, field, "\"Policies\" must be an array");
     }
@@ -581,18 +549,18 @@ static enum hnp_err endpoint_from_json(json_t *doc, struct hnp_hns_endpoint *out
     struct hnp_hns_endpoint ep;
     memset(&ep, 0, sizeof(ep));
     ep.id = dup_string(endpoint_id(doc));
-    const json_t *name = member(doc, "Name");
+    const json_t *name = hnp_hns_member(doc, "Name");
     if (json_is_string(name))
         ep.name = dup_string(json_string_value(name));
-    json_t *policies = member(doc, "Policies");
+    json_t *policies = hnp_hns_member(doc, "Policies");
     ep.policies = policies != NULL ? json_incref(policies) : json_array();
     if (ep.id == NULL || (json_is_string(name) && ep.name == NULL) || ep.policies == NULL) {
         hnp_hns_endpoint_clear(&ep);
         return HNP_ERR_NOMEM;
     }
-    const json_t *ipc = member(doc, "IpConfigurations");
+    const json_t *ipc = hnp_hns_member(doc, "IpConfigurations");
     for (size_t i = 0; i < json_array_size(ipc) && ep.n_ips < HNP_HNS_MAX_IPS; i++) {
-        const char *text = json_string_value(member(json_array_get(ipc, i), "IpAddress"));
+        const char *text = json_string_value(hnp_hns_member(json_array_get(ipc, i), "IpAddress"));
         uint32_t addr;
         if (text != NULL && hnp_ipv4_parse(text, &addr))
             ep.ips[ep.n_ips++] = addr; /* IPv6 and the unparseable are skipped */
@@ -603,7 +571,7 @@ static enum hnp_err endpoint_from_json(json_t *doc, struct hnp_hns_endpoint *out
 
 static bool endpoint_is_local(const json_t *doc)
 {
-    const json_t *st = member(doc, "State");
+    const json_t *st = hnp_hns_member(doc, "State");
     json_int_t state = st != NULL ? json_integer_value(st) : 3;
     return state == 2 || state == 3;
 }
@@ -746,7 +714,7 @@ static enum hnp_err check_request(const json_t *request, enum request_type *type
 /* The endpoint's Policies array (created when absent); NULL on NOMEM. */
 static json_t *endpoint_policies(json_t *doc)
 {
-    json_t *policies = member(doc, "Policies");
+    json_t *policies = hnp_hns_member(doc, "Policies");
     if (policies != NULL)
         return policies;
     policies = json_array();
@@ -812,7 +780,7 @@ static bool vanish(json_t *state, const char *id)
 {
     json_t *list = json_object_get(json_object_get(state, "faults"), "vanish");
     for (size_t i = 0; i < json_array_size(list); i++) {
-        if (!same_ignoring_case(json_string_value(json_array_get(list, i)), id))
+        if (!hnp_hns_same_ignoring_case(json_string_value(json_array_get(list, i)), id))
             continue;
         json_array_remove(list, i);
         size_t index;

@@ -99,6 +99,16 @@ void hnp_hns_close(struct hnp_hns *hns);
 /* The mock's constructor (also reachable through hnp_hns_open). */
 enum hnp_err hnp_hns_mock_open(const char *state_path, struct hnp_hns **out, struct hnp_error *err);
 
+/* ASCII case-insensitive string equality (HNS varies the case of IDs and keys). */
+bool hnp_hns_same_ignoring_case(const char *a, const char *b);
+
+/*
+ * The member of obj whose key equals key, exactly or else ignoring case, as
+ * HNS's keys vary ("ID", "Id"). Borrowed; NULL when absent or obj is not an
+ * object.
+ */
+json_t *hnp_hns_member(const json_t *obj, const char *key);
+
 /*
  * Split an endpoint's Policies array into the policies that are not ours
  * (every policy that is not an ACL with an Id starting "hnp-": returned as a
