@@ -131,6 +131,27 @@ ns_create demo
 pod_create demo server node-1 "$SERVER_IP" '{"app":"server"}'
 pod_create demo client node-1 "$CLIENT_IP" '{"run":"client"}'
 
+step "Schannel refuses the API server when the kubeconfig's CA did not sign its certificate"
+# Under wine, Schannel without a CA accepted a self-signed server; the agent
+# always passes the CA, and this proves a wrong one is refused.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=wrong-ca \
+    -keyout "$E2E_DIR/wrong-ca.key" -out "$E2E_DIR/wrong-ca.crt" 2>/dev/null ||
+    fail "openssl could not make the wrong CA"
+wrong_ca=$(base64 -w0 "$E2E_DIR/wrong-ca.crt")
+right_kubeconfig=$HNP_AGENT_KUBECONFIG
+HNP_AGENT_KUBECONFIG=$E2E_DIR/agent-wrong-ca.kubeconfig
+sed "s|certificate-authority-data: .*|certificate-authority-data: $wrong_ca|" "$right_kubeconfig" \
+    >"$HNP_AGENT_KUBECONFIG"
+check "the wrong-CA kubeconfig differs only in its CA" \
+    [ "$(grep -c "$wrong_ca" "$HNP_AGENT_KUBECONFIG")" = 1 ]
+agent_start_wine
+sleep 3
+check "not ready: no list got through TLS" [ "$(http_code /readyz)" = 503 ]
+check "every list is refused by Schannel's trust check (curl code 60)" grep -qE 'code=60 .*schannel: .*trust' "$AGENT_LOG"
+check "no HcnModifyEndpoint without the cluster's state" [ "$(calls_of modify)" = 0 ]
+agent_stop INT
+HNP_AGENT_KUBECONFIG=$right_kubeconfig
+
 step "hnsnetpol.exe run --hns hcn under wine; no policy yet"
 agent_start_wine
 wait_synced
