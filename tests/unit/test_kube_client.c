@@ -393,6 +393,22 @@ static struct record server_record(struct server *s)
     return r;
 }
 
+/*
+ * The server's count of failed handshakes, once it has recorded at least
+ * one or 10 s have passed: the client can see the failure before the
+ * server thread has written it down (under valgrind, often).
+ */
+static int server_handshake_failures(struct server *s)
+{
+    long long deadline = now_ms() + 10000;
+    int n = server_record(s).handshake_failures;
+    while (n < 1 && now_ms() < deadline) {
+        sleep_ms(10);
+        n = server_record(s).handshake_failures;
+    }
+    return n;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Client set-up                                                                               */
 
@@ -749,7 +765,7 @@ static void test_client_certificate(void **state)
     config_for(&cfg, s, NULL);
     expect_transport_error(&cfg, 0);
     assert_int_equal(server_record(s).requests, 0);
-    assert_true(server_record(s).handshake_failures >= 1);
+    assert_true(server_handshake_failures(s) >= 1);
 
     /* Files. */
     cfg.client_cert_file = xdup(CERTS "/client.crt");
@@ -1031,8 +1047,12 @@ static void test_stream_stop_and_idle(void **state)
     assert_int_equal(hnp_kube_stream(c, "/watch/silent", collect_line, &l, &stop, 0, 0, &err),
                      HNP_ERR_STOPPED);
     long long took = now_ms() - l.stopped_at;
-    /* The contract is 250 ms; the bound leaves room for valgrind on a busy machine. */
-    if (took > 1500)
+    /*
+     * The contract is 250 ms. The bound leaves room for valgrind on a busy
+     * two-core machine and still proves the point: the server stays silent
+     * for 20 s, so without the stop flag this would take at least that.
+     */
+    if (took > 8000)
         fail_msg("stopping took %lld ms", took);
     assert_int_equal(json_array_size(l.seen), 1);
 
