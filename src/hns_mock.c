@@ -822,8 +822,9 @@ static enum hnp_err timed_call(const struct mock *m, hnp_hns_mock_edit_fn fn, st
 {
     long long start = hnp_monotonic_ms();
     enum hnp_err rc = hnp_hns_mock_edit(m->path, fn, call, err);
-    long long left = call->latency_ms - (hnp_monotonic_ms() - start);
-    if (left > 0)
+    /* +1: the clock reads whole milliseconds, so "elapsed" may be short by one. */
+    long long left = call->latency_ms - (hnp_monotonic_ms() - start) + 1;
+    if (call->latency_ms > 0 && left > 0)
         hnp_sleep_ms((long)left);
     return rc;
 }
