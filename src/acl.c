@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hnsnetpol/hns.h"
+
 /* Growth cap of an ACL list: far beyond any endpoint's rule count. */
 #define ACL_LIST_MAX ((size_t)1 << 20)
 
@@ -23,22 +25,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* The struct and the list                                                  */
-
-/* ASCII case-insensitive equality (strcasecmp is POSIX, not C11). */
-static bool same_ignoring_case(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        int ca = (unsigned char)*a, cb = (unsigned char)*b;
-        if (ca >= 'A' && ca <= 'Z')
-            ca += 'a' - 'A';
-        if (cb >= 'A' && cb <= 'Z')
-            cb += 'a' - 'A';
-        if (ca != cb)
-            return false;
-        if (ca == 0)
-            return true;
-    }
-}
 
 /* Length of id within its fixed buffer (strnlen is POSIX, not C11). */
 static size_t id_length(const char *id)
@@ -485,7 +471,7 @@ static enum hnp_err parse_address_entry(const char *key, const char *entry, size
     char where[64];
     snprintf(where, sizeof(where), "Settings.%s", key);
     struct hnp_cidr *cidr = (struct hnp_cidr *)items + index;
-    if (same_ignoring_case(entry, "Any"))
+    if (hnp_hns_same_ignoring_case(entry, "Any"))
         return REFUSE(err, where, "ACL %s: \"%s\" is rejected by HNS; omit %s to match any address",
                       key, entry, key);
     if (strchr(entry, '-') != NULL)
@@ -555,7 +541,7 @@ static enum hnp_err check_settings_keys(const json_t *settings, struct hnp_error
                 exact = true;
                 break;
             }
-            if (same_ignoring_case(key, settings_keys[i]))
+            if (hnp_hns_same_ignoring_case(key, settings_keys[i]))
                 canonical = settings_keys[i];
         }
         if (exact)

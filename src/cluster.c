@@ -351,32 +351,30 @@ static bool find_key(const struct hnp_cluster *cluster, const char *ns, const ch
     return *iname != NULL;
 }
 
-bool hnp_cluster_delete_namespace(struct hnp_cluster *cluster, const char *name)
+/* Delete the object (ns, name) from t; ns is NULL for a namespace. */
+static bool delete_object(struct hnp_cluster *cluster, struct table *t, const char *ns,
+                          const char *name)
 {
     const char *ins, *iname;
-    if (!find_key(cluster, NULL, name, &ins, &iname) ||
-        !table_delete(&cluster->namespaces, NULL, iname))
+    if (!find_key(cluster, ns, name, &ins, &iname) || !table_delete(t, ins, iname))
         return false;
     cluster->generation++;
     return true;
+}
+
+bool hnp_cluster_delete_namespace(struct hnp_cluster *cluster, const char *name)
+{
+    return delete_object(cluster, &cluster->namespaces, NULL, name);
 }
 
 bool hnp_cluster_delete_pod(struct hnp_cluster *cluster, const char *ns, const char *name)
 {
-    const char *ins, *iname;
-    if (!find_key(cluster, ns, name, &ins, &iname) || !table_delete(&cluster->pods, ins, iname))
-        return false;
-    cluster->generation++;
-    return true;
+    return delete_object(cluster, &cluster->pods, ns, name);
 }
 
 bool hnp_cluster_delete_policy(struct hnp_cluster *cluster, const char *ns, const char *name)
 {
-    const char *ins, *iname;
-    if (!find_key(cluster, ns, name, &ins, &iname) || !table_delete(&cluster->policies, ins, iname))
-        return false;
-    cluster->generation++;
-    return true;
+    return delete_object(cluster, &cluster->policies, ns, name);
 }
 
 const struct hnp_namespace *hnp_cluster_namespace(const struct hnp_cluster *cluster,

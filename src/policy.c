@@ -213,6 +213,61 @@ static const char *intern(struct walk *w, const char *s)
     return hnp_strtab_intern(w->tab, s);
 }
 
+/* ---- arrays --------------------------------------------------------------- */
+
+/* HNP_ERR_SCHEMA unless json is an array of strings (null entries allowed). */
+static enum hnp_err check_strings(struct walk *w, json_t *json)
+{
+    if (!json_is_array(json))
+        return schema(w, "an array of strings", json);
+    size_t i;
+    json_t *item;
+    json_array_foreach(json, i, item)
+    {
+        if (!json_is_string(item) && !json_is_null(item)) {
+            size_t mark = enter_index(w, i);
+            enum hnp_err rc = schema(w, "a string", item);
+            leave(w, mark);
+            return rc;
+        }
+    }
+    return HNP_OK;
+}
+
+/* Parse one array entry (json) into item, which is zeroed; arg is parse_array's. */
+typedef enum hnp_err (*parse_item_fn)(struct walk *w, json_t *json, void *item, const void *arg);
+
+/*
+ * An optional array member: null and [] leave *items NULL and *count 0;
+ * otherwise *items is a new zeroed array of *count items of item_size bytes,
+ * entry i parsed by parse at path "[i]". On failure *items and *count are set
+ * already, for hnp_policy_free.
+ */
+static enum hnp_err parse_array(struct walk *w, json_t *json, size_t item_size, parse_item_fn parse,
+                                const void *arg, void **items, size_t *count)
+{
+    if (json_is_null(json))
+        return HNP_OK;
+    if (!json_is_array(json))
+        return schema(w, "an array", json);
+    size_t n = json_array_size(json);
+    if (n == 0)
+        return HNP_OK;
+    char *array = calloc(n, item_size);
+    if (array == NULL)
+        return nomem(w);
+    *items = array;
+    *count = n;
+    for (size_t i = 0; i < n; i++) {
+        size_t mark = enter_index(w, i);
+        enum hnp_err rc = parse(w, json_array_get(json, i), array + i * item_size, arg);
+        leave(w, mark);
+        if (rc != HNP_OK)
+            return rc;
+    }
+    return HNP_OK;
+}
+
 /* ---- name syntax (k8s.io/apimachinery/pkg/util/validation) ---------------- */
 
 static bool is_lower_alnum(char c)
@@ -628,22 +683,8 @@ static enum hnp_err check_expression_types(struct walk *w, json_t *expr)
         if ((strcmp(name, "key") == 0 || strcmp(name, "operator") == 0) && !json_is_string(v) &&
             !json_is_null(v)) {
             rc = schema(w, "a string", v);
-        } else if (strcmp(name, "values") == 0) {
-            if (!json_is_array(v) && !json_is_null(v)) {
-                rc = schema(w, "an array of strings", v);
-            } else {
-                size_t i;
-                json_t *item;
-                json_array_foreach(v, i, item)
-                {
-                    if (!json_is_string(item) && !json_is_null(item)) {
-                        size_t m2 = enter_index(w, i);
-                        rc = schema(w, "a string", item);
-                        leave(w, m2);
-                        break;
-                    }
-                }
-            }
+        } else if (strcmp(name, "values") == 0 && !json_is_null(v)) {
+            rc = check_strings(w, v);
         }
         leave(w, mark);
         if (rc != HNP_OK)
@@ -871,8 +912,11 @@ static bool valid_port_number(json_int_t n)
     return n >= 1 && n <= MAX_PORT;
 }
 
-static enum hnp_err parse_port(struct walk *w, json_t *obj, struct hnp_port *port)
+/* One entry of a rule's ports (a parse_item_fn) into the struct hnp_port item. */
+static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const void *unused)
 {
+    (void)unused;
+    struct hnp_port *port = item;
     port->protocol = HNP_PROTO_TCP;
     if (json_is_null(obj))
         return HNP_OK; /* a null entry decodes as {}: every TCP port */
@@ -968,29 +1012,6 @@ static enum hnp_err parse_port(struct walk *w, json_t *obj, struct hnp_port *por
     return HNP_OK;
 }
 
-static enum hnp_err parse_ports(struct walk *w, json_t *json, struct hnp_rule *rule)
-{
-    if (json_is_null(json))
-        return HNP_OK;
-    if (!json_is_array(json))
-        return schema(w, "an array", json);
-    size_t n = json_array_size(json);
-    if (n == 0)
-        return HNP_OK;
-    rule->ports = calloc(n, sizeof(*rule->ports));
-    if (rule->ports == NULL)
-        return nomem(w);
-    rule->n_ports = n;
-    for (size_t i = 0; i < n; i++) {
-        size_t mark = enter_index(w, i);
-        enum hnp_err rc = parse_port(w, json_array_get(json, i), &rule->ports[i]);
-        leave(w, mark);
-        if (rc != HNP_OK)
-            return rc;
-    }
-    return HNP_OK;
-}
-
 /* ---- peers ---------------------------------------------------------------- */
 
 static enum hnp_err check_ip_block_types(struct walk *w, json_t *obj)
@@ -1005,21 +1026,8 @@ static enum hnp_err check_ip_block_types(struct walk *w, json_t *obj)
         size_t mark = enter_field(w, name);
         if (strcmp(name, "cidr") == 0 && !json_is_string(v))
             rc = schema(w, "a string", v);
-        else if (strcmp(name, "except") == 0 && !json_is_array(v))
-            rc = schema(w, "an array of strings", v);
-        else if (strcmp(name, "except") == 0) {
-            size_t i;
-            json_t *item;
-            json_array_foreach(v, i, item)
-            {
-                if (!json_is_string(item) && !json_is_null(item)) {
-                    size_t m2 = enter_index(w, i);
-                    rc = schema(w, "a string", item);
-                    leave(w, m2);
-                    break;
-                }
-            }
-        }
+        else if (strcmp(name, "except") == 0)
+            rc = check_strings(w, v);
         leave(w, mark);
         if (rc != HNP_OK)
             return rc;
@@ -1120,8 +1128,11 @@ static bool present(const json_t *obj, const char *name)
     return v != NULL && !json_is_null(v);
 }
 
-static enum hnp_err parse_peer(struct walk *w, json_t *obj, struct hnp_peer *peer)
+/* One peer of a rule's from or to (a parse_item_fn) into the struct hnp_peer item. */
+static enum hnp_err parse_peer(struct walk *w, json_t *obj, void *item, const void *unused)
 {
+    (void)unused;
+    struct hnp_peer *peer = item;
     if (!json_is_null(obj) && !json_is_object(obj))
         return schema(w, "an object", obj);
     bool pods = json_is_object(obj) && present(obj, "podSelector");
@@ -1161,66 +1172,29 @@ static enum hnp_err parse_peer(struct walk *w, json_t *obj, struct hnp_peer *pee
     return HNP_OK;
 }
 
-static enum hnp_err parse_peers(struct walk *w, json_t *json, struct hnp_rule *rule)
-{
-    if (json_is_null(json))
-        return HNP_OK;
-    if (!json_is_array(json))
-        return schema(w, "an array", json);
-    size_t n = json_array_size(json);
-    if (n == 0)
-        return HNP_OK;
-    rule->peers = calloc(n, sizeof(*rule->peers));
-    if (rule->peers == NULL)
-        return nomem(w);
-    rule->n_peers = n;
-    for (size_t i = 0; i < n; i++) {
-        size_t mark = enter_index(w, i);
-        enum hnp_err rc = parse_peer(w, json_array_get(json, i), &rule->peers[i]);
-        leave(w, mark);
-        if (rc != HNP_OK)
-            return rc;
-    }
-    return HNP_OK;
-}
-
 /* ---- rules, spec, metadata ------------------------------------------------ */
 
-/* spec.ingress (peer_key "from") or spec.egress (peer_key "to"). */
-static enum hnp_err parse_rules(struct walk *w, json_t *json, const char *peer_key,
-                                struct hnp_rule **rules, size_t *count)
+/* One rule of spec.ingress (peer_key "from") or spec.egress (peer_key "to"), a parse_item_fn. */
+static enum hnp_err parse_rule(struct walk *w, json_t *json, void *item, const void *peer_key)
 {
+    struct hnp_rule *rule = item;
     if (json_is_null(json))
         return HNP_OK;
-    if (!json_is_array(json))
-        return schema(w, "an array", json);
-    size_t n = json_array_size(json);
-    if (n == 0)
-        return HNP_OK;
-    *rules = calloc(n, sizeof(**rules));
-    if (*rules == NULL)
-        return nomem(w);
-    *count = n;
-    for (size_t i = 0; i < n; i++) {
-        size_t mark = enter_index(w, i);
-        json_t *rule = json_array_get(json, i);
+    if (!json_is_object(json))
+        return schema(w, "an object", json);
+    const char *name;
+    json_t *v;
+    json_object_foreach(json, name, v)
+    {
         enum hnp_err rc = HNP_OK;
-        if (!json_is_object(rule) && !json_is_null(rule))
-            rc = schema(w, "an object", rule);
-        const char *name;
-        json_t *v;
-        if (json_is_object(rule)) {
-            json_object_foreach(rule, name, v)
-            {
-                size_t m2 = enter_field(w, name);
-                if (strcmp(name, "ports") == 0)
-                    rc = parse_ports(w, v, &(*rules)[i]);
-                else if (strcmp(name, peer_key) == 0)
-                    rc = parse_peers(w, v, &(*rules)[i]);
-                leave(w, m2);
-                if (rc != HNP_OK)
-                    break;
-            }
+        void *items = NULL;
+        size_t mark = enter_field(w, name);
+        if (strcmp(name, "ports") == 0) {
+            rc = parse_array(w, v, sizeof(*rule->ports), parse_port, NULL, &items, &rule->n_ports);
+            rule->ports = items;
+        } else if (strcmp(name, peer_key) == 0) {
+            rc = parse_array(w, v, sizeof(*rule->peers), parse_peer, NULL, &items, &rule->n_peers);
+            rule->peers = items;
         }
         leave(w, mark);
         if (rc != HNP_OK)
@@ -1233,28 +1207,19 @@ static enum hnp_err parse_policy_types(struct walk *w, json_t *json)
 {
     if (json_is_null(json))
         return HNP_OK;
-    if (!json_is_array(json))
-        return schema(w, "an array of strings", json);
+    enum hnp_err rc = check_strings(w, json);
+    if (rc != HNP_OK)
+        return rc;
     size_t n = json_array_size(json);
-    size_t i;
-    json_t *item;
-    json_array_foreach(json, i, item)
-    {
-        if (!json_is_string(item) && !json_is_null(item)) {
-            size_t mark = enter_index(w, i);
-            enum hnp_err rc = schema(w, "a string", item);
-            leave(w, mark);
-            return rc;
-        }
-    }
     w->types_given = n > 0;
-    enum hnp_err rc = HNP_OK;
     if (n > 2)
         rc = finding(w, HNP_FEATURE_INVALID,
                      "policyTypes lists %zu entries; at most two are allowed (\"Ingress\" and "
                      "\"Egress\")",
                      n);
     char q[QBUF];
+    size_t i;
+    json_t *item;
     json_array_foreach(json, i, item)
     {
         if (rc != HNP_OK)
@@ -1288,15 +1253,20 @@ static enum hnp_err parse_spec(struct walk *w, json_t *spec)
     json_object_foreach(spec, name, v)
     {
         enum hnp_err rc = HNP_OK;
+        void *rules = NULL;
         size_t mark = enter_field(w, name);
-        if (strcmp(name, "podSelector") == 0 && !json_is_null(v))
+        if (strcmp(name, "podSelector") == 0 && !json_is_null(v)) {
             rc = parse_selector(w, v, &pol->pod_selector);
-        else if (strcmp(name, "policyTypes") == 0)
+        } else if (strcmp(name, "policyTypes") == 0) {
             rc = parse_policy_types(w, v);
-        else if (strcmp(name, "ingress") == 0)
-            rc = parse_rules(w, v, "from", &pol->ingress, &pol->n_ingress);
-        else if (strcmp(name, "egress") == 0)
-            rc = parse_rules(w, v, "to", &pol->egress, &pol->n_egress);
+        } else if (strcmp(name, "ingress") == 0) {
+            rc = parse_array(w, v, sizeof(*pol->ingress), parse_rule, "from", &rules,
+                             &pol->n_ingress);
+            pol->ingress = rules;
+        } else if (strcmp(name, "egress") == 0) {
+            rc = parse_array(w, v, sizeof(*pol->egress), parse_rule, "to", &rules, &pol->n_egress);
+            pol->egress = rules;
+        }
         leave(w, mark);
         if (rc != HNP_OK)
             return rc;

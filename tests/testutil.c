@@ -3,9 +3,14 @@
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "hnsnetpol/hns.h"
+#include "hnsnetpol/platform.h"
 
 json_t *hnp_test_json(const char *text)
 {
@@ -19,13 +24,15 @@ json_t *hnp_test_json(const char *text)
 char *hnp_test_read_file(const char *path, size_t *len)
 {
     char full[4096];
-    if (path[0] == '/')
+    /* absolute: "/...", and on Windows "\..." or "C:..." too */
+    if (path[0] == '/' || path[0] == '\\' || (path[0] != '\0' && path[1] == ':'))
         snprintf(full, sizeof(full), "%s", path);
     else
         snprintf(full, sizeof(full), "%s/%s", HNP_TEST_DATA_DIR, path);
-    FILE *f = fopen(full, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", full);
+    FILE *f = NULL;
+    struct hnp_error err = {0};
+    if (hnp_file_open_read(full, &f, &err) != HNP_OK)
+        fail_msg("cannot open %s: %s", full, err.message);
     char *buf = NULL;
     size_t used = 0, cap = 0;
     for (;;) {
@@ -39,9 +46,72 @@ char *hnp_test_read_file(const char *path, size_t *len)
         if (n == 0)
             break;
     }
+    assert_int_equal(ferror(f), 0);
     fclose(f);
     buf[used] = '\0';
     if (len)
         *len = used;
     return buf;
+}
+
+json_t *hnp_test_json_file(const char *path)
+{
+    char *text = hnp_test_read_file(path, NULL);
+    json_t *json = hnp_test_json(text);
+    free(text);
+    return json;
+}
+
+int hnp_test_mock_setup(void **state)
+{
+    struct hnp_test_mock *fx = calloc(1, sizeof(*fx));
+    assert_non_null(fx);
+    assert_int_equal(hnp_make_temp_dir("hnp-test-mock", &fx->dir, NULL), HNP_OK);
+    snprintf(fx->path, sizeof(fx->path), "%s/state.json", fx->dir);
+    *state = fx;
+    return 0;
+}
+
+int hnp_test_mock_teardown(void **state)
+{
+    struct hnp_test_mock *fx = *state;
+    hnp_hns_close(fx->hns);
+    DIR *d = opendir(fx->dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char file[800];
+        snprintf(file, sizeof(file), "%s/%s", fx->dir, e->d_name);
+        unlink(file);
+    }
+    closedir(d);
+    rmdir(fx->dir);
+    free(fx->dir);
+    free(fx);
+    return 0;
+}
+
+void hnp_test_mock_write(struct hnp_test_mock *fx, const char *text)
+{
+    FILE *f = fopen(fx->path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+struct hnp_hns *hnp_test_mock_open(struct hnp_test_mock *fx)
+{
+    struct hnp_error err = {0};
+    char spec[600];
+    snprintf(spec, sizeof(spec), "mock:%s", fx->path);
+    if (hnp_hns_open(spec, &fx->hns, &err) != HNP_OK)
+        fail_msg("open: %s", err.message);
+    return fx->hns;
+}
+
+json_t *hnp_test_mock_state(struct hnp_test_mock *fx)
+{
+    return hnp_test_json_file(fx->path);
 }

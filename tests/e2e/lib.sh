@@ -17,7 +17,7 @@
 #   policy_create demo <<'EOF'
 #   ...YAML...
 #   EOF
-#   expect_acls "$EP1" "server isolated" "In 65000 Block hnp-isolate-in ..."
+#   expect_acls "$EP1" "server isolated" "$(isolated_in)"
 #   e2e_pass
 #
 # The cluster: node-1 (this agent's node; host IP 10.240.0.2, pods in
@@ -486,6 +486,20 @@ acl_summary() {
     jq -r --argjson map "$E2E_POLICY_MAP" "$ACL_SUMMARY_JQ" <<<"$json"
 }
 
+# isolated_in [RULE...]: the summary of a node-1 pod isolated for ingress
+# only: the node rule, the RULE lines (our In rules), the ingress isolation,
+# the open egress.
+isolated_in() {
+    printf '%s\n' "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP" "$@" \
+        "In 65000 Block hnp-isolate-in" "Out 65000 Allow hnp-open-out"
+}
+
+# demo_allows PEERS: isolated_in with the rule of docs/demo/demo-policy.yaml
+# (created as demo/demo-policy): TCP 80 from PEERS (comma-separated).
+demo_allows() {
+    isolated_in "In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$1"
+}
+
 # expect_acls ID DESCRIPTION EXPECTED: wait until the endpoint's ACL summary
 # is exactly EXPECTED (lines as acl_summary prints them; "" = no ACL of ours).
 expect_acls() {
@@ -684,6 +698,17 @@ http_code() {
 # metric 'NAME{LABELS}': its value in /metrics, nothing when absent.
 metric() {
     curl -sS --max-time 5 "$METRICS_URL/metrics" | awk -v s="$1" '$1 == s { print $2; exit }'
+}
+
+# metric_watched NAME: the sum of NAME{resource="..."} over the three watched
+# resources (an absent series counts 0).
+metric_watched() {
+    local r v sum=0
+    for r in namespaces pods networkpolicies; do
+        v=$(metric "$1{resource=\"$r\"}")
+        sum=$((sum + ${v:-0}))
+    done
+    echo "$sum"
 }
 
 # metric_ge 'NAME{LABELS}' N: the metric exists and is >= N.

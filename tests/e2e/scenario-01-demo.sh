@@ -34,21 +34,14 @@ check "no HNS Update at start-up (nothing to change)" [ "$(calls_of modify)" = 0
 
 step "kubectl apply -f demo-policy.yaml"
 policy_create demo <"$E2E_TOP/docs/demo/demo-policy.yaml"
-expect_acls "$EP_SERVER" "server isolated, nothing allowed in (no pod is app=client yet)" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+expect_acls "$EP_SERVER" "server isolated, nothing allowed in (no pod is app=client yet)" "$(isolated_in)"
 expect_acls_now "$EP_CLIENT" "client endpoint: still no ACL" ""
 expect_explain denied demo/client demo/server 80
 expect_matches_translate "every endpoint's ACLs equal hnsnetpol translate's"
 
 step "kubectl label pod client -n demo app=client"
 pod_label demo client '{"app":"client"}'
-expect_acls "$EP_SERVER" "server allows TCP 80 from the client's IP only" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+expect_acls "$EP_SERVER" "server allows TCP 80 from the client's IP only" "$(demo_allows "$CLIENT_IP")"
 expect_acls_now "$EP_CLIENT" "client endpoint: still no ACL" ""
 expect_explain allowed demo/client demo/server 80
 expect_explain denied demo/client demo/server 81

@@ -46,10 +46,7 @@ spec:
     - port: 80
 EOF
 expect_acls "$EP" "ACLs appear" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<shop/web-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+    "$(isolated_in "In 1000 Allow hnp-<shop/web-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$CLIENT_IP")"
 expect_foreign "$EP" "OutBoundNAT and the foreign ACL still first and unchanged" "$FOREIGN"
 check "one HNS Update" [ "$(calls_of modify)" = 1 ]
 
@@ -76,11 +73,8 @@ spec:
       protocol: UDP
 EOF
 expect_acls "$EP" "ACLs change" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<shop/web-policy>-in0-tcp-0 LocalPorts=8080 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 1000 Allow hnp-<shop/web-policy>-in0-udp-0 LocalPorts=53 Protocols=17 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+    "$(isolated_in "In 1000 Allow hnp-<shop/web-policy>-in0-tcp-0 LocalPorts=8080 Protocols=6 RemoteAddresses=$CLIENT_IP" \
+        "In 1000 Allow hnp-<shop/web-policy>-in0-udp-0 LocalPorts=53 Protocols=17 RemoteAddresses=$CLIENT_IP")"
 expect_foreign "$EP" "foreign policies still first and unchanged" "$FOREIGN"
 check "one more HNS Update (2)" [ "$(calls_of modify)" = 2 ]
 

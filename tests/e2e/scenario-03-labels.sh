@@ -54,12 +54,9 @@ wait_synced
 
 # expect_peers DESCRIPTION REMOTE_ADDRESSES ("" = the rule matches nobody).
 expect_peers() {
-    local rule=""
-    [ -n "$2" ] && rule="
-In 1000 Allow hnp-<app/api-policy>-in0-tcp-0 LocalPorts=443 Protocols=6 RemoteAddresses=$2"
-    expect_acls "$EP" "$1" "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP$rule
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+    local rules=()
+    [ -n "$2" ] && rules=("In 1000 Allow hnp-<app/api-policy>-in0-tcp-0 LocalPorts=443 Protocols=6 RemoteAddresses=$2")
+    expect_acls "$EP" "$1" "$(isolated_in "${rules[@]}")"
 }
 
 step "Start: only prod/fe1 matches (team=a, role=fe)"

@@ -26,12 +26,9 @@ agent_start
 wait_synced
 
 expect_peers() {
-    local rule=""
-    [ -n "$2" ] && rule="
-In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$2"
-    expect_acls "$EP" "$1" "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP$rule
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+    local rules=()
+    [ -n "$2" ] && rules=("In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$2")
+    expect_acls "$EP" "$1" "$(isolated_in "${rules[@]}")"
 }
 
 expect_peers "both clients allowed" "$C1,$C2"

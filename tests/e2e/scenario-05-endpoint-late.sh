@@ -17,10 +17,7 @@ SERVER_IP=10.240.0.50
 CLIENT_IP=10.240.1.51
 BOUND_MS=${HNP_E2E_LATE_BOUND_MS:-1500} # 200 ms poll + 1 s, + 300 ms slack for a loaded machine
 
-WANT="In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+WANT=$(demo_allows "$CLIENT_IP")
 
 e2e_start_apiserver
 ns_create demo

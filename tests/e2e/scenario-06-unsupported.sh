@@ -51,10 +51,7 @@ spec:
     matchLabels:
       app: db
 EOF
-expect_acls "$EP_DB" "the supported policy is applied to db" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+expect_acls "$EP_DB" "the supported policy is applied to db" "$(isolated_in)"
 expect_acls_now "$EP_WEB" "the named-port policy is not applied: web has no ACL" ""
 
 step "The rejection is visible"
@@ -109,10 +106,7 @@ spec:
           app: other
 EOF
 expect_acls "$EP_DB" "db now allows app=other (the agent has processed these changes)" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<shop/db-deny-all>-in0-all-0 RemoteAddresses=10.240.1.62
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+    "$(isolated_in "In 1000 Allow hnp-<shop/db-deny-all>-in0-all-0 RemoteAddresses=10.240.1.62")"
 wait_polls 5
 check "still exactly one Event for the rejected policy" [ "$(rejection_events | jq length)" = 1 ]
 expect_acls_now "$EP_WEB" "web still has no ACL" ""

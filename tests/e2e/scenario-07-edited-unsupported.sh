@@ -42,10 +42,7 @@ ${2:-}
     - port: $1
 EOF
 }
-APPLIED="In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+APPLIED=$(demo_allows "$CLIENT_IP")
 
 events_of_policy() {
     kube GET /api/v1/namespaces/demo/events

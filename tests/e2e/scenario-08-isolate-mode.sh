@@ -42,10 +42,7 @@ spec:
     ports:
     - port: http
 EOF
-expect_acls "$EP_WEB" "web isolated for ingress, nothing allowed in" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+expect_acls "$EP_WEB" "web isolated for ingress, nothing allowed in" "$(isolated_in)"
 wait_until "it counts as rejected" metric_eq 'hnsnetpol_policies{state="rejected"}' 1
 wait_until "and, in isolate mode, as applied" metric_eq 'hnsnetpol_policies{state="applied"}' 1
 expect_acls_now "$EP_API" "api (not selected) has no ACL" ""
@@ -94,10 +91,7 @@ spec:
     - port: 443
 EOF
 expect_acls "$EP_WEB" "web: TCP 443 from the client, from web-443 only" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<shop/web-443>-in0-tcp-0 LocalPorts=443 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+    "$(isolated_in "In 1000 Allow hnp-<shop/web-443>-in0-tcp-0 LocalPorts=443 Protocols=6 RemoteAddresses=$CLIENT_IP")"
 expect_matches_translate "ACLs equal hnsnetpol translate --unsupported-policy isolate" --unsupported-policy isolate
 
 step "The rejected SCTP policy deleted: api is no longer isolated"

@@ -12,9 +12,7 @@ e2e_init "API server restarted mid-run: the agent reconnects and converges"
 EP=e2e00009-0000-4000-8000-000000000001
 SERVER_IP=10.240.0.90
 CLIENT_IP=10.240.1.91
-ISOLATED="In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+ISOLATED=$(isolated_in)
 
 e2e_start_apiserver
 endpoint_add "$EP" "$SERVER_IP"
@@ -25,11 +23,7 @@ policy_create demo <"$E2E_TOP/docs/demo/demo-policy.yaml"
 agent_start
 wait_synced
 expect_acls "$EP" "server isolated" "$ISOLATED"
-restarts0=0
-for r in namespaces pods networkpolicies; do
-    v=$(metric "hnsnetpol_watch_restarts_total{resource=\"$r\"}")
-    restarts0=$((restarts0 + ${v:-0}))
-done
+restarts0=$(metric_watched hnsnetpol_watch_restarts_total)
 
 step "Stop kube-apiserver"
 api_stop
@@ -43,25 +37,14 @@ check "no HNS Update meanwhile" [ "$(calls_of modify)" = "$modify0" ]
 
 step "Start kube-apiserver again on the same port"
 api_start
-restarts_grew() {
-    local r v sum=0
-    for r in namespaces pods networkpolicies; do
-        v=$(metric "hnsnetpol_watch_restarts_total{resource=\"$r\"}")
-        sum=$((sum + ${v:-0}))
-    done
-    [ "$sum" -gt "$restarts0" ]
-}
+restarts_grew() { [ "$(metric_watched hnsnetpol_watch_restarts_total)" -gt "$restarts0" ]; }
 wait_until "hnsnetpol_watch_restarts_total grew (the watches broke and were restarted)" restarts_grew
 
 step "A change after the restart: kubectl label pod client -n demo app=client"
 pod_label demo client '{"app":"client"}'
 # The agent reconnects with capped exponential backoff (at most 30 s between
 # attempts), which grew while the server was down: allow for one full step.
-WAIT_TIMEOUT=45 expect_acls "$EP" "the change converges through the new connection" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+WAIT_TIMEOUT=45 expect_acls "$EP" "the change converges through the new connection" "$(demo_allows "$CLIENT_IP")"
 wait_ready
 
 step "And another kind: a new policy after the restart"

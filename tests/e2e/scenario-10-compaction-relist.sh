@@ -26,13 +26,8 @@ e2e_init "etcd compacted: the watch gets 410, the agent relists and converges"
 EP=e2e00010-0000-4000-8000-000000000001
 SERVER_IP=10.240.0.100
 CLIENT_IP=10.240.1.101
-ISOLATED="In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
-ALLOWED="In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+ISOLATED=$(isolated_in)
+ALLOWED=$(demo_allows "$CLIENT_IP")
 
 e2e_start_apiserver
 step "kube-apiserver without its watch cache (watches served by etcd)"
@@ -48,14 +43,7 @@ agent_start
 wait_synced
 expect_acls "$EP" "server isolated" "$ISOLATED"
 
-relists() {
-    local r v sum=0
-    for r in namespaces pods networkpolicies; do
-        v=$(metric "hnsnetpol_relists_total{resource=\"$r\"}")
-        sum=$((sum + ${v:-0}))
-    done
-    echo "$sum"
-}
+relists() { metric_watched hnsnetpol_relists_total; }
 relists0=$(relists)
 say "hnsnetpol_relists_total, all resources: $relists0"
 rv_before=$(etcd_revision)

@@ -53,11 +53,7 @@ EOF
 step "First run: converge"
 agent_start
 wait_synced
-expect_acls "$EP_SERVER" "server: TCP 80 from the client" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+expect_acls "$EP_SERVER" "server: TCP 80 from the client" "$(demo_allows "$CLIENT_IP")"
 expect_acls "$EP_DB" "db: TCP 5432 from the server, egress to 10.96.0.0/16 only" \
     "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
 In 1000 Allow hnp-<demo/db-policy>-in0-tcp-0 LocalPorts=5432 Protocols=6 RemoteAddresses=$SERVER_IP
@@ -86,10 +82,7 @@ step "Third run, after a change made while the agent was down"
 pod_label demo client '{"app":"other"}'
 mock reset-calls >/dev/null
 agent_start
-expect_acls "$EP_SERVER" "server: the client is no longer allowed" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+expect_acls "$EP_SERVER" "server: the client is no longer allowed" "$(isolated_in)"
 wait_synced
 wait_polls 5
 check "exactly one HNS Update, for the server" [ "$(calls_of modify)" = 1 ]

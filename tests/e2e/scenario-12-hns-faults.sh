@@ -26,10 +26,7 @@ pod_create demo b node-1 "$B_IP" '{"app":"server"}'
 pod_create demo client node-2 "$CLIENT_IP" '{"app":"client"}'
 agent_start
 wait_synced
-WANT="In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+WANT=$(demo_allows "$CLIENT_IP")
 
 step "The next 3 modify calls fail with 0x803B0020; demo-policy selects both endpoints"
 mock fault --operation modify --fail 3 --code 0x803B0020 >/dev/null
@@ -48,10 +45,7 @@ check "the log shows the retries with the HCN code" grep -qi 'cannot update endp
 step "Endpoint a vanishes just before its next Update; b must still get its own"
 mock fault --vanish "$EP_A" >/dev/null
 pod_label demo client '{"app":"other"}'
-expect_acls "$EP_B" "endpoint b converges (client no longer allowed)" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+expect_acls "$EP_B" "endpoint b converges (client no longer allowed)" "$(isolated_in)"
 wait_until "endpoint a is gone from HNS" sh -c "! '$HNP' hns-mock '$STATE' acls --id $EP_A"
 wait_until "the agent forgets it: hnsnetpol_local_endpoints is 1" metric_eq hnsnetpol_local_endpoints 1
 modify_now=$(calls_of modify)

@@ -13,10 +13,7 @@ SERVER_IP=10.240.0.130
 CLIENT_IP=10.240.1.131
 NAT='{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.0.0.0/8"]}}'
 OTHER_ACL='{"Type":"ACL","Settings":{"Id":"other-agent-allow-dns","Action":"Allow","Direction":"Out","Protocols":"17","RemotePorts":"53","RuleType":"Switch","Priority":300}}'
-WANT="In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+WANT=$(demo_allows "$CLIENT_IP")
 RESYNC_BOUND=${HNP_E2E_RESYNC_BOUND:-6} # resync every 2 s; a pass, plus slack
 
 e2e_start_apiserver

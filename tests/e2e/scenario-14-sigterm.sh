@@ -17,10 +17,7 @@ CLIENT_IP=10.240.1.142
 NAT='{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.0.0.0/8"]}}'
 OTHER_ACL='{"Type":"ACL","Settings":{"Id":"azure-cni-allow-all","Action":"Allow","Direction":"In","RuleType":"Switch","Priority":65500}}'
 FOREIGN="[$NAT,$OTHER_ACL]"
-WANT="In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=80 Protocols=6 RemoteAddresses=$CLIENT_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+WANT=$(demo_allows "$CLIENT_IP")
 STOP_BOUND_MS=${HNP_E2E_STOP_BOUND_MS:-3000}
 
 e2e_start_apiserver
@@ -71,10 +68,7 @@ check "it waited for the call in flight, and no longer ($AGENT_STOP_MS ms)" \
     in_range "$AGENT_STOP_MS" 1000 $((2000 + STOP_BOUND_MS))
 mock clear-faults >/dev/null
 check "the Update in flight was finished, not cut: one more modify call" [ "$(calls_of modify)" = $((modify0 + 1)) ]
-expect_acls_now "$EP" "and its result is in place (client no longer allowed)" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+expect_acls_now "$EP" "and its result is in place (client no longer allowed)" "$(isolated_in)"
 pod_label demo client '{"app":"client"}'
 
 step "Run 4: --cleanup-on-exit, two endpoints"

@@ -50,10 +50,7 @@ api_start
 # The agent retries with capped exponential backoff (at most 30 s).
 WAIT_TIMEOUT=45 wait_ready
 check "/healthz is 200" [ "$(http_code /healthz)" = 200 ]
-expect_acls "$EP" "the initial sync converged" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
-In 65000 Block hnp-isolate-in
-Out 65000 Allow hnp-open-out"
+expect_acls "$EP" "the initial sync converged" "$(isolated_in)"
 wait_synced
 
 step "The HTTP listener"

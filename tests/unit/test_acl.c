@@ -250,9 +250,7 @@ static void test_round_trip_long_lists(void **state)
 
 static void test_validation_data(void **state)
 {
-    char *text = hnp_test_read_file("acl/validation.json", NULL);
-    json_t *cases = hnp_test_json(text);
-    free(text);
+    json_t *cases = hnp_test_json_file("acl/validation.json");
 
     const json_t *accept = json_object_get(cases, "accept");
     assert_true(json_array_size(accept) > 0);

@@ -39,113 +39,20 @@
 #define NAT "{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":[\"10.0.0.0/8\"]}}"
 
 /* ------------------------------------------------------------------------ */
-/* Fixture and helpers                                                      */
+/* Helpers (the fixture is testutil.h's struct hnp_test_mock)              */
 
-struct fixture {
-    char *dir;
-    char path[512];
-    struct hnp_hns *hns;
-};
-
-static int setup(void **state)
+static long long calls_of(struct hnp_test_mock *fx, const char *op)
 {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    assert_non_null(fx);
-    assert_int_equal(hnp_make_temp_dir("hnp-test-mock", &fx->dir, NULL), HNP_OK);
-    snprintf(fx->path, sizeof(fx->path), "%s/state.json", fx->dir);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    hnp_hns_close(fx->hns);
-    DIR *d = opendir(fx->dir);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char file[800];
-        snprintf(file, sizeof(file), "%s/%s", fx->dir, e->d_name);
-        unlink(file);
-    }
-    closedir(d);
-    rmdir(fx->dir);
-    free(fx->dir);
-    free(fx);
-    return 0;
-}
-
-/* Write the state file as a test editing it by hand would. */
-static void write_state(struct fixture *fx, const char *text)
-{
-    FILE *f = fopen(fx->path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-}
-
-/* The whole file at path as a new string, *len (may be NULL) its length. */
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = NULL;
-    struct hnp_error err = {0};
-    if (hnp_file_open_read(path, &f, &err) != HNP_OK)
-        fail_msg("%s", err.message);
-    char *text = malloc(1);
-    size_t used = 0;
-    assert_non_null(text);
-    for (;;) {
-        char chunk[65536];
-        size_t n = fread(chunk, 1, sizeof(chunk), f);
-        if (n == 0)
-            break;
-        char *bigger = realloc(text, used + n + 1);
-        assert_non_null(bigger);
-        text = bigger;
-        memcpy(text + used, chunk, n);
-        used += n;
-    }
-    assert_int_equal(ferror(f), 0);
-    fclose(f);
-    text[used] = '\0';
-    if (len != NULL)
-        *len = used;
-    return text;
-}
-
-static json_t *read_state(struct fixture *fx)
-{
-    char *text = read_file(fx->path, NULL);
-    json_t *state = hnp_test_json(text);
-    free(text);
-    return state;
-}
-
-static struct hnp_hns *open_mock(struct fixture *fx)
-{
-    struct hnp_error err = {0};
-    char spec[600];
-    snprintf(spec, sizeof(spec), "mock:%s", fx->path);
-    if (hnp_hns_open(spec, &fx->hns, &err) != HNP_OK)
-        fail_msg("open: %s", err.message);
-    return fx->hns;
-}
-
-static long long calls_of(struct fixture *fx, const char *op)
-{
-    json_t *state = read_state(fx);
+    json_t *state = hnp_test_mock_state(fx);
     long long n = json_integer_value(json_object_get(json_object_get(state, "calls"), op));
     json_decref(state);
     return n;
 }
 
 /* The stored Policies of an endpoint (new reference), failing when absent. */
-static json_t *stored_policies(struct fixture *fx, const char *id)
+static json_t *stored_policies(struct hnp_test_mock *fx, const char *id)
 {
-    json_t *state = read_state(fx);
+    json_t *state = hnp_test_mock_state(fx);
     json_t *ep = hnp_hns_mock_find(state, id, NULL);
     if (ep == NULL)
         fail_msg("endpoint %s not in the state file", id);
@@ -172,7 +79,7 @@ static char *slurp(FILE *f, size_t *len)
 }
 
 /* Run `hns-mock STATE args... NULL`; *out (may be NULL) gets its standard output (free it). */
-static int cli(struct fixture *fx, char **out, ...)
+static int cli(struct hnp_test_mock *fx, char **out, ...)
 {
     char *argv[32];
     int argc = 0;
@@ -236,10 +143,10 @@ static double now_ms(void)
 
 static void test_missing_file_is_empty(void **state)
 {
-    struct fixture *fx = *state;
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     /* created empty on open */
-    json_t *st = read_state(fx);
+    json_t *st = hnp_test_mock_state(fx);
     assert_int_equal(json_array_size(json_object_get(st, "endpoints")), 0);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "calls"), "modify")),
                      0);
@@ -256,7 +163,7 @@ static void test_missing_file_is_empty(void **state)
     assert_int_equal(calls_of(fx, "list"), 1);
 
     /* an empty file is an empty state too */
-    write_state(fx, "");
+    hnp_test_mock_write(fx, "");
     assert_int_equal(hns->ops->list_endpoints(hns, &eps, &n, &err), HNP_OK);
     assert_int_equal(n, 0);
     assert_int_equal(calls_of(fx, "list"), 1);
@@ -264,21 +171,22 @@ static void test_missing_file_is_empty(void **state)
 
 static void test_list_filters_state(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, "{\"endpoints\":["
-                    " {\"ID\":\"created\",\"State\":1},"
-                    " {\"ID\":\"attached\",\"State\":2,\"Name\":\"n2\","
-                    "  \"IpConfigurations\":[{\"IpAddress\":\"fd00::5\",\"PrefixLength\":64},"
-                    "                        {\"IpAddress\":\"10.0.0.2\",\"PrefixLength\":24},"
-                    "                        {\"PrefixLength\":24},"
-                    "                        {\"ipaddress\":\"10.0.1.2\",\"PrefixLength\":24}]},"
-                    " {\"ID\":\"sharing\",\"State\":3,\"Policies\":[" NAT "]},"
-                    " {\"ID\":\"detached\",\"State\":4},"
-                    " {\"ID\":\"degraded\",\"State\":5},"
-                    " {\"ID\":\"destroyed\",\"State\":6},"
-                    " {\"Id\":\"no-state\"}"
-                    "]}");
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(
+        fx, "{\"endpoints\":["
+            " {\"ID\":\"created\",\"State\":1},"
+            " {\"ID\":\"attached\",\"State\":2,\"Name\":\"n2\","
+            "  \"IpConfigurations\":[{\"IpAddress\":\"fd00::5\",\"PrefixLength\":64},"
+            "                        {\"IpAddress\":\"10.0.0.2\",\"PrefixLength\":24},"
+            "                        {\"PrefixLength\":24},"
+            "                        {\"ipaddress\":\"10.0.1.2\",\"PrefixLength\":24}]},"
+            " {\"ID\":\"sharing\",\"State\":3,\"Policies\":[" NAT "]},"
+            " {\"ID\":\"detached\",\"State\":4},"
+            " {\"ID\":\"degraded\",\"State\":5},"
+            " {\"ID\":\"destroyed\",\"State\":6},"
+            " {\"Id\":\"no-state\"}"
+            "]}");
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     struct hnp_hns_endpoint *eps = NULL;
     size_t n = 0;
     struct hnp_error err = {0};
@@ -306,9 +214,9 @@ static void test_list_filters_state(void **state)
 
 static void test_get_endpoint(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, two_endpoints);
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, two_endpoints);
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     struct hnp_hns_endpoint ep;
     struct hnp_error err = {0};
 
@@ -333,7 +241,7 @@ static void test_get_endpoint(void **state)
     hnp_hns_endpoint_clear(&ep);
 
     /* a detached endpoint can still be opened, as with HcnOpenEndpoint */
-    write_state(fx, "{\"endpoints\":[{\"ID\":\"gone-soon\",\"State\":4}]}");
+    hnp_test_mock_write(fx, "{\"endpoints\":[{\"ID\":\"gone-soon\",\"State\":4}]}");
     assert_int_equal(hns->ops->get_endpoint(hns, "GONE-SOON", &ep, &err), HNP_OK);
     hnp_hns_endpoint_clear(&ep);
 
@@ -352,11 +260,11 @@ static void test_get_endpoint(void **state)
 
 static void test_update_keeps_foreign(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, "{\"endpoints\":[{\"ID\":\"" EP_A "\",\"Policies\":[" NAT "," ACL_IN
-                    ",{\"Type\":\"ACL\",\"Settings\":{\"Id\":\"azure-65500\",\"Action\":"
-                    "\"Allow\",\"Direction\":\"In\",\"Priority\":65500}}]}]}");
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, "{\"endpoints\":[{\"ID\":\"" EP_A "\",\"Policies\":[" NAT "," ACL_IN
+                            ",{\"Type\":\"ACL\",\"Settings\":{\"Id\":\"azure-65500\",\"Action\":"
+                            "\"Allow\",\"Direction\":\"In\",\"Priority\":65500}}]}]}");
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     struct hnp_error err = {0};
     struct hnp_hns_endpoint ep;
     assert_int_equal(hns->ops->get_endpoint(hns, EP_A, &ep, &err), HNP_OK);
@@ -400,70 +308,51 @@ static void test_update_keeps_foreign(void **state)
 
 static void test_add_remove_refresh(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, two_endpoints);
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, two_endpoints);
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     struct hnp_error err = {0};
 
-    json_t *req = update_request("Add", "[" ACL_IN "," ACL_BLOCK "]");
-    assert_int_equal(hns->ops->modify_endpoint(hns, EP_A, req, &err), HNP_OK);
-    json_decref(req);
-    json_t *stored = stored_policies(fx, EP_A);
-    json_t *want = hnp_test_json("[" NAT "," ACL_IN "," ACL_BLOCK "]");
-    assert_true(json_equal(stored, want));
-    json_decref(stored);
-    json_decref(want);
-
-    /* Remove by equality */
-    req = update_request("Remove", "[" ACL_IN "]");
-    assert_int_equal(hns->ops->modify_endpoint(hns, EP_A, req, &err), HNP_OK);
-    json_decref(req);
-    stored = stored_policies(fx, EP_A);
-    want = hnp_test_json("[" NAT "," ACL_BLOCK "]");
-    assert_true(json_equal(stored, want));
-    json_decref(stored);
-
-    /* Remove of a policy that is not there: 0x803B0008, nothing changes */
-    req = update_request("Remove", "[" ACL_BLOCK "," ACL_IN "]");
-    assert_int_equal(hns->ops->modify_endpoint(hns, EP_A, req, &err), HNP_ERR_HNS);
-    assert_int_equal(err.code, HNP_HCN_POLICY_NOT_FOUND);
-    assert_string_equal(err.where, "Settings.Policies[1]");
-    json_decref(req);
-    stored = stored_policies(fx, EP_A);
-    assert_true(json_equal(stored, want));
-    json_decref(stored);
-
-    /* Refresh: accepted, no change */
-    req = update_request("Refresh", "[]");
-    assert_int_equal(hns->ops->modify_endpoint(hns, EP_A, req, &err), HNP_OK);
-    json_decref(req);
-    stored = stored_policies(fx, EP_A);
-    assert_true(json_equal(stored, want));
-    json_decref(stored);
-    json_decref(want);
-
-    /* Update on an endpoint without Policies creates them; Update [] empties */
-    req = update_request("Update", "[" ACL_IN "]");
-    assert_int_equal(hns->ops->modify_endpoint(hns, EP_B, req, &err), HNP_OK);
-    json_decref(req);
-    stored = stored_policies(fx, EP_B);
-    assert_int_equal(json_array_size(stored), 1);
-    json_decref(stored);
-    req = update_request("Update", "[]");
-    assert_int_equal(hns->ops->modify_endpoint(hns, EP_B, req, &err), HNP_OK);
-    json_decref(req);
-    stored = stored_policies(fx, EP_B);
-    assert_int_equal(json_array_size(stored), 0);
-    json_decref(stored);
+    static const struct {
+        const char *id, *type, *policies;
+        enum hnp_err rc;
+        const char *stored; /* the endpoint's Policies after the request */
+    } steps[] = {
+        {EP_A, "Add", "[" ACL_IN "," ACL_BLOCK "]", HNP_OK, "[" NAT "," ACL_IN "," ACL_BLOCK "]"},
+        /* Remove by equality */
+        {EP_A, "Remove", "[" ACL_IN "]", HNP_OK, "[" NAT "," ACL_BLOCK "]"},
+        /* Remove of a policy that is not there: 0x803B0008, nothing changes */
+        {EP_A, "Remove", "[" ACL_BLOCK "," ACL_IN "]", HNP_ERR_HNS, "[" NAT "," ACL_BLOCK "]"},
+        /* Refresh: accepted, no change */
+        {EP_A, "Refresh", "[]", HNP_OK, "[" NAT "," ACL_BLOCK "]"},
+        /* Update on an endpoint without Policies creates them; Update [] empties */
+        {EP_B, "Update", "[" ACL_IN "]", HNP_OK, "[" ACL_IN "]"},
+        {EP_B, "Update", "[]", HNP_OK, "[]"},
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        json_t *req = update_request(steps[i].type, steps[i].policies);
+        assert_int_equal(hns->ops->modify_endpoint(hns, steps[i].id, req, &err), steps[i].rc);
+        json_decref(req);
+        if (steps[i].rc != HNP_OK) {
+            assert_int_equal(err.code, HNP_HCN_POLICY_NOT_FOUND);
+            assert_string_equal(err.where, "Settings.Policies[1]");
+        }
+        json_t *stored = stored_policies(fx, steps[i].id);
+        json_t *want = hnp_test_json(steps[i].stored);
+        if (!json_equal(stored, want))
+            fail_msg("step %zu: stored policies differ", i);
+        json_decref(stored);
+        json_decref(want);
+    }
 
     assert_int_equal(calls_of(fx, "modify"), 6);
 }
 
 static void test_request_validation(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, two_endpoints);
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, two_endpoints);
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     static const struct {
         const char *request;
         unsigned code;
@@ -529,12 +418,10 @@ static void test_request_validation(void **state)
 /* Every ACL rule of tests/data/acl/validation.json, through the mock. */
 static void test_policy_validation_data(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, two_endpoints);
-    struct hnp_hns *hns = open_mock(fx);
-    char *text = hnp_test_read_file("acl/validation.json", NULL);
-    json_t *cases = hnp_test_json(text);
-    free(text);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, two_endpoints);
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
+    json_t *cases = hnp_test_json_file("acl/validation.json");
 
     const json_t *accept = json_object_get(cases, "accept");
     assert_true(json_array_size(accept) > 0);
@@ -609,9 +496,9 @@ static void test_policy_validation_data(void **state)
 
 static void test_modify_not_found(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, two_endpoints);
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, two_endpoints);
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     json_t *req = update_request("Update", "[" ACL_IN "]");
     struct hnp_error err = {0};
     assert_int_equal(hns->ops->modify_endpoint(hns, "no-such-endpoint", req, &err),
@@ -632,19 +519,19 @@ static void test_modify_not_found(void **state)
 
 static void test_fault_fail_counts_down(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, "{\"endpoints\":[{\"ID\":\"" EP_A "\",\"Policies\":[]}],"
-                    " \"faults\":{\"fail\":[{\"operation\":\"modify\",\"count\":2,"
-                    "\"code\":2151350304},"
-                    " {\"operation\":\"list\",\"count\":1,\"code\":\"0x803B0015\"}]}}");
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, "{\"endpoints\":[{\"ID\":\"" EP_A "\",\"Policies\":[]}],"
+                            " \"faults\":{\"fail\":[{\"operation\":\"modify\",\"count\":2,"
+                            "\"code\":2151350304},"
+                            " {\"operation\":\"list\",\"count\":1,\"code\":\"0x803B0015\"}]}}");
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     json_t *req = update_request("Update", "[" ACL_IN "]");
     struct hnp_error err = {0};
 
     assert_int_equal(hns->ops->modify_endpoint(hns, EP_A, req, &err), HNP_ERR_HNS);
     assert_int_equal(err.code, HNP_HCN_MANAGER_STOPPED);
     assert_non_null(strstr(err.message, "0x803B0020"));
-    json_t *st = read_state(fx);
+    json_t *st = hnp_test_mock_state(fx);
     json_t *fail = json_object_get(json_object_get(st, "faults"), "fail");
     assert_int_equal(json_array_size(fail), 2);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(fail, 0), "count")), 1);
@@ -652,7 +539,7 @@ static void test_fault_fail_counts_down(void **state)
 
     assert_int_equal(hns->ops->modify_endpoint(hns, EP_A, req, &err), HNP_ERR_HNS);
     assert_int_equal(err.code, HNP_HCN_MANAGER_STOPPED);
-    st = read_state(fx);
+    st = hnp_test_mock_state(fx);
     fail = json_object_get(json_object_get(st, "faults"), "fail");
     assert_int_equal(json_array_size(fail), 1); /* spent, removed */
     assert_string_equal(json_string_value(json_object_get(json_array_get(fail, 0), "operation")),
@@ -688,7 +575,7 @@ static void test_fault_fail_counts_down(void **state)
     assert_int_equal(hns->ops->get_endpoint(hns, EP_A, &ep, &err), HNP_OK);
     hnp_hns_endpoint_clear(&ep);
 
-    st = read_state(fx);
+    st = hnp_test_mock_state(fx);
     assert_int_equal(json_array_size(json_object_get(json_object_get(st, "faults"), "fail")), 0);
     json_decref(st);
     json_decref(req);
@@ -696,9 +583,9 @@ static void test_fault_fail_counts_down(void **state)
 
 static void test_fault_vanish(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, two_endpoints);
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, two_endpoints);
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     assert_int_equal(
         cli(fx, NULL, "fault", "--vanish", "8a3c0d0e-0000-4000-8000-00000000000A", NULL), 0);
     struct hnp_error err = {0};
@@ -715,7 +602,7 @@ static void test_fault_vanish(void **state)
 
     assert_int_equal(hns->ops->modify_endpoint(hns, EP_A, req, &err), HNP_ERR_NOT_FOUND);
     assert_int_equal(err.code, HNP_HCN_ENDPOINT_NOT_FOUND);
-    json_t *st = read_state(fx);
+    json_t *st = hnp_test_mock_state(fx);
     assert_null(hnp_hns_mock_find(st, EP_A, NULL));
     assert_non_null(hnp_hns_mock_find(st, EP_B, NULL));
     assert_int_equal(json_array_size(json_object_get(json_object_get(st, "faults"), "vanish")), 0);
@@ -731,10 +618,10 @@ static void test_fault_vanish(void **state)
 
 static void test_fault_latency(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, "{\"endpoints\":[{\"ID\":\"" EP_A "\"}],"
-                    " \"faults\":{\"latency_ms\":{\"modify\":60,\"list\":0}}}");
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, "{\"endpoints\":[{\"ID\":\"" EP_A "\"}],"
+                            " \"faults\":{\"latency_ms\":{\"modify\":60,\"list\":0}}}");
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     json_t *req = update_request("Update", "[]");
     struct hnp_error err = {0};
     double start = now_ms();
@@ -748,7 +635,7 @@ static void test_fault_latency(void **state)
     assert_int_equal(hns->ops->get_endpoint(hns, EP_A, &ep, &err), HNP_OK);
     assert_true(now_ms() - start >= 40.0);
     hnp_hns_endpoint_clear(&ep);
-    json_t *st = read_state(fx);
+    json_t *st = hnp_test_mock_state(fx);
     json_t *latency = json_object_get(json_object_get(st, "faults"), "latency_ms");
     assert_int_equal(json_integer_value(json_object_get(latency, "query")), 40);
     assert_int_equal(json_integer_value(json_object_get(latency, "modify")), 60);
@@ -770,9 +657,9 @@ static void test_fault_latency(void **state)
 
 static void test_call_counting(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, two_endpoints);
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, two_endpoints);
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     struct hnp_error err = {0};
     struct hnp_hns_endpoint *eps;
     size_t n;
@@ -803,16 +690,16 @@ static void test_call_counting(void **state)
     assert_int_equal(calls_of(fx, "list"), 0);
 
     /* a count at the top of the range stays there, without overflow */
-    write_state(fx, "{\"calls\":{\"list\":9223372036854775807}}");
+    hnp_test_mock_write(fx, "{\"calls\":{\"list\":9223372036854775807}}");
     assert_int_equal(hns->ops->list_endpoints(hns, &eps, &n, &err), HNP_OK);
     assert_int_equal(calls_of(fx, "list"), 9223372036854775807LL);
 }
 
 static void test_atomic_write(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, two_endpoints);
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, two_endpoints);
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     struct hnp_error err = {0};
     json_t *req = update_request("Update", "[" NAT "," ACL_IN "]");
     for (int i = 0; i < 20; i++)
@@ -836,7 +723,7 @@ static void test_atomic_write(void **state)
     assert_int_equal(files, 2);
     /* the file written is complete JSON, ending in a newline */
     size_t len;
-    char *text = read_file(fx->path, &len);
+    char *text = hnp_test_read_file(fx->path, &len);
     assert_true(len > 0 && text[len - 1] == '\n');
     json_decref(hnp_test_json(text));
     free(text);
@@ -844,7 +731,7 @@ static void test_atomic_write(void **state)
 
 static void test_corrupt_state(void **state)
 {
-    struct fixture *fx = *state;
+    struct hnp_test_mock *fx = *state;
     static const struct {
         const char *text;
         const char *message;
@@ -870,11 +757,11 @@ static void test_corrupt_state(void **state)
         {"{\"faults\": {\"vanish\": [1]}}", "vanish"},
         {"{\"endpoints\": [], \"endpoints\": []}", "not valid JSON"},
     };
-    write_state(fx, "{}");
-    struct hnp_hns *hns = open_mock(fx);
+    hnp_test_mock_write(fx, "{}");
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     json_t *req = update_request("Update", "[]");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        write_state(fx, cases[i].text);
+        hnp_test_mock_write(fx, cases[i].text);
         struct hnp_error err = {0};
         struct hnp_hns_endpoint *eps = (void *)1;
         size_t n = 42;
@@ -891,14 +778,14 @@ static void test_corrupt_state(void **state)
         assert_int_equal(hns->ops->modify_endpoint(hns, "a", req, &err), HNP_ERR_HNS);
         /* the tool refuses it too, and nobody rewrote the file */
         assert_int_equal(cli(fx, NULL, "show", NULL), 2);
-        char *text = read_file(fx->path, NULL);
+        char *text = hnp_test_read_file(fx->path, NULL);
         assert_string_equal(text, cases[i].text);
         free(text);
     }
     json_decref(req);
 
     /* opening a corrupt file fails at once */
-    write_state(fx, "nonsense");
+    hnp_test_mock_write(fx, "nonsense");
     struct hnp_hns *other = NULL;
     char spec[600];
     snprintf(spec, sizeof(spec), "mock:%s", fx->path);
@@ -912,7 +799,7 @@ static void test_corrupt_state(void **state)
 
 static void test_cli_endpoints(void **state)
 {
-    struct fixture *fx = *state;
+    struct hnp_test_mock *fx = *state;
     assert_int_equal(cli(fx, NULL, "add-endpoint", "--id", EP_A, "--ip", "10.0.0.5/16", "--name",
                          "server", "--policy", NAT, "--policy",
                          "{\"Type\":\"ACL\",\"Settings\":{\"Id\":\"other\"}}", NULL),
@@ -944,7 +831,7 @@ static void test_cli_endpoints(void **state)
     json_decref(want);
 
     /* the backend sees them: B is detached, so only A is local */
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     struct hnp_hns_endpoint *eps = NULL;
     size_t n = 0;
     struct hnp_error err = {0};
@@ -956,17 +843,17 @@ static void test_cli_endpoints(void **state)
 
     assert_int_equal(cli(fx, NULL, "remove-endpoint", "--id", EP_B, NULL), 0);
     assert_int_equal(cli(fx, NULL, "remove-endpoint", "--id", EP_B, NULL), 1);
-    json_t *st = read_state(fx);
+    json_t *st = hnp_test_mock_state(fx);
     assert_int_equal(json_array_size(json_object_get(st, "endpoints")), 1);
     json_decref(st);
 }
 
 static void test_cli_acls_and_drift(void **state)
 {
-    struct fixture *fx = *state;
+    struct hnp_test_mock *fx = *state;
     assert_int_equal(
         cli(fx, NULL, "add-endpoint", "--id", EP_A, "--ip", "10.0.0.5", "--policy", NAT, NULL), 0);
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     json_t *req = update_request("Update", "[" NAT "," ACL_IN "," ACL_BLOCK "]");
     struct hnp_error err = {0};
     assert_int_equal(hns->ops->modify_endpoint(hns, EP_A, req, &err), HNP_OK);
@@ -1006,13 +893,13 @@ static void test_cli_acls_and_drift(void **state)
 
 static void test_cli_faults(void **state)
 {
-    struct fixture *fx = *state;
+    struct hnp_test_mock *fx = *state;
     assert_int_equal(cli(fx, NULL, "fault", "--operation", "modify", "--fail", "3", "--code",
                          "0x803B0020", "--vanish", EP_A, NULL),
                      0);
     assert_int_equal(cli(fx, NULL, "fault", "--operation", "modify", "--latency-ms", "50", NULL),
                      0);
-    json_t *st = read_state(fx);
+    json_t *st = hnp_test_mock_state(fx);
     json_t *want = hnp_test_json("{\"fail\":[{\"operation\":\"modify\",\"count\":3,"
                                  "\"code\":2151350304}],\"vanish\":[\"" EP_A "\"],"
                                  "\"latency_ms\":{\"modify\":50}}");
@@ -1021,14 +908,14 @@ static void test_cli_faults(void **state)
     json_decref(st);
 
     assert_int_equal(cli(fx, NULL, "clear-faults", NULL), 0);
-    st = read_state(fx);
+    st = hnp_test_mock_state(fx);
     assert_int_equal(json_object_size(json_object_get(st, "faults")), 0);
     json_decref(st);
 }
 
 static void test_cli_usage(void **state)
 {
-    struct fixture *fx = *state;
+    struct hnp_test_mock *fx = *state;
     static const char *const bad[][8] = {
         {"frobnicate"},
         {"add-endpoint", "--ip", "10.0.0.1"},
@@ -1077,7 +964,7 @@ static void test_cli_usage(void **state)
 
 static void test_cli_help(void **state)
 {
-    struct fixture *fx = *state;
+    struct hnp_test_mock *fx = *state;
     size_t len = 0;
     FILE *out = tmpfile();
     assert_non_null(out);
@@ -1162,9 +1049,9 @@ static void *hammer_main(void *arg)
  */
 static void test_concurrent_edits(void **state)
 {
-    struct fixture *fx = *state;
-    write_state(fx, "{\"endpoints\":[{\"ID\":\"stable\",\"Policies\":[" NAT "]}]}");
-    struct hnp_hns *hns = open_mock(fx);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, "{\"endpoints\":[{\"ID\":\"stable\",\"Policies\":[" NAT "]}]}");
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
 
     struct hammer_thread h = {.path = fx->path, .rc = -1};
     pthread_t thread;
@@ -1188,7 +1075,7 @@ static void test_concurrent_edits(void **state)
     assert_int_equal(failures, 0);
 
     /* valid JSON, every call counted, the other editor's endpoints all accounted for */
-    json_t *st = read_state(fx);
+    json_t *st = hnp_test_mock_state(fx);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "calls"), "modify")),
                      PARENT_MODIFIES);
     const json_t *endpoints = json_object_get(st, "endpoints");
@@ -1204,7 +1091,7 @@ static void test_concurrent_edits(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, hnp_test_mock_setup, hnp_test_mock_teardown)
     const struct CMUnitTest tests[] = {
         T(test_missing_file_is_empty),
         T(test_list_filters_state),

@@ -9,59 +9,18 @@
 
 #include "testutil.h"
 
-#include <dirent.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "hnsnetpol/cli_mock.h"
 #include "hnsnetpol/hns.h"
-#include "hnsnetpol/platform.h"
 
 #define NAT "{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":[\"10.0.0.0/8\"]}}"
 
 #define CHILD_ROUNDS 150
 #define PARENT_MODIFIES 200
-
-struct fixture {
-    char *dir;
-    char path[512];
-    struct hnp_hns *hns;
-};
-
-static int setup(void **state)
-{
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    assert_non_null(fx);
-    assert_int_equal(hnp_make_temp_dir("hnp-test-mock-conc", &fx->dir, NULL), HNP_OK);
-    snprintf(fx->path, sizeof(fx->path), "%s/state.json", fx->dir);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    hnp_hns_close(fx->hns);
-    DIR *d = opendir(fx->dir);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char file[800];
-        snprintf(file, sizeof(file), "%s/%s", fx->dir, e->d_name);
-        unlink(file);
-    }
-    closedir(d);
-    rmdir(fx->dir);
-    free(fx->dir);
-    free(fx);
-    return 0;
-}
 
 /* The child: add and remove endpoints through the tool as fast as it can. */
 static int hammer(const char *path)
@@ -99,17 +58,10 @@ static int hammer(const char *path)
 
 static void test_concurrent_processes(void **state)
 {
-    struct fixture *fx = *state;
-    FILE *f = fopen(fx->path, "w");
-    assert_non_null(f);
-    fputs("{\"endpoints\":[{\"ID\":\"stable\",\"Policies\":[" NAT "]}]}", f);
-    assert_int_equal(fclose(f), 0);
-    char spec[600];
-    snprintf(spec, sizeof(spec), "mock:%s", fx->path);
+    struct hnp_test_mock *fx = *state;
+    hnp_test_mock_write(fx, "{\"endpoints\":[{\"ID\":\"stable\",\"Policies\":[" NAT "]}]}");
+    struct hnp_hns *hns = hnp_test_mock_open(fx);
     struct hnp_error err = {0};
-    if (hnp_hns_open(spec, &fx->hns, &err) != HNP_OK)
-        fail_msg("open: %s", err.message);
-    struct hnp_hns *hns = fx->hns;
 
     fflush(NULL);
     pid_t pid = fork();
@@ -141,9 +93,7 @@ static void test_concurrent_processes(void **state)
     assert_int_equal(failures, 0);
 
     /* valid JSON, every call counted, the child's endpoints all accounted for */
-    char *text = hnp_test_read_file(fx->path, NULL);
-    json_t *st = hnp_test_json(text);
-    free(text);
+    json_t *st = hnp_test_mock_state(fx);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "calls"), "modify")),
                      PARENT_MODIFIES);
     const json_t *endpoints = json_object_get(st, "endpoints");
@@ -160,7 +110,8 @@ static void test_concurrent_processes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_concurrent_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_processes, hnp_test_mock_setup,
+                                        hnp_test_mock_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -469,18 +469,25 @@ static void test_bom(void **state)
                  HNP_ERR_PARSE, "in.txt:2:1", "flow sequence");
 }
 
+/* ASCII text as UTF-16LE with a BOM into out (2 + 2 * strlen(text) bytes); returns its length. */
+static size_t utf16le(const char *text, char *out)
+{
+    size_t n = 0;
+    out[n++] = (char)0xFF;
+    out[n++] = (char)0xFE;
+    for (size_t i = 0; text[i] != '\0'; i++) {
+        out[n++] = text[i];
+        out[n++] = 0;
+    }
+    return n;
+}
+
 /* Windows PowerShell writes UTF-16LE with a BOM; libyaml reads it. */
 static void test_utf16_yaml(void **state)
 {
     const char text[] = "kind: Pod\nn: 7\n";
     char utf16[2 + 2 * sizeof(text)];
-    size_t n = 0;
-    utf16[n++] = (char)0xFF;
-    utf16[n++] = (char)0xFE;
-    for (size_t i = 0; text[i] != '\0'; i++) {
-        utf16[n++] = text[i];
-        utf16[n++] = 0;
-    }
+    size_t n = utf16le(text, utf16);
     struct seen s;
     struct hnp_error err;
     seen_init(&s);
@@ -1163,14 +1170,7 @@ static void test_window_yaml(void **state)
     /* UTF-16 with a BOM, decoded by libyaml from reads of any size. */
     const char text[] = "kind: Pod\nn: 7\ns: \"\\u00e9\"\n";
     char utf16[2 + 2 * sizeof(text)];
-    size_t n = 0;
-    utf16[n++] = (char)0xFF;
-    utf16[n++] = (char)0xFE;
-    for (size_t i = 0; text[i] != '\0'; i++) {
-        utf16[n++] = text[i];
-        utf16[n++] = 0;
-    }
-    expect_same_every_window(utf16, n, NULL);
+    expect_same_every_window(utf16, utf16le(text, utf16), NULL);
 
     /* Errors, including reader errors far from the start (placed from the kept bytes). */
     static const char *const bad[] = {

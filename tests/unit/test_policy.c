@@ -160,9 +160,7 @@ static int run_case(json_t *tc)
 
 static void run_file(const char *file)
 {
-    char *text = hnp_test_read_file(file, NULL);
-    json_t *cases = hnp_test_json(text);
-    free(text);
+    json_t *cases = hnp_test_json_file(file);
     assert_true(json_array_size(cases) > 0);
     int failures = 0;
     size_t i;
