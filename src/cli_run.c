@@ -55,8 +55,11 @@ static const char usage_run[] =
     "    NotIn / DoesNotExist selectors, ipBlock except) is rejected: a warning in\n"
     "    the log, a Warning Event on the policy (kubectl describe networkpolicy)\n"
     "    and the hnsnetpol_policies_rejected metric.\n"
-    "  - SIGINT / SIGTERM: the HNS call in flight is finished, the ACLs stay\n"
-    "    enforced (unless --cleanup-on-exit) and the exit code is 0.\n"
+    "  - SIGINT / SIGTERM (on Windows: Ctrl-C, Ctrl-Break, console close, logoff\n"
+    "    or shutdown): the HNS call in flight is finished, the ACLs stay\n"
+    "    enforced (unless --cleanup-on-exit) and the exit code is 0. A second\n"
+    "    SIGINT / SIGTERM (Ctrl-C, Ctrl-Break) during that clean stop ends the\n"
+    "    process at once.\n"
     "\n"
     "Options:\n"
     "  --kubeconfig FILE             kubeconfig file (default: $KUBECONFIG, else the\n"
@@ -86,7 +89,7 @@ static const char usage_run[] =
     "  --no-events                   post no Kubernetes Events about rejected policies\n"
     "  --log-level LEVEL             debug, info (default), warn or error\n"
     "  --log-format FORMAT           text (default) or json; one line per event, on\n"
-    "                                standard error\n"
+    "                                standard output\n"
     "  --log-file FILE               also write the log to FILE, rotated at 10 MiB\n"
     "                                (FILE.1 .. FILE.5 kept)\n"
     "  --config FILE                 read these settings from a YAML file (keys\n"
@@ -298,24 +301,34 @@ int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
             return EXIT_FAILURE_;
         }
     }
-    hnp_log_setup(cfg.log_level, cfg.log_format, errout);
+    /*
+     * The log goes to standard output, as a foreground program's output
+     * does (kubectl logs of a HostProcess container, a console); usage and
+     * early errors stay on errout. hnp_log() flushes every line, so a pipe
+     * or a file gets each line as it is written.
+     */
+    hnp_log_setup(cfg.log_level, cfg.log_format, out);
     if (log_file != NULL)
         hnp_log_set_sink(hnp_log_file_sink, cfg.log_level, log_file);
 
     int code = EXIT_FAILURE_;
     stop_requested = 0;
     rc = hnp_install_stop_handler(&stop_requested, &err);
-    if (rc != HNP_OK) {
+    if (rc != HNP_OK)
         hnp_log(HNP_LOG_ERROR, "cannot install the stop handler", "error", hnp_err_name(rc),
                 "detail", err.message, NULL);
-    } else {
+    else
         code = hnp_run_agent(&cfg, &stop_requested, errout);
-        hnp_remove_stop_handler();
-    }
     if (log_file != NULL) {
         hnp_log_set_sink(NULL, HNP_LOG_DEBUG, NULL);
         hnp_log_file_close(log_file);
     }
     hnp_run_config_clear(&cfg);
+    /*
+     * Last, with everything closed: after a console close, logoff or
+     * shutdown, Windows ends the process as soon as this lets the handler
+     * return.
+     */
+    hnp_remove_stop_handler();
     return code;
 }

@@ -508,8 +508,22 @@ void hnp_remove_stop_handler(void)
 {
     if (stop_flag == NULL)
         return;
-    SetConsoleCtrlHandler(on_console_event, FALSE);
-    signal(SIGTERM, old_term);
+    /*
+     * The order matters. The thread that delivers a console event
+     * (CtrlRoutine, started in the process by the system) calls the handlers
+     * while it holds the console lock, on Windows as under wine, and
+     * SetConsoleCtrlHandler() takes that lock too. A close, logoff or
+     * shutdown handler holds it while it waits for stop_done: deregistering
+     * first would block here until that wait ran out (30 s, and then Windows
+     * kills the process). So the clean stop is declared done first; the
+     * deregistration then waits only for the handler to return, and once it
+     * has returned no handler can touch *flag any more. A new event in
+     * between finds no flag and goes on to the default handler, as it would
+     * after the deregistration. After a close, logoff or shutdown Windows
+     * ends the process as soon as the handler returns (wine lets it go on).
+     */
     stop_flag = NULL;
     SetEvent(stop_done);
+    SetConsoleCtrlHandler(on_console_event, FALSE);
+    signal(SIGTERM, old_term);
 }

@@ -12,8 +12,9 @@
 #include "hnsnetpol/config.h"
 
 /*
- * Run `run [options]`: argv[0] is "run". --help goes to out; diagnostics
- * and the agent's log lines go to errout (and to --log-file). Blocks until
+ * Run `run [options]`: argv[0] is "run". --help and the agent's log lines
+ * go to out (and to --log-file); usage errors and problems found before
+ * logging starts go to errout. Blocks until
  * the platform's stop request (hnp_install_stop_handler(): SIGINT or
  * SIGTERM; Ctrl-C, Ctrl-Break, console close or shutdown on Windows;
  * installed for the call and removed after it). Returns the exit

@@ -159,8 +159,9 @@ void hnp_release_free_memory(void);
  * (SetConsoleCtrlHandler; a second Ctrl-C or Ctrl-Break ends the process at
  * once; for close, logoff and shutdown, after which Windows ends the process
  * as soon as the handler returns, the handler waits - up to 30 s - until
- * hnp_remove_stop_handler() says the clean stop is done), and SIGINT and
- * SIGTERM raised inside the process (raise()). Meant for console mode: a
+ * hnp_remove_stop_handler() says the clean stop is done), and SIGTERM raised
+ * inside the process (raise(); SIGINT is left to the C library, whose own
+ * console handler would swallow the second Ctrl-C). Meant for console mode: a
  * Windows service stops from its service control handler instead (a service
  * gets the logoff event whenever any user logs off).
  *
@@ -172,8 +173,11 @@ void hnp_release_free_memory(void);
 enum hnp_err hnp_install_stop_handler(volatile int *flag, struct hnp_error *err);
 
 /*
- * Put back what hnp_install_stop_handler() replaced. Nothing when no handler
- * is installed.
+ * Put back what hnp_install_stop_handler() replaced; once it returns, the
+ * handlers no longer touch the flag. Nothing when no handler is installed.
+ * Call it last, when the clean stop is done: on Windows, after a console
+ * close, logoff or shutdown, it lets the waiting handler return and Windows
+ * then ends the process, possibly before this call returns.
  */
 void hnp_remove_stop_handler(void);
 

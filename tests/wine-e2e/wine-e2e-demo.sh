@@ -6,6 +6,10 @@
 # app=client), then a policy update (port 80 -> 8080), each converging in the
 # fake HNS state; the server endpoint's OutBoundNAT stays first; Ctrl-C
 # (SIGINT -> CTRL_C_EVENT under wine) stops the agent cleanly with exit 0.
+# Then the other console control events, delivered as Windows delivers them
+# (console-event.exe starts CtrlRoutine in the agent): Ctrl-Break, console
+# close and shutdown (these two with --cleanup-on-exit) each stop it cleanly
+# within seconds, and a second Ctrl-Break during a clean stop ends it at once.
 #
 # Reuses tests/e2e/lib.sh: every `hnsnetpol` it runs (hns-mock, translate)
 # is hnsnetpol.exe under wine, through a small wrapper that strips the CR of
@@ -15,6 +19,9 @@
 #   HNP_WINE_EXE   hnsnetpol.exe (ctest sets it; default build/wine-e2e-mingw,
 #                  then build/mingw64); computenetwork.dll (the fake) must be
 #                  beside it, as the mingw build tree has it
+#   HNP_WINE_CONSOLE_EVENT  console-event.exe (ctest sets it; default
+#                  tests/wine-e2e/console-event.exe in the build tree of
+#                  HNP_WINE_EXE)
 #   HNP_WINE       wine (default: wine in PATH)
 #   WINEPREFIX     default /var/cache/hnsnetpol/wine64 (packaging/build-mingw-deps.sh)
 #   WINEDEBUG      default -all
@@ -23,6 +30,7 @@
 #                  wine itself keeps the caller's TMPDIR, because Debian's wine
 #                  finds its wineserver through it: one wineserver per prefix,
 #                  shared with the other wine tests, as the emulator would run it
+# shellcheck disable=SC2317 # functions run through check and wait_until
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
@@ -32,6 +40,7 @@ if [ -z "${HNP_WINE_EXE:-}" ]; then
         [ -f "$HNP_WINE_EXE" ] && break
     done
 fi
+CONSOLE_EVENT=${HNP_WINE_CONSOLE_EVENT:-$(dirname "${HNP_WINE_EXE:-.}")/tests/wine-e2e/console-event.exe}
 export WINEPREFIX=${WINEPREFIX:-/var/cache/hnsnetpol/wine64}
 export WINEDEBUG=${WINEDEBUG:--all}
 export WINEDLLOVERRIDES="mscoree,mshtml="
@@ -55,7 +64,10 @@ if [ -z "$HNP_WINE" ] || [ ! -x "$HNP_WINE" ]; then
     fail "wine is needed (Debian: apt-get install wine wine64)"
 fi
 [ -d "$WINEPREFIX" ] || fail "no wine prefix at $WINEPREFIX (packaging/build-mingw-deps.sh creates it)"
+[ -f "$CONSOLE_EVENT" ] ||
+    fail "no console-event.exe at $CONSOLE_EVENT: build it (target hnp_console_event) or set HNP_WINE_CONSOLE_EVENT"
 say "hnsnetpol.exe: $HNP_WINE_EXE"
+say "console-event.exe: $CONSOLE_EVENT"
 say "wine: $HNP_WINE, WINEPREFIX=$WINEPREFIX"
 
 # winpath PATH: the Windows name of a Linux path (drive Z: is /).
@@ -89,9 +101,10 @@ free_port() {
     return 1
 }
 
-# agent_start_wine: hnsnetpol.exe run under wine, --hns hcn, the fake DLL's state
-# in HNP_FAKE_HCN_STATE, the agent kubeconfig with tls-server-name (Schannel does
-# not match an IP SAN), metrics on a free port. Sets AGENT_PID and METRICS_URL.
+# agent_start_wine [FLAG...]: hnsnetpol.exe run under wine, --hns hcn, the fake
+# DLL's state in HNP_FAKE_HCN_STATE, the agent kubeconfig with tls-server-name
+# (Schannel does not match an IP SAN), metrics on a free port, then FLAGs. Sets
+# AGENT_PID, METRICS_URL and RUN_LOG_FROM (the log's lines before this run).
 agent_start_wine() {
     local port t0 kc=$E2E_DIR/agent-win.kubeconfig
     # The certificate names kubernetes.default.svc; the agent connects to 127.0.0.1 by that name.
@@ -102,10 +115,12 @@ agent_start_wine() {
     local -a launcher=()
     setpriv --pdeathsig TERM true 2>/dev/null && launcher=(setpriv --pdeathsig TERM)
     AGENT_RUNS=$((AGENT_RUNS + 1))
-    echo "==== agent run $AGENT_RUNS (wine, hcn)" >>"$AGENT_LOG"
+    RUN_LOG_FROM=0
+    [ -f "$AGENT_LOG" ] && RUN_LOG_FROM=$(wc -l <"$AGENT_LOG")
+    echo "==== agent run $AGENT_RUNS (wine, hcn${*:+, $*})" >>"$AGENT_LOG"
     "${launcher[@]}" "${WINE_ENV[@]}" "HNP_FAKE_HCN_STATE=$(winpath "$STATE")" "$HNP_WINE" "$HNP_WINE_EXE" run \
         --kubeconfig "$(winpath "$kc")" --node-name "$NODE" --hns hcn \
-        --metrics-addr "127.0.0.1:$port" "${AGENT_FLAGS[@]}" </dev/null >>"$AGENT_LOG" 2>&1 &
+        --metrics-addr "127.0.0.1:$port" "${AGENT_FLAGS[@]}" "$@" </dev/null >>"$AGENT_LOG" 2>&1 &
     AGENT_PID=$!
     METRICS_URL=http://127.0.0.1:$port
     t0=$(now_ms)
@@ -121,6 +136,76 @@ agent_start_wine() {
     done
     ok "hnsnetpol.exe started under wine (pid $AGENT_PID, --hns hcn, metrics $METRICS_URL, $(secs_since "$t0") s)"
 }
+
+# run_log: the agent's log since the last agent_start_wine (its standard output
+# and error), CRs removed.
+run_log() { tail -n "+$((RUN_LOG_FROM + 1))" "$AGENT_LOG" | tr -d '\r'; }
+
+# run_log_has TEXT: this run's log has a line with TEXT (fixed string).
+run_log_has() { run_log | grep -qF -- "$1"; }
+
+# console_event EVENT: deliver EVENT (c, break, close, logoff, shutdown) to the
+# running agent with console-event.exe, which starts CtrlRoutine in it as the
+# system does. The agent is found by its metrics address in its command line
+# (the shell knows only its Unix PID). What console-event.exe says goes to
+# console-event.log and is shown.
+console_event() {
+    local out=$E2E_DIR/console-event.log from=0
+    [ -f "$out" ] && from=$(wc -l <"$out")
+    echo "==== $1" >>"$out"
+    "${WINE_ENV[@]}" "$HNP_WINE" "$CONSOLE_EVENT" "cmdline:--metrics-addr ${METRICS_URL#http://}" "$1" \
+        --wait 5000 >>"$out" 2>&1 || {
+        tail -n "+$((from + 1))" "$out" | tr -d '\r'
+        fail "console-event.exe could not deliver $1 to hnsnetpol.exe"
+    }
+    tail -n "+$((from + 2))" "$out" | tr -d '\r' | grep -v '^console-event: process ' | sed 's/^/   /'
+}
+
+# agent_event EVENT: console_event, then wait for the agent to exit (at most
+# 40 s, longer than the 30 s the close handler may wait). Sets AGENT_RC and
+# AGENT_STOP_MS, counted from before the delivery (wine starting
+# console-event.exe included).
+agent_event() {
+    local pid=$AGENT_PID t0
+    [ -n "$pid" ] || fail "agent_event: no agent runs"
+    t0=$(now_ms)
+    console_event "$1"
+    while kill -0 "$pid" 2>/dev/null && [ $(($(now_ms) - t0)) -lt 40000 ]; do
+        grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && break
+        sleep 0.05
+    done
+    AGENT_STOP_MS=$(($(now_ms) - t0))
+    if kill -0 "$pid" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; then
+        kill -KILL "$pid"
+        wait "$pid" 2>/dev/null
+        AGENT_PID=
+        fail "hnsnetpol.exe did not exit within 40 s of the $1 event"
+    fi
+    AGENT_RC=0
+    wait "$pid" || AGENT_RC=$?
+    AGENT_PID=
+    say "hnsnetpol.exe ended after the $1 event: exit status $AGENT_RC after $AGENT_STOP_MS ms"
+}
+
+# ours_in_state: how many ACLs with an Id "hnp-..." the fake HNS state holds, all endpoints.
+ours_in_state() {
+    mock show | jq '[.endpoints[] | (.Policies // .policies // [])[]
+        | select((.Type // .type // "" | ascii_downcase) == "acl")
+        | select((.Settings // .settings // {}) | (.Id // .ID // .id // "") | startswith("hnp-"))]
+        | length'
+}
+
+# What the log of this run shows about the stop: clean, ACLs left; clean, ACLs
+# removed (the server's endpoint cleaned); begun but not finished.
+stopped_acls_left() { run_log_has "agent stopping" && run_log_has 'agent stopped acls="left enforced"'; }
+stopped_acls_removed() {
+    run_log_has "agent stopping" && run_log_has "cleanup done endpoints_cleaned=1 endpoints_failed=0" &&
+        run_log_has "agent stopped acls=removed"
+}
+stop_unfinished() { ! run_log_has "cleanup done" && ! run_log_has "agent stopped"; }
+
+# cleanup_hangs N: this run began removing the ACLs and made its Nth HcnModifyEndpoint.
+cleanup_hangs() { run_log_has "removing the ACLs of hnsnetpol" && [ "$(calls_of modify)" -ge "$1" ]; }
 
 e2e_start_apiserver
 
@@ -219,10 +304,69 @@ agent_stop INT
 check "hnsnetpol.exe exits 0 on Ctrl-C" [ "$AGENT_RC" = 0 ]
 check "... within $STOP_BOUND_MS ms ($AGENT_STOP_MS ms)" [ "$AGENT_STOP_MS" -le "$STOP_BOUND_MS" ]
 check "the agent logged \"agent stopping\" (a clean stop, not a kill)" grep -q 'agent stopping' "$AGENT_LOG"
-expect_acls_now "$EP_SERVER" "the ACLs stay enforced after the stop" \
-    "In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
+ACLS_8080="In 200 Allow hnp-node-in RemoteAddresses=$NODE1_IP
 In 1000 Allow hnp-<demo/demo-policy>-in0-tcp-0 LocalPorts=8080 Protocols=6 RemoteAddresses=$CLIENT_IP
 In 65000 Block hnp-isolate-in
 Out 65000 Allow hnp-open-out"
+expect_acls_now "$EP_SERVER" "the ACLs stay enforced after the stop" "$ACLS_8080"
+
+# The other console control events, delivered as Windows delivers them: a thread
+# at CtrlRoutine in the agent (console-event.exe). GenerateConsoleCtrlEvent needs a
+# shared console and sends only Ctrl-C and Ctrl-Break; wine has no other way to
+# raise close or shutdown.
+step "Ctrl-Break (CtrlRoutine(CTRL_BREAK_EVENT) in the agent)"
+agent_start_wine
+wait_synced
+expect_acls "$EP_SERVER" "converged: the server's ACLs adopted as they are" "$ACLS_8080"
+agent_event break
+check "hnsnetpol.exe exits 0 on Ctrl-Break" [ "$AGENT_RC" = 0 ]
+check "... within $STOP_BOUND_MS ms ($AGENT_STOP_MS ms)" [ "$AGENT_STOP_MS" -le "$STOP_BOUND_MS" ]
+check "its log says \"agent stopping\", then \"agent stopped\" with the ACLs left enforced" \
+    stopped_acls_left
+expect_acls_now "$EP_SERVER" "the ACLs stay enforced" "$ACLS_8080"
+
+# Close and shutdown: Windows ends the process once the handler returns, so the
+# handler waits (up to 30 s) until the clean stop is done. That wait held the
+# console lock while the main thread deregistered the handler (which takes the same
+# lock): 30 s, then the kill. An exit within seconds with the cleanup done proves
+# the order is right.
+for event in close shutdown; do
+    step "Console $event event (CtrlRoutine(CTRL_${event^^}_EVENT)) with --cleanup-on-exit"
+    agent_start_wine --cleanup-on-exit
+    wait_synced
+    expect_acls "$EP_SERVER" "converged: the server's ACLs in place" "$ACLS_8080"
+    check "the fake HNS state holds ACLs of ours before the event ($(ours_in_state))" [ "$(ours_in_state)" -gt 0 ]
+    agent_event "$event"
+    check "hnsnetpol.exe exits within $STOP_BOUND_MS ms of the $event event ($AGENT_STOP_MS ms; a deadlock would take 30 s)" \
+        [ "$AGENT_STOP_MS" -le "$STOP_BOUND_MS" ]
+    # Wine does not end the process after a close or shutdown handler returned TRUE
+    # (Windows does): main returns, with the agent's exit code.
+    check "exit status 0 (under wine, main returns after the handler returned)" [ "$AGENT_RC" = 0 ]
+    check "its log says \"agent stopping\", \"cleanup done\" for the server's endpoint, \"agent stopped\" with the ACLs removed" \
+        stopped_acls_removed
+    check "no ACL with an Id \"hnp-...\" is left in the fake HNS state" [ "$(ours_in_state)" = 0 ]
+    expect_foreign "$EP_SERVER" "the server's OutBoundNAT stays" "[$NAT]"
+done
+
+# Deterministic: the clean stop's HcnModifyEndpoint holds its reply for 20 s (the
+# agent waits --hns-timeout, 10 s, for it), and the second event is sent once that
+# call has begun.
+step "Ctrl-C, then Ctrl-Break during the clean stop: the second event ends the process at once"
+agent_start_wine --cleanup-on-exit
+wait_synced
+expect_acls "$EP_SERVER" "converged: the server's ACLs in place again" "$ACLS_8080"
+mock fault --operation modify --latency-ms 20000 >/dev/null
+modify_before=$(calls_of modify)
+console_event c
+wait_until "Ctrl-C started the clean stop and its HcnModifyEndpoint hangs" cleanup_hangs $((modify_before + 1))
+agent_event break
+check "hnsnetpol.exe ended within $STOP_BOUND_MS ms of the second event ($AGENT_STOP_MS ms; the call in flight holds 20 s)" \
+    [ "$AGENT_STOP_MS" -le "$STOP_BOUND_MS" ]
+check "... without finishing the clean stop (no \"cleanup done\", no \"agent stopped\")" stop_unfinished
+# Wine 8's default handler ends the process with exit code 0; Windows (and later
+# wine) with STATUS_CONTROL_C_EXIT, 0xC000013A, whose low byte is 58.
+check "exit status of the default handler's ExitProcess: 0 (wine 8) or 58 (STATUS_CONTROL_C_EXIT) ($AGENT_RC)" \
+    grep -qxE '0|58' <<<"$AGENT_RC"
+mock clear-faults >/dev/null
 
 e2e_pass
