@@ -77,9 +77,17 @@
 
 #define N_KINDS 3
 
+static hnp_agent_started_fn started_callback;
+static void *started_callback_ctx;
 static hnp_agent_ready_fn ready_callback;
 static void *ready_callback_ctx;
 static struct hnp_agent_test_hooks test_hooks;
+
+void hnp_agent_set_started_callback(hnp_agent_started_fn fn, void *ctx)
+{
+    started_callback = fn;
+    started_callback_ctx = ctx;
+}
 
 void hnp_agent_set_ready_callback(hnp_agent_ready_fn fn, void *ctx)
 {
@@ -1745,6 +1753,9 @@ enum hnp_err hnp_agent_run(const struct hnp_agent_options *options, const volati
             options->kube.server, "context", options->kube.context, "metrics", addr,
             "unsupported_policy",
             options->unsupported == HNP_UNSUPPORTED_ISOLATE ? "isolate" : "reject", NULL);
+    /* Before the loop's first pass, so it always comes before the ready callback. */
+    if (started_callback != NULL)
+        started_callback(started_callback_ctx);
     run_loop(a);
     hnp_log(HNP_LOG_INFO, "agent stopping", NULL);
 

@@ -11,7 +11,7 @@
  * ServiceMain reports START_PENDING with advancing checkpoints, starts the
  * agent on a thread of its own (hnp_run_agent(), the same code as `run`)
  * and reports RUNNING once the agent's loop has started - the agent's
- * "agent started" log line, seen by the service's log sink - not after the
+ * started callback (hnp_agent_set_started_callback) - not after the
  * initial sync with the API server, which may take long or, while the API
  * server is unreachable, never end (/readyz tells readiness). STOP,
  * SHUTDOWN and PRESHUTDOWN set the agent's stop flag; STOP_PENDING is
@@ -19,6 +19,10 @@
  * HNS call in flight; STOPPED once hnp_run_agent() has returned and the logs
  * are closed, with ERROR_SERVICE_SPECIFIC_ERROR and the agent's exit code
  * (1 failed, 2 bad settings) when it did not stop cleanly.
+ *
+ * The calls that set the service's configuration and report its status
+ * go through a table (service_internal.h), so tests/win/test_service_config.c
+ * can check what is asked of the SCM where wine's SCM cannot show it.
  *
  * Logs: a size-rotated file (log_file.h; %ProgramData%\hnsnetpol\hnsnetpol.log
  * unless --log-file / logFile says otherwise) at the configured level, and
@@ -33,6 +37,7 @@
 #define WIN32_LEAN_AND_MEAN
 
 #include "service.h"
+#include "service_internal.h"
 
 #include <shlobj.h>
 
@@ -74,8 +79,6 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOT_RUNNING = 3, EXIT_NO
 /* How long `service start | stop | uninstall` wait for the service. */
 #define CLI_WAIT_MS 120000
 
-#define AGENT_STARTED "agent started"
-
 static const char usage_service[] =
     "Usage: hnsnetpol service <command> [options]\n"
     "\n"
@@ -112,6 +115,31 @@ static const char usage_service[] =
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
+
+/* The SCM calls tests replace; NULL members mean the real functions. */
+static struct hnp_scm_calls scm_calls;
+
+void hnp_service_set_scm_calls(const struct hnp_scm_calls *calls)
+{
+    if (calls != NULL)
+        scm_calls = *calls;
+    else
+        memset(&scm_calls, 0, sizeof(scm_calls));
+}
+
+static BOOL change_config2(SC_HANDLE svc, DWORD level, void *info)
+{
+    if (scm_calls.change_config2 != NULL)
+        return scm_calls.change_config2(svc, level, info);
+    return ChangeServiceConfig2W(svc, level, info);
+}
+
+static BOOL set_status(SERVICE_STATUS_HANDLE handle, SERVICE_STATUS *status)
+{
+    if (scm_calls.set_status != NULL)
+        return scm_calls.set_status(handle, status);
+    return SetServiceStatus(handle, status);
+}
 
 /* The system's text for code into buf ("Access is denied (Windows error 5)"). */
 static const char *win_message(DWORD code, char *buf, size_t len)
@@ -356,36 +384,34 @@ static bool wait_while(SC_HANDLE svc, DWORD pending, SERVICE_STATUS_PROCESS *st)
 /* ------------------------------------------------------------------------ */
 /* install                                                                  */
 
-/* Set the description, the restart on failure and the preshutdown timeout; a warning when refused.
- */
-static void configure_service(SC_HANDLE svc, FILE *errout)
+void hnp_service_configure(SC_HANDLE svc, FILE *errout)
 {
-    char text[512];
     SERVICE_DESCRIPTIONW description = {(wchar_t *)DESCRIPTION};
-    if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, &description))
-        fprintf(errout, "hnsnetpol service install: warning: cannot set the description: %s\n",
-                win_message(GetLastError(), text, sizeof(text)));
-
     SC_ACTION actions[3] = {{SC_ACTION_RESTART, RESTART_1_MS},
                             {SC_ACTION_RESTART, RESTART_2_MS},
                             {SC_ACTION_RESTART, RESTART_3_MS}};
     SERVICE_FAILURE_ACTIONSW failure = {FAILURE_RESET_S, NULL, NULL, 3, actions};
-    if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &failure))
-        fprintf(errout,
-                "hnsnetpol service install: warning: cannot set the restart on failure: %s\n",
-                win_message(GetLastError(), text, sizeof(text)));
     /* Also restart after a clean exit with a non-zero exit code, not only after a crash. */
     SERVICE_FAILURE_ACTIONS_FLAG flag = {TRUE};
-    if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &flag))
-        fprintf(errout,
-                "hnsnetpol service install: warning: cannot set the restart after a non-zero "
-                "exit code: %s\n",
-                win_message(GetLastError(), text, sizeof(text)));
     SERVICE_PRESHUTDOWN_INFO preshutdown = {PRESHUTDOWN_MS};
-    if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown))
-        fprintf(errout,
-                "hnsnetpol service install: warning: cannot set the preshutdown timeout: %s\n",
+    const struct {
+        DWORD level;
+        void *info;
+        const char *what; /* for the warning */
+    } settings[] = {
+        {SERVICE_CONFIG_DESCRIPTION, &description, "the description"},
+        {SERVICE_CONFIG_FAILURE_ACTIONS, &failure, "the restart on failure"},
+        {SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &flag, "the restart after a non-zero exit code"},
+        {SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown, "the preshutdown timeout"},
+    };
+    /* One refusal (wine refuses the flag) does not keep the others from being set. */
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+        if (change_config2(svc, settings[i].level, settings[i].info))
+            continue;
+        char text[512];
+        fprintf(errout, "hnsnetpol service install: warning: cannot set %s: %s\n", settings[i].what,
                 win_message(GetLastError(), text, sizeof(text)));
+    }
 }
 
 /*
@@ -503,7 +529,7 @@ static int cmd_install(int argc, char **argv, FILE *out, FILE *errout)
         code = report_failure(errout, prog, "cannot create the service", GetLastError());
         goto out;
     }
-    configure_service(svc, errout);
+    hnp_service_configure(svc, errout);
 
     struct hnp_error err = {0};
     rc = hnp_eventlog_install(exe, &err);
@@ -733,8 +759,7 @@ static struct {
     int argc;
     char **argv;
     SERVICE_STATUS_HANDLE handle;
-    CRITICAL_SECTION lock; /* status and checkpoint */
-    SERVICE_STATUS status;
+    SERVICE_STATUS status;     /* under status_lock */
     volatile int stop;         /* the agent's stop flag */
     HANDLE started;            /* event: the agent's loop runs */
     struct hnp_log_file *file; /* NULL when it could not be opened */
@@ -743,10 +768,21 @@ static struct {
     int exit_code;
 } svc_state;
 
-/* Report state to the SCM; a pending state gets the next checkpoint. */
-static void set_state(DWORD state, DWORD exit_code)
+/* Statically initialised: the control handler may run before ServiceMain has done anything. */
+static SRWLOCK status_lock = SRWLOCK_INIT;
+
+void hnp_service_status_begin(SERVICE_STATUS_HANDLE handle)
 {
-    EnterCriticalSection(&svc_state.lock);
+    AcquireSRWLockExclusive(&status_lock);
+    svc_state.handle = handle;
+    memset(&svc_state.status, 0, sizeof(svc_state.status));
+    svc_state.stop = 0;
+    ReleaseSRWLockExclusive(&status_lock);
+}
+
+void hnp_service_report(DWORD state, DWORD exit_code)
+{
+    AcquireSRWLockExclusive(&status_lock);
     SERVICE_STATUS *s = &svc_state.status;
     /* Once stopping, only STOPPED may follow (a late RUNNING would confuse the SCM). */
     if (!(s->dwCurrentState == SERVICE_STOP_PENDING && state == SERVICE_RUNNING)) {
@@ -766,30 +802,51 @@ static void set_state(DWORD state, DWORD exit_code)
         bool pending = state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING;
         s->dwCheckPoint = pending ? s->dwCheckPoint + 1 : 0;
         s->dwWaitHint = pending ? WAIT_HINT_MS : 0;
-        SetServiceStatus(svc_state.handle, s);
+        set_status(svc_state.handle, s);
     }
-    LeaveCriticalSection(&svc_state.lock);
+    ReleaseSRWLockExclusive(&status_lock);
 }
 
-static DWORD current_state(void)
+DWORD hnp_service_state(void)
 {
-    EnterCriticalSection(&svc_state.lock);
+    AcquireSRWLockShared(&status_lock);
     DWORD state = svc_state.status.dwCurrentState;
-    LeaveCriticalSection(&svc_state.lock);
+    ReleaseSRWLockShared(&status_lock);
     return state;
 }
 
-static DWORD WINAPI on_control(DWORD control, DWORD type, void *data, void *ctx)
+DWORD hnp_service_wait_pending(DWORD count, const HANDLE *handles, DWORD pending, DWORD interval_ms)
+{
+    for (;;) {
+        DWORD w = WaitForMultipleObjects(count, handles, FALSE, interval_ms);
+        if (w != WAIT_TIMEOUT)
+            return w;
+        if (hnp_service_state() == pending)
+            hnp_service_report(pending, 0);
+    }
+}
+
+const volatile int *hnp_service_stop_flag(void)
+{
+    return &svc_state.stop;
+}
+
+DWORD WINAPI hnp_service_on_control(DWORD control, DWORD type, void *data, void *ctx)
 {
     (void)type;
     (void)data;
     (void)ctx;
+    const char *name = control == SERVICE_CONTROL_STOP       ? "stop"
+                       : control == SERVICE_CONTROL_SHUTDOWN ? "shutdown"
+                                                             : "preshutdown";
     switch (control) {
     case SERVICE_CONTROL_STOP:
     case SERVICE_CONTROL_SHUTDOWN:
     case SERVICE_CONTROL_PRESHUTDOWN:
+        /* The log file says why the agent stops: an operator, or Windows shutting down. */
+        hnp_log(HNP_LOG_INFO, "service stop requested", "control", name, NULL);
         svc_state.stop = 1;
-        set_state(SERVICE_STOP_PENDING, 0);
+        hnp_service_report(SERVICE_STOP_PENDING, 0);
         return NO_ERROR;
     case SERVICE_CONTROL_INTERROGATE:
         return NO_ERROR;
@@ -800,9 +857,8 @@ static DWORD WINAPI on_control(DWORD control, DWORD type, void *data, void *ctx)
 
 /*
  * The log sink of the service: every line at the configured level to the
- * file, the Event Log's share of the agent's lines to the Event Log
- * (eventlog.c), and the agent's "agent started" line signals that its loop
- * runs.
+ * file, and the Event Log's share of the agent's lines to the Event Log
+ * (eventlog.c).
  */
 static void service_sink(enum hnp_log_level level, const char *msg, const char *line, void *ctx)
 {
@@ -812,8 +868,12 @@ static void service_sink(enum hnp_log_level level, const char *msg, const char *
     /* The service's own lines ("service ...") are not the agent's: it reports its events itself. */
     if (strncmp(msg, "service ", 8) != 0)
         hnp_eventlog_log_line(level, msg, line);
-    if (level == HNP_LOG_INFO && strcmp(msg, AGENT_STARTED) == 0)
-        SetEvent(svc_state.started);
+}
+
+/* The agent's loop runs: ServiceMain reports RUNNING. On the agent's thread. */
+static void on_started(void *ctx)
+{
+    SetEvent((HANDLE)ctx);
 }
 
 /* The agent's initial sync is done: one Event Log entry (the agent logs it too). */
@@ -827,7 +887,7 @@ static void on_ready(void *ctx)
 static DWORD WINAPI agent_thread(void *arg)
 {
     (void)arg;
-    svc_state.exit_code = hnp_run_agent(&svc_state.cfg, &svc_state.stop, NULL);
+    svc_state.exit_code = hnp_run_agent(&svc_state.cfg, hnp_service_stop_flag(), NULL);
     return 0;
 }
 
@@ -880,17 +940,19 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv)
 {
     (void)argc;
     (void)argv;
-    svc_state.handle = RegisterServiceCtrlHandlerExW(HNP_SERVICE_NAME, on_control, NULL);
-    if (svc_state.handle == NULL)
+    SERVICE_STATUS_HANDLE handle =
+        RegisterServiceCtrlHandlerExW(HNP_SERVICE_NAME, hnp_service_on_control, NULL);
+    if (handle == NULL)
         return;
-    set_state(SERVICE_START_PENDING, 0);
+    hnp_service_status_begin(handle);
+    hnp_service_report(SERVICE_START_PENDING, 0);
     hnp_eventlog_open();
 
     hnp_run_config_init(&svc_state.cfg);
     if (!parse_arguments()) {
         svc_state.exit_code = EXIT_USAGE;
         hnp_eventlog_close();
-        set_state(SERVICE_STOPPED, EXIT_USAGE);
+        hnp_service_report(SERVICE_STOPPED, EXIT_USAGE);
         return;
     }
     const struct hnp_run_config *cfg = &svc_state.cfg;
@@ -917,38 +979,30 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv)
     snprintf(pid, sizeof(pid), "%lu", (unsigned long)GetCurrentProcessId());
     hnp_log(HNP_LOG_INFO, "service starting", "version", HNP_VERSION, "pid", pid, "log_file",
             svc_state.file ? log_path : "", NULL);
-    set_state(SERVICE_START_PENDING, 0);
+    hnp_service_report(SERVICE_START_PENDING, 0);
 
-    hnp_agent_set_ready_callback(on_ready, NULL);
     svc_state.started = CreateEventW(NULL, TRUE, FALSE, NULL);
+    hnp_agent_set_started_callback(on_started, svc_state.started);
+    hnp_agent_set_ready_callback(on_ready, NULL);
     HANDLE thread = svc_state.started ? CreateThread(NULL, 0, agent_thread, NULL, 0, NULL) : NULL;
     if (thread == NULL) {
         hnp_log(HNP_LOG_ERROR, "cannot start the agent's thread", NULL);
         svc_state.exit_code = EXIT_FAIL;
     } else {
-        /* START_PENDING until the agent's loop runs (or it gives up). */
+        /* START_PENDING until the agent's loop runs or the agent returns (it could not start). */
         HANDLE both[2] = {thread, svc_state.started};
-        for (;;) {
-            DWORD w = WaitForMultipleObjects(2, both, FALSE, CHECKPOINT_MS);
-            if (w == WAIT_OBJECT_0)
-                break; /* the agent returned: it could not start */
-            if (w == WAIT_OBJECT_0 + 1) {
-                set_state(SERVICE_RUNNING, 0);
-                hnp_log(HNP_LOG_INFO, "service running", NULL);
-                break;
-            }
-            if (current_state() == SERVICE_START_PENDING)
-                set_state(SERVICE_START_PENDING, 0);
+        if (hnp_service_wait_pending(2, both, SERVICE_START_PENDING, CHECKPOINT_MS) ==
+            WAIT_OBJECT_0 + 1) {
+            hnp_service_report(SERVICE_RUNNING, 0);
+            hnp_log(HNP_LOG_INFO, "service running", NULL);
         }
         /* RUNNING until the agent returns; STOP_PENDING with new checkpoints once asked. */
-        while (WaitForSingleObject(thread, CHECKPOINT_MS) == WAIT_TIMEOUT) {
-            if (current_state() == SERVICE_STOP_PENDING)
-                set_state(SERVICE_STOP_PENDING, 0);
-        }
+        hnp_service_wait_pending(1, &thread, SERVICE_STOP_PENDING, CHECKPOINT_MS);
         CloseHandle(thread);
     }
 
     int code = svc_state.exit_code;
+    hnp_agent_set_started_callback(NULL, NULL);
     hnp_agent_set_ready_callback(NULL, NULL);
     if (code == EXIT_OK && !svc_state.stop)
         code = EXIT_FAIL; /* the agent only returns 0 when asked to stop */
@@ -976,7 +1030,7 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv)
         CloseHandle(svc_state.started);
     hnp_run_config_clear(&svc_state.cfg);
     svc_state.exit_code = code;
-    set_state(SERVICE_STOPPED, (DWORD)code);
+    hnp_service_report(SERVICE_STOPPED, (DWORD)code);
 }
 
 static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
@@ -987,7 +1041,6 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     }
     svc_state.argc = argc;
     svc_state.argv = argv;
-    InitializeCriticalSection(&svc_state.lock);
     SERVICE_TABLE_ENTRYW table[] = {{(wchar_t *)HNP_SERVICE_NAME, service_main}, {NULL, NULL}};
     if (!StartServiceCtrlDispatcherW(table)) {
         DWORD error = GetLastError();

@@ -67,9 +67,21 @@ enum hnp_err hnp_agent_run(const struct hnp_agent_options *options, const volati
                            struct hnp_error *err);
 
 /*
- * Called once the agent is running (initial sync done) - the Windows
- * service reports SERVICE_RUNNING from it. May be NULL. Called on the
- * controller thread; set it before hnp_agent_run().
+ * Called once the agent's loop starts, before it has heard from the API
+ * server: the HNS backend is open, the metrics listener bound and the
+ * watches started (the agent logs "agent started" then). The Windows
+ * service reports SERVICE_RUNNING from it. Not called when start-up fails;
+ * called at most once per hnp_agent_run(), always before the ready
+ * callback. May be NULL. Called on the thread of hnp_agent_run(); set it
+ * before hnp_agent_run().
+ */
+typedef void (*hnp_agent_started_fn)(void *ctx);
+void hnp_agent_set_started_callback(hnp_agent_started_fn fn, void *ctx);
+
+/*
+ * Called once the agent is ready (initial sync done) - the Windows service
+ * writes its "initial sync done" Event Log entry from it. May be NULL.
+ * Called on the controller thread; set it before hnp_agent_run().
  */
 typedef void (*hnp_agent_ready_fn)(void *ctx);
 void hnp_agent_set_ready_callback(hnp_agent_ready_fn fn, void *ctx);

@@ -116,12 +116,18 @@ static struct {
     hnp_watch_sink sink;
     void *sink_ctx;
     int starts, stops;
+    bool fail; /* the next start fails (the last step of start-up) */
 } source = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static enum hnp_err source_start(void *ctx, hnp_watch_sink sink, void *sink_ctx,
                                  struct hnp_error *err)
 {
     pthread_mutex_lock(&source.mu);
+    if (source.fail) {
+        source.fail = false;
+        pthread_mutex_unlock(&source.mu);
+        return hnp_error_set(err, HNP_ERR_HTTP, NULL, "the test's source refused to start");
+    }
     source.sink = sink;
     source.sink_ctx = sink_ctx;
     source.starts++;
@@ -279,8 +285,17 @@ static struct {
     enum hnp_err rc;
     struct hnp_error err;
     int ready_calls;
+    int started_calls;
+    int ready_calls_when_started; /* ready_calls seen by the last started callback */
     unsigned port;
 } fx;
+
+static void on_started(void *ctx)
+{
+    __atomic_store_n(&fx.ready_calls_when_started,
+                     __atomic_load_n(&fx.ready_calls, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&fx.started_calls, 1, __ATOMIC_SEQ_CST);
+}
 
 static void on_ready(void *ctx)
 {
@@ -304,6 +319,8 @@ static void start_agent(void)
     fx.rc = HNP_ERR_COUNT_;
     memset(&fx.err, 0, sizeof(fx.err));
     __atomic_store_n(&fx.ready_calls, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&fx.started_calls, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&fx.ready_calls_when_started, -1, __ATOMIC_SEQ_CST);
     assert_int_equal(pthread_create(&fx.thread, NULL, agent_thread, NULL), 0);
     fx.running = true;
     assert_true(wait_for(source_started, NULL));
@@ -383,6 +400,7 @@ static int setup(void **state)
         .listening = on_listening,
     };
     hnp_agent_set_test_hooks(&hooks);
+    hnp_agent_set_started_callback(on_started, NULL);
     hnp_agent_set_ready_callback(on_ready, NULL);
     return 0;
 }
@@ -395,7 +413,9 @@ static int teardown(void **state)
         fx.running = false;
     }
     hnp_agent_set_test_hooks(NULL);
+    hnp_agent_set_started_callback(NULL, NULL);
     hnp_agent_set_ready_callback(NULL, NULL);
+    source.fail = false;
     hnp_metrics_free(fx.metrics);
     fx.metrics = NULL;
     char path[460];
@@ -1241,6 +1261,11 @@ static void test_with_reflectors(void **state)
 
 /* ---- start-up errors ---- */
 
+static int started_calls(void)
+{
+    return __atomic_load_n(&fx.started_calls, __ATOMIC_SEQ_CST);
+}
+
 static void test_startup_errors(void **state)
 {
     struct hnp_error err = {0};
@@ -1255,11 +1280,50 @@ static void test_startup_errors(void **state)
     fx.opt.hns_spec = fx.spec;
     fx.opt.metrics_addr = "not an address";
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_INVALID);
-    assert_int_equal(source.starts, source.stops);
-    /* Stop asked before anything happened: a clean, immediate stop. */
+    /* The last step of start-up fails: the watches. */
     fx.opt.metrics_addr = "";
+    source.fail = true;
+    assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_HTTP);
+    assert_int_equal(source.starts, source.stops);
+    /* A start-up that failed never says it started (the service reports no RUNNING). */
+    assert_int_equal(started_calls(), 0);
+    /* Stop asked before anything happened: a clean, immediate stop, after the loop started. */
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_OK);
     assert_int_equal(calls("modify"), 0);
+    assert_int_equal(started_calls(), 1);
+    assert_int_equal(__atomic_load_n(&fx.ready_calls, __ATOMIC_SEQ_CST), 0);
+}
+
+/* ---- the started callback (the Windows service reports RUNNING from it) ---- */
+
+static bool agent_loop_started(void *ctx)
+{
+    return started_calls() > 0;
+}
+
+static void test_started_callback(void **state)
+{
+    /* Called when the loop starts, before the initial sync: nothing was pushed yet. */
+    start_agent();
+    assert_true(wait_for(agent_loop_started, NULL));
+    assert_int_equal(__atomic_load_n(&fx.ready_calls_when_started, __ATOMIC_SEQ_CST), 0);
+    assert_int_equal(__atomic_load_n(&fx.ready_calls, __ATOMIC_SEQ_CST), 0);
+    push_cluster(POD_CLIENT, DEMO_POLICY);
+    assert_true(wait_for(ready_called, NULL));
+    assert_true(wait_for(server_has_acls, NULL));
+    settle();
+    /* Once: not again at the sync, on later passes or at the stop. */
+    assert_int_equal(stop_agent(), HNP_OK);
+    assert_int_equal(started_calls(), 1);
+    assert_int_equal(__atomic_load_n(&fx.ready_calls, __ATOMIC_SEQ_CST), 1);
+
+    /* Unset: the agent runs the same without it. */
+    hnp_agent_set_started_callback(NULL, NULL);
+    start_agent();
+    push_cluster(POD_CLIENT, DEMO_POLICY);
+    assert_true(wait_for(ready_called, NULL));
+    assert_int_equal(stop_agent(), HNP_OK);
+    assert_int_equal(started_calls(), 0);
 }
 
 /* ---- the Event body ---- */
@@ -1504,10 +1568,13 @@ static void *cli_thread(void *arg)
     int argc = 0;
     while (argv[argc] != NULL)
         argc++;
+    /* The agent's debug log goes to out: kept out of the test's output. */
+    FILE *out = tmpfile();
     FILE *err = tmpfile();
     static int code;
-    code = hnp_cli_run_main(argc, argv, stdout, err);
+    code = hnp_cli_run_main(argc, argv, out, err);
     hnp_log_setup(HNP_LOG_WARN, HNP_LOG_TEXT, stderr);
+    fclose(out);
     fclose(err);
     return &code;
 }
@@ -1571,7 +1638,9 @@ static void test_cli_bad_kubeconfig(void **state)
     char *argv[] = {"run", "--kubeconfig", missing, "--node-name", NODE, "--hns", fx.spec};
     char *out, *err;
     assert_int_equal(run_cli(7, argv, &out, &err), 1);
-    assert_non_null(strstr(err, "no-such-kubeconfig"));
+    /* A log line, so on standard output with the rest of the log. */
+    assert_non_null(strstr(out, "ERROR cannot use the API server configuration"));
+    assert_non_null(strstr(out, "no-such-kubeconfig"));
 }
 
 int main(void)
@@ -1599,6 +1668,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_http_probes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_with_reflectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_startup_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_started_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejection_event_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker, setup, teardown),
         cmocka_unit_test(test_parse_duration),

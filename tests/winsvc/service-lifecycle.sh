@@ -10,7 +10,9 @@
 #     description, preshutdown timeout) and the Event Log source;
 #   - `net start`, `sc query` RUNNING, /healthz 200 and /readyz 503, the
 #     mock's endpoint listed; `net stop`, STOPPED with exit code 0;
-#   - `service start | status | stop`; automatic start at boot;
+#   - `service start | status | stop`; with a slow mock HNS, STOP_PENDING
+#     while the HNS call in flight finishes, its checkpoint advancing as
+#     `sc query` shows it; automatic start at boot;
 #   - a start that fails: STOPPED, ERROR_SERVICE_SPECIFIC_ERROR, exit code 2;
 #     likewise with a configuration file broken after the install;
 #   - bad installs refused; `service uninstall` (twice);
@@ -78,6 +80,10 @@ run_w "$OUT" service install --kubeconfig "$KDIR/kubeconfig" --node-name node-1 
     --endpoint-poll-interval 200ms --log-level debug
 check "install exits 0" [ "$RC" = 0 ]
 check "install says Installed" contains "$OUT" "Installed service hnsnetpol"
+# Wine refuses this one level (docs/windows-service.md); tests/win/test_service_config.c
+# checks every level install asks for, and the warnings, without wine's SCM.
+check "install: wine refuses SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, and the warning names it" \
+    contains "$OUT" "warning: cannot set the restart after a non-zero exit code: Invalid level (Windows error 124)"
 wcmd "$OUT" reg query 'HKLM\System\CurrentControlSet\Services\hnsnetpol'
 check "registry: automatic start (Start = 2), own process (Type = 0x10)" \
     eval 'grep -Eq "Start +REG_DWORD +0x2$" "$OUT" && grep -Eq "Type +REG_DWORD +0x10$" "$OUT"'
@@ -124,6 +130,8 @@ check "net stop exits 0 and says stopped" eval '[ "$RC" = 0 ] && contains "$OUT"
 wait_until "sc query hnsnetpol: STOPPED" sc_state_is STOPPED
 check "sc query: WIN32_EXIT_CODE 0, SERVICE_EXIT_CODE 0" \
     eval '[ "$(sc_field WIN32_EXIT_CODE)" = 0 ] && [ "$(sc_field SERVICE_EXIT_CODE)" = 0 ]'
+check "log file: the SCM's STOP control asked for the stop" \
+    contains "$LOG" "INFO service stop requested control=stop"
 check "log file: the agent stopped, then the service" \
     eval 'contains "$LOG" "INFO agent stopping" && contains "$LOG" "INFO agent stopped acls=\"left enforced\"" && contains "$LOG" "INFO service stopped exit_code=0"'
 check "log file: the stop is the last line" eval 'tail -n 1 "$LOG" | grep -q "service stopped exit_code=0"'
@@ -142,10 +150,53 @@ check "service stop: STOPPED, exit code 0" eval '[ "$RC" = 0 ] && contains "$OUT
 run_w "$OUT" service stop
 check "service stop again: not running, exit 0" eval '[ "$RC" = 0 ] && contains "$OUT" "hnsnetpol is not running"'
 
+step "STOP_PENDING while the HNS call in flight finishes: a mock HNS whose lists take 3 s"
+run_w "$OUT" hns-mock "$STATE" fault --operation list --latency-ms 3000
+check "hns-mock fault --latency-ms 3000" [ "$RC" = 0 ]
+run_w "$OUT" service start
+check "service start: RUNNING (at once: no list needed to start)" \
+    eval '[ "$RC" = 0 ] && contains "$OUT" "hnsnetpol RUNNING"'
+# The mock counts a call when it begins, then holds the reply: a new count is a list in flight.
+list_calls() { jq -e '.calls.list' "$STATE" 2>/dev/null; }
+LISTS=$(list_calls)
+wait_until "a new HNS list call has begun" eval '[ "$(list_calls)" -gt "$LISTS" ]'
+wcmd "$OUT" sc stop hnsnetpol
+check "sc stop: STOP_PENDING at once, checkpoint 1" \
+    eval '[ "$RC" = 0 ] && grep -Eq "STATE +: 3 +STOP_PENDING" "$OUT" && grep -Eq "CHECKPOINT +: 0x1$" "$OUT"'
+# `sc query` until STOPPED: the checkpoints seen while STOP_PENDING (sc stop saw 0x1), in order.
+CHECKPOINTS=" 0x1"
+for ((i = 0; i < WINSVC_WAIT * 5; i++)); do
+    "$WINE" sc query hnsnetpol 2>/dev/null | tr -d '\r' >"$OUT.q" || true
+    grep -Eq "STATE +: 3 +STOP_PENDING" "$OUT.q" || break
+    CP=$(awk '$1 == "CHECKPOINT" { print $3 }' "$OUT.q")
+    case " $CHECKPOINTS " in *" $CP "*) ;; *) CHECKPOINTS="$CHECKPOINTS $CP" ;; esac
+    sleep 0.2
+done
+say "checkpoints seen while STOP_PENDING:$CHECKPOINTS"
+# advancing CHECKPOINT...: at least two, each above the one before.
+advancing() {
+    local prev=0 n=0 cp
+    for cp in "$@"; do
+        [ $((cp)) -gt "$prev" ] || return 1
+        prev=$((cp))
+        n=$((n + 1))
+    done
+    [ "$n" -ge 2 ]
+}
+# shellcheck disable=SC2086 # one word per checkpoint
+check "STOP_PENDING lasted over a second, its checkpoint advancing" advancing $CHECKPOINTS
+wait_until "sc query hnsnetpol: STOPPED" sc_state_is STOPPED
+check "sc query: WIN32_EXIT_CODE 0: the call finished, then a clean stop" \
+    eval '[ "$(sc_field WIN32_EXIT_CODE)" = 0 ] && [ "$(sc_field SERVICE_EXIT_CODE)" = 0 ]'
+check "log file: the call in flight was waited for, not abandoned" \
+    eval '! grep -q "HNS call timed out" "$LOG" && tail -n 1 "$LOG" | grep -q "service stopped exit_code=0"'
+run_w "$OUT" hns-mock "$STATE" clear-faults
+check "hns-mock clear-faults" [ "$RC" = 0 ]
+
 step "Automatic start: wine restarted (all its processes ended), no net start"
 winsvc_reboot
 wait_until "sc query hnsnetpol: RUNNING after the boot" sc_state_is RUNNING
-wait_until "log file: a second start since the boot" eval '[ "$(grep -c "INFO service running" "$LOG")" = 3 ]'
+wait_until "log file: a fourth start, since the boot" eval '[ "$(grep -c "INFO service running" "$LOG")" = 4 ]'
 run_w "$OUT" service stop
 check "service stop: exit code 0" eval '[ "$RC" = 0 ] && contains "$OUT" "exit code 0"'
 
