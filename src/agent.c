@@ -58,6 +58,12 @@
 #define STOP_CHECK_MS 100
 /* Events waiting in the inbox before a reflector's sink blocks. */
 #define INBOX_MAX_EVENTS 4096
+/*
+ * Or JSON text (struct hnp_watch_event.bytes) of the events waiting: their
+ * trees take about ten times as much. When the controller lags behind a
+ * 20,000-pod initial list, 4,096 pod trees alone were ~25 MB of the peak.
+ */
+#define INBOX_MAX_BYTES ((size_t)256 * 1024)
 /* Abandoned (hung) workers still running before no new one is started. */
 #define MAX_ABANDONED 4
 /* Wait before trying again to open an HNS backend for a new worker. */
@@ -127,6 +133,7 @@ struct queued_event {
     enum hnp_kind kind;
     enum hnp_watch_event_type type;
     json_t *object;
+    size_t bytes; /* event->bytes, for INBOX_MAX_BYTES */
     struct queued_event *next;
 };
 
@@ -137,6 +144,7 @@ struct inbox {
     bool monotonic;          /* wake uses CLOCK_MONOTONIC (else the realtime clock) */
     struct queued_event *ev_head, *ev_tail;
     size_t n_events;
+    size_t n_bytes; /* sum of their bytes */
     struct hnp_hns_job *job_head, *job_tail;
     bool closed; /* no more events are taken */
 };
@@ -210,8 +218,11 @@ static void inbox_sink(struct hnp_watch_event *event, void *ctx)
     e->kind = event->kind;
     e->type = event->type;
     e->object = event->object;
+    e->bytes = event->bytes;
     pthread_mutex_lock(&in->mu);
-    while (!in->closed && in->n_events >= INBOX_MAX_EVENTS)
+    /* One event larger than INBOX_MAX_BYTES still goes in, alone. */
+    while (!in->closed && (in->n_events >= INBOX_MAX_EVENTS ||
+                           (in->n_events > 0 && in->n_bytes + e->bytes > INBOX_MAX_BYTES)))
         pthread_cond_wait(&in->not_full, &in->mu);
     if (in->closed) {
         pthread_mutex_unlock(&in->mu);
@@ -224,6 +235,7 @@ static void inbox_sink(struct hnp_watch_event *event, void *ctx)
         in->ev_head = e;
     in->ev_tail = e;
     in->n_events++;
+    in->n_bytes += e->bytes;
     pthread_cond_signal(&in->wake);
     pthread_mutex_unlock(&in->mu);
 }
@@ -270,6 +282,7 @@ static void inbox_take(struct inbox *in, long long until, struct queued_event **
     in->job_head = in->job_tail = NULL;
     if (in->n_events > 0) {
         in->n_events = 0;
+        in->n_bytes = 0;
         pthread_cond_broadcast(&in->not_full);
     }
     pthread_mutex_unlock(&in->mu);

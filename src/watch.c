@@ -12,6 +12,11 @@
  *   - `pending`: the new or changed objects of the list in progress, as
  *     compact JSON text of the trimmed objects. A 20,000-pod list held as
  *     JSON trees would take several times the memory the text does.
+ *   - while a LIST page arrives, a small scanner (struct page_scan) finds
+ *     the elements of its top-level "items" array in the bytes and parses
+ *     each alone: one 500-pod page as one jansson tree took 35-40 MB, ten
+ *     times its text, and was the agent's memory peak
+ *     (docs/performance-agent.md).
  *   - the resourceVersion to watch from, updated by every event.
  *
  * The HTTP layer is a table of function pointers (struct
@@ -45,6 +50,12 @@
 #define DEFAULT_BACKOFF_INITIAL_MS 500
 #define DEFAULT_BACKOFF_MAX_MS 30000
 #define DEFAULT_WATCH_TIMEOUT_S 300
+/* One LIST page's body: what hnp_kube_request() allowed it before pages were streamed. */
+#define DEFAULT_MAX_PAGE_BYTES ((size_t)64 * 1024 * 1024)
+/* A LIST page silent this long is a dead connection (hnp_kube_request() allows 60 s in all). */
+#define LIST_IDLE_MS 60000L
+/* The item buffer is freed after an item larger than this, not kept for the next page. */
+#define ITEM_BUF_KEEP ((size_t)1024 * 1024)
 /* A watch silent this much longer than timeoutSeconds is a dead connection. */
 #define IDLE_GRACE_MS 60000L
 
@@ -85,6 +96,7 @@ static const struct hnp_watch_transport default_transport = {
     .client_set_stop = hnp_kube_client_set_stop,
     .request = hnp_kube_request,
     .stream = hnp_kube_stream,
+    .list_stream = hnp_kube_stream,
 };
 
 static const struct hnp_watch_transport *transport = &default_transport;
@@ -332,9 +344,11 @@ static void count_metric(struct hnp_reflector *r, const char *name)
         hnp_metrics_add(r->metrics, name, r->metric_labels, 1);
 }
 
-static void emit(struct hnp_reflector *r, enum hnp_watch_event_type type, json_t *object)
+/* bytes: the length of the text object was parsed from, 0 when unknown (see watch.h). */
+static void emit(struct hnp_reflector *r, enum hnp_watch_event_type type, json_t *object,
+                 size_t bytes)
 {
-    struct hnp_watch_event event = {r->kind, type, object};
+    struct hnp_watch_event event = {r->kind, type, object, bytes};
     r->sink(&event, r->ctx);
 }
 
@@ -599,14 +613,18 @@ static enum hnp_err deliver_list(struct hnp_reflector *r, size_t listed)
     for (size_t i = 0; i < n_gone; i++) {
         json_t *obj = minimal_object(r, gone[i]);
         if (obj != NULL)
-            emit(r, HNP_WATCH_DELETE, obj);
+            emit(r, HNP_WATCH_DELETE, obj, 0);
         keymap_remove(&r->delivered, gone[i]->key);
     }
     free(gone);
 
     size_t changed = 0;
     for (size_t i = 0; i < r->n_pending; i++) {
+        /* Each text goes as soon as it is a tree: the trees pile up in the sink meanwhile. */
+        size_t bytes = strlen(r->pending[i]);
         json_t *obj = json_loads(r->pending[i], 0, NULL);
+        free(r->pending[i]);
+        r->pending[i] = NULL;
         char *key = obj ? object_key(r, obj) : NULL;
         const char *uid = obj ? metadata_string(obj, "uid") : NULL;
         const char *rv = obj ? metadata_string(obj, "resourceVersion") : NULL;
@@ -619,11 +637,11 @@ static enum hnp_err deliver_list(struct hnp_reflector *r, size_t listed)
             continue;
         }
         free(key);
-        emit(r, HNP_WATCH_UPSERT, obj);
+        emit(r, HNP_WATCH_UPSERT, obj, bytes);
         changed++;
     }
     pending_clear(r);
-    emit(r, HNP_WATCH_SYNCED, NULL);
+    emit(r, HNP_WATCH_SYNCED, NULL, 0);
 
     char n_listed[24], n_changed[24], n_deleted[24];
     snprintf(n_listed, sizeof(n_listed), "%zu", listed);
@@ -632,6 +650,486 @@ static enum hnp_err deliver_list(struct hnp_reflector *r, size_t listed)
     hnp_log(HNP_LOG_INFO, "watch: listed", "resource", r->info->resource, "objects", n_listed,
             "changed", n_changed, "deleted", n_deleted, "resourceVersion", r->rv, NULL);
     return HNP_OK;
+}
+
+/* ---- reading a LIST page item by item ------------------------------------ */
+
+/*
+ * Where the scanner is in a page: {"kind": ..., "metadata": {...},
+ * "items": [{...}, ...]} with the members in any order.
+ */
+enum page_state {
+    PAGE_START,     /* before the top-level '{' */
+    PAGE_KEY,       /* a member name, or '}' right after '{' */
+    PAGE_IN_KEY,    /* inside a member name */
+    PAGE_COLON,     /* ':' after a member name */
+    PAGE_VALUE,     /* a member's value */
+    PAGE_IN_VALUE,  /* inside a member's value other than the items array */
+    PAGE_NEXT,      /* ',' or '}' after a member */
+    PAGE_ITEM,      /* an item, or ']' right after '[' */
+    PAGE_IN_ITEM,   /* inside an item */
+    PAGE_ITEM_NEXT, /* ',' or ']' after an item */
+    PAGE_END,       /* after the top-level '}': only blanks */
+};
+
+enum page_member { MEMBER_OTHER, MEMBER_ITEMS, MEMBER_METADATA };
+
+/*
+ * The state of one page, fed its bytes in pieces of any size. The scanner
+ * checks the page's outer structure (the top-level object, its member names,
+ * the items array and its commas) exactly; inside a value it only follows
+ * strings (with their escapes) and counts brackets to find where the value
+ * ends. Whether a kept value (an item, metadata) is valid JSON is jansson's
+ * to say when it parses the value alone; values of other members ("kind",
+ * "apiVersion") are skipped unchecked.
+ */
+struct page_scan {
+    struct hnp_reflector *r;
+    enum page_state state;
+    bool first;   /* right after '{' or '[' */
+    size_t page;  /* 1 for the first page of the list, for messages */
+    size_t index; /* index in the whole list of the next item */
+    /* Bytes of the page before the current piece (a line end counts one). */
+    uint64_t offset;
+    /* The member name, raw: "\u0069tems" is not "items" (no API server writes that). */
+    char key[16];
+    size_t key_len;
+    bool key_long;
+    bool key_escape;
+    enum page_member member;
+    bool saw_items;
+    /* The value being scanned. */
+    size_t depth;
+    bool in_string, escape, scalar;
+    bool keep;         /* its bytes are kept and parsed (an item or metadata) */
+    size_t vstart;     /* where it starts in the current piece */
+    uint64_t value_at; /* where it starts in the page */
+    char *buf;         /* its bytes from earlier pieces (within max_page_bytes) */
+    size_t len, cap;
+    json_t *metadata; /* the page's, once read */
+    bool logged;      /* the failure was logged */
+};
+
+static void page_init(struct page_scan *ps, struct hnp_reflector *r, size_t page, size_t index)
+{
+    memset(ps, 0, sizeof(*ps));
+    ps->r = r;
+    ps->page = page;
+    ps->index = index;
+}
+
+static void page_done(struct page_scan *ps)
+{
+    free(ps->buf);
+    json_decref(ps->metadata);
+    ps->buf = NULL;
+    ps->metadata = NULL;
+    ps->len = ps->cap = 0;
+}
+
+/* Log why the page is refused; returns code. off: offset in the page. */
+static enum hnp_err page_fail(struct page_scan *ps, enum hnp_err code, uint64_t off,
+                              const char *msg, const char *what)
+{
+    char page[24], offset[24];
+    snprintf(page, sizeof(page), "%zu", ps->page);
+    snprintf(offset, sizeof(offset), "%llu", (unsigned long long)off);
+    hnp_log(HNP_LOG_WARN, msg, "resource", ps->r->info->resource, "page", page, "offset", offset,
+            "error", what, NULL);
+    ps->logged = true;
+    return code;
+}
+
+/* off: offset in the current piece. */
+static enum hnp_err page_syntax(struct page_scan *ps, size_t off, const char *expected)
+{
+    return page_fail(ps, HNP_ERR_PARSE, ps->offset + off, "watch: list page is not valid JSON",
+                     expected);
+}
+
+static bool blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Start scanning the value whose first byte is c; false when no value starts with c. */
+static bool value_begin(struct page_scan *ps, unsigned char c, size_t at, bool keep)
+{
+    ps->depth = 0;
+    ps->in_string = ps->escape = false;
+    ps->scalar = c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
+    ps->keep = keep;
+    ps->vstart = at;
+    ps->value_at = ps->offset + at;
+    ps->len = 0;
+    return ps->scalar || c == '{' || c == '[' || c == '"';
+}
+
+/*
+ * Scan the current value from *pos in d[0, n). True when it ends in d: *pos
+ * is then just past it; else *pos = n.
+ */
+static bool value_scan(struct page_scan *ps, const unsigned char *d, size_t n, size_t *pos)
+{
+    size_t i = *pos;
+    if (ps->scalar) {
+        while (i < n && !blank(d[i]) && d[i] != ',' && d[i] != '}' && d[i] != ']')
+            i++;
+        *pos = i;
+        return i < n;
+    }
+    while (i < n) {
+        if (ps->in_string && !ps->escape) {
+            while (i < n && d[i] != '"' && d[i] != '\\')
+                i++;
+            if (i == n)
+                break;
+        }
+        unsigned char c = d[i++];
+        if (ps->in_string) {
+            if (ps->escape)
+                ps->escape = false;
+            else if (c == '\\')
+                ps->escape = true;
+            else if (c == '"') {
+                ps->in_string = false;
+                if (ps->depth == 0) {
+                    *pos = i;
+                    return true;
+                }
+            }
+        } else if (c == '"') {
+            ps->in_string = true;
+        } else if (c == '{' || c == '[') {
+            ps->depth++;
+        } else if ((c == '}' || c == ']') && ps->depth > 0 && --ps->depth == 0) {
+            *pos = i;
+            return true;
+        }
+    }
+    *pos = i;
+    return false;
+}
+
+/* The page has reached off bytes: fail when that is more than max_page_bytes. */
+static enum hnp_err page_size_check(struct page_scan *ps, uint64_t off)
+{
+    if (off <= ps->r->opt.max_page_bytes)
+        return HNP_OK;
+    char what[96];
+    snprintf(what, sizeof(what), "the page is larger than %zu bytes (in items[%zu])",
+             ps->r->opt.max_page_bytes, ps->index);
+    return page_fail(ps, HNP_ERR_LIMIT, off, "watch: list page too large", what);
+}
+
+/* Keep d[0, n) of the current value (never more than the page may hold). */
+static enum hnp_err value_keep(struct page_scan *ps, const char *d, size_t n)
+{
+    size_t max = ps->r->opt.max_page_bytes;
+    if (n > max || ps->len > max - n)
+        return page_size_check(ps, (uint64_t)max + 1);
+    if (ps->len + n > ps->cap) {
+        size_t cap = ps->cap ? ps->cap : 4096;
+        while (cap < ps->len + n)
+            cap = cap > max / 2 ? max : cap * 2;
+        char *bigger = realloc(ps->buf, cap);
+        if (bigger == NULL)
+            return HNP_ERR_NOMEM;
+        ps->buf = bigger;
+        ps->cap = cap;
+    }
+    memcpy(ps->buf + ps->len, d, n);
+    ps->len += n;
+    return HNP_OK;
+}
+
+/* A kept value is complete in text[0, n): parse it and take it. */
+static enum hnp_err value_take(struct page_scan *ps, const char *text, size_t n)
+{
+    json_error_t jerr;
+    json_t *value = json_loadb(text, n, JSON_DECODE_ANY, &jerr);
+    if (value == NULL) {
+        /* The offset is where the value starts; jansson's position is inside it. */
+        char what[256];
+        if (ps->state == PAGE_IN_ITEM)
+            snprintf(what, sizeof(what), "items[%zu], byte %d of the item: %s", ps->index,
+                     jerr.position, jerr.text);
+        else
+            snprintf(what, sizeof(what), "metadata, byte %d of it: %s", jerr.position, jerr.text);
+        return page_fail(ps, HNP_ERR_PARSE, ps->value_at, "watch: list page is not valid JSON",
+                         what);
+    }
+    if (ps->state == PAGE_IN_VALUE) {
+        if (!json_is_object(value)) {
+            json_decref(value);
+            return page_fail(ps, HNP_ERR_SCHEMA, ps->value_at, "watch: list response is not a list",
+                             "metadata is not an object");
+        }
+        json_decref(ps->metadata);
+        ps->metadata = value;
+        return HNP_OK;
+    }
+    enum hnp_err rc = list_item(ps->r, value, ps->index);
+    json_decref(value);
+    ps->index++;
+    return rc;
+}
+
+/* A value ended at d + end (d + vstart its start in this piece). */
+static enum hnp_err value_end(struct page_scan *ps, const char *d, size_t end)
+{
+    enum hnp_err rc = HNP_OK;
+    if (ps->keep) {
+        size_t n = end - ps->vstart;
+        /* Whole in this piece (one line of a compact page): parsed where it lies. */
+        if (ps->len == 0)
+            rc = value_take(ps, d + ps->vstart, n);
+        else if ((rc = value_keep(ps, d + ps->vstart, n)) == HNP_OK)
+            rc = value_take(ps, ps->buf, ps->len);
+        ps->len = 0;
+        if (ps->cap > ITEM_BUF_KEEP) {
+            free(ps->buf);
+            ps->buf = NULL;
+            ps->cap = 0;
+        }
+    }
+    if (rc == HNP_OK)
+        ps->state = ps->state == PAGE_IN_ITEM ? PAGE_ITEM_NEXT : PAGE_NEXT;
+    return rc;
+}
+
+static enum page_member member_of(const struct page_scan *ps)
+{
+    if (ps->key_long)
+        return MEMBER_OTHER;
+    if (ps->key_len == 5 && memcmp(ps->key, "items", 5) == 0)
+        return MEMBER_ITEMS;
+    if (ps->key_len == 8 && memcmp(ps->key, "metadata", 8) == 0)
+        return MEMBER_METADATA;
+    return MEMBER_OTHER;
+}
+
+/* Feed the next piece of the page. Returns HNP_OK, or the failure (logged unless NOMEM). */
+static enum hnp_err page_feed(struct page_scan *ps, const char *text, size_t n)
+{
+    const unsigned char *d = (const unsigned char *)text;
+    /* The line buffer bounds each line; this bounds a page of many lines. */
+    enum hnp_err rc = page_size_check(ps, ps->offset + n);
+    if (rc != HNP_OK)
+        return rc;
+    size_t i = 0;
+    ps->vstart = 0; /* a value carried over from the last piece goes on from here */
+    while (i < n && rc == HNP_OK) {
+        unsigned char c = d[i];
+        switch (ps->state) {
+        case PAGE_IN_VALUE:
+        case PAGE_IN_ITEM:
+            if (value_scan(ps, d, n, &i))
+                rc = value_end(ps, text, i);
+            else if (ps->keep)
+                rc = value_keep(ps, text + ps->vstart, n - ps->vstart);
+            continue;
+        case PAGE_IN_KEY:
+            i++;
+            if (c == '"' && !ps->key_escape) {
+                ps->state = PAGE_COLON;
+            } else {
+                ps->key_escape = !ps->key_escape && c == '\\';
+                if (ps->key_len < sizeof(ps->key))
+                    ps->key[ps->key_len++] = (char)c;
+                else
+                    ps->key_long = true;
+            }
+            continue;
+        default:
+            break;
+        }
+        if (blank(c)) {
+            i++;
+            continue;
+        }
+        switch (ps->state) {
+        case PAGE_START:
+            if (c != '{')
+                return page_syntax(ps, i, "expected '{' at the start of the page");
+            ps->state = PAGE_KEY;
+            ps->first = true;
+            i++;
+            break;
+        case PAGE_KEY:
+            if (c == '}' && ps->first) {
+                ps->state = PAGE_END;
+            } else if (c == '"') {
+                ps->state = PAGE_IN_KEY;
+                ps->key_len = 0;
+                ps->key_long = ps->key_escape = false;
+            } else {
+                return page_syntax(ps, i, "expected a member name");
+            }
+            i++;
+            break;
+        case PAGE_COLON:
+            if (c != ':')
+                return page_syntax(ps, i, "expected ':' after a member name");
+            ps->member = member_of(ps);
+            ps->state = PAGE_VALUE;
+            i++;
+            break;
+        case PAGE_VALUE:
+            if (ps->member == MEMBER_ITEMS) {
+                ps->saw_items = true;
+                if (c == '[') {
+                    ps->state = PAGE_ITEM;
+                    ps->first = true;
+                    i++;
+                    break;
+                }
+                if (c != 'n') /* null: a list without items, as before */
+                    return page_fail(ps, HNP_ERR_SCHEMA, ps->offset + i,
+                                     "watch: list response is not a list", "items is not an array");
+            }
+            if (!value_begin(ps, c, i, ps->member == MEMBER_METADATA))
+                return page_syntax(ps, i, "expected a value");
+            ps->state = PAGE_IN_VALUE;
+            break;
+        case PAGE_NEXT:
+            if (c == ',')
+                ps->state = PAGE_KEY;
+            else if (c == '}')
+                ps->state = PAGE_END;
+            else
+                return page_syntax(ps, i, "expected ',' or '}' after a member");
+            ps->first = false;
+            i++;
+            break;
+        case PAGE_ITEM:
+            if (c == ']' && ps->first) {
+                ps->state = PAGE_NEXT;
+                i++;
+                break;
+            }
+            if (!value_begin(ps, c, i, true))
+                return page_syntax(ps, i, "expected an item");
+            ps->state = PAGE_IN_ITEM;
+            break;
+        case PAGE_ITEM_NEXT:
+            if (c == ',')
+                ps->state = PAGE_ITEM;
+            else if (c == ']')
+                ps->state = PAGE_NEXT;
+            else
+                return page_syntax(ps, i, "expected ',' or ']' after an item");
+            ps->first = false;
+            i++;
+            break;
+        case PAGE_END:
+            return page_syntax(ps, i, "unexpected bytes after the list");
+        default:
+            i++;
+            break;
+        }
+    }
+    ps->offset += n;
+    return rc;
+}
+
+/* The whole page was fed: it must be complete and a list. */
+static enum hnp_err page_finish(struct page_scan *ps)
+{
+    if (ps->state != PAGE_END)
+        return page_syntax(ps, 0, "the page ends early (truncated)");
+    if (!ps->saw_items || string_of(ps->metadata, "resourceVersion") == NULL)
+        return page_fail(ps, HNP_ERR_SCHEMA, ps->offset, "watch: list response is not a list",
+                         ps->saw_items ? "no metadata.resourceVersion" : "no items");
+    return HNP_OK;
+}
+
+/* hnp_kube_line_fn of list_stream: a line of the page, then the newline it ended with. */
+static enum hnp_err on_page_line(const char *line, size_t len, void *ctx)
+{
+    struct page_scan *ps = ctx;
+    if (ps->r->stop)
+        return HNP_ERR_STOPPED;
+    enum hnp_err rc = page_feed(ps, line, len);
+    return rc == HNP_OK ? page_feed(ps, "\n", 1) : rc;
+}
+
+/*
+ * Fetch the page at path and read it into ps. Returns HNP_OK (ps->metadata
+ * set), HNP_ERR_GONE for an expired continue token (when continuing),
+ * HNP_ERR_STOPPED, or another failure (logged, except HNP_ERR_NOMEM).
+ */
+static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool continuing,
+                              struct page_scan *ps)
+{
+    struct hnp_error e = {0};
+    char code[24];
+    enum hnp_err rc;
+    if (r->tr->list_stream != NULL) {
+        rc = r->tr->list_stream(r->client, path, on_page_line, ps, &r->stop, r->opt.max_page_bytes,
+                                LIST_IDLE_MS, &e);
+        if (rc == HNP_OK)
+            return page_finish(ps);
+        if (rc == HNP_ERR_STOPPED || rc == HNP_ERR_NOMEM || ps->logged)
+            return rc;
+        /* The HTTP status, or curl's code for a transport failure. */
+        snprintf(code, sizeof(code), "%lld", e.code);
+        if (rc == HNP_ERR_GONE && continuing) {
+            hnp_log(HNP_LOG_INFO, "watch: continue token expired, listing again", "resource",
+                    r->info->resource, "status", code, "detail", e.message, NULL);
+            return HNP_ERR_GONE;
+        }
+        if (rc == HNP_ERR_AUTH) {
+            hnp_log(HNP_LOG_WARN, "watch: list not allowed", "resource", r->info->resource,
+                    "status", code, "detail", e.message, NULL);
+            return rc;
+        }
+        hnp_log(HNP_LOG_WARN, "watch: list request failed", "resource", r->info->resource, "error",
+                hnp_err_name(rc), "code", code, "detail", e.message, NULL);
+        return rc == HNP_ERR_GONE ? HNP_ERR_HTTP : rc; /* a 410 without continue: back off */
+    }
+
+    long status = 0;
+    json_t *body = NULL;
+    rc = r->tr->request(r->client, "GET", path, NULL, NULL, r->opt.max_page_bytes, &status, &body,
+                        &e);
+    if (rc == HNP_ERR_STOPPED) {
+        json_decref(body);
+        return rc;
+    }
+    if (rc != HNP_OK) {
+        snprintf(code, sizeof(code), "%lld", e.code);
+        hnp_log(HNP_LOG_WARN, "watch: list request failed", "resource", r->info->resource, "error",
+                hnp_err_name(rc), "code", code, "detail", e.message, NULL);
+        json_decref(body);
+        return rc;
+    }
+    if (status != 200) {
+        if (continuing && is_expired(status, body)) {
+            log_http_status(HNP_LOG_INFO, "watch: continue token expired, listing again", r, status,
+                            body);
+            rc = HNP_ERR_GONE;
+        } else if (status == 401 || status == 403) {
+            log_http_status(HNP_LOG_WARN, "watch: list not allowed", r, status, body);
+            rc = HNP_ERR_AUTH;
+        } else {
+            log_http_status(HNP_LOG_WARN, "watch: list failed", r, status, body);
+            rc = HNP_ERR_HTTP;
+        }
+        json_decref(body);
+        return rc;
+    }
+    if (body == NULL)
+        return page_fail(ps, HNP_ERR_SCHEMA, 0, "watch: list response is not a list",
+                         "the body is not JSON");
+    /* The same reader as for streamed pages, so both paths accept the same pages. */
+    char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(body);
+    if (text == NULL)
+        return HNP_ERR_NOMEM;
+    rc = page_feed(ps, text, strlen(text));
+    free(text);
+    return rc == HNP_OK ? page_finish(ps) : rc;
 }
 
 /*
@@ -649,7 +1147,7 @@ static enum hnp_err list_all(struct hnp_reflector *r)
 
     r->list_gen++;
     pending_clear(r);
-    for (;;) {
+    for (size_t page = 1;; page++) {
         if (r->stop) {
             rc = HNP_ERR_STOPPED;
             break;
@@ -669,64 +1167,23 @@ static enum hnp_err list_all(struct hnp_reflector *r)
             rc = HNP_ERR_NOMEM;
             break;
         }
-        long status = 0;
-        json_t *body = NULL;
-        struct hnp_error e = {0};
-        rc = r->tr->request(r->client, "GET", path, NULL, NULL, 0, &status, &body, &e);
+        struct page_scan ps;
+        page_init(&ps, r, page, listed);
+        rc = list_page(r, path, cont != NULL, &ps);
         free(path);
-        if (rc == HNP_ERR_STOPPED) {
-            json_decref(body);
-            break;
+        bool more = false;
+        if (rc == HNP_OK) {
+            listed = ps.index;
+            const char *next = string_of(ps.metadata, "continue");
+            more = next != NULL && next[0] != '\0';
+            free(list_rv);
+            list_rv = dup_str(string_of(ps.metadata, "resourceVersion"));
+            free(cont);
+            cont = more ? dup_str(next) : NULL;
+            if (list_rv == NULL || (more && cont == NULL))
+                rc = HNP_ERR_NOMEM;
         }
-        if (rc != HNP_OK) {
-            char code[24];
-            snprintf(code, sizeof(code), "%lld", e.code);
-            hnp_log(HNP_LOG_WARN, "watch: list request failed", "resource", r->info->resource,
-                    "error", hnp_err_name(rc), "code", code, "detail", e.message, NULL);
-            json_decref(body);
-            break;
-        }
-        if (status != 200) {
-            if (cont != NULL && is_expired(status, body)) {
-                log_http_status(HNP_LOG_INFO, "watch: continue token expired, listing again", r,
-                                status, body);
-                rc = HNP_ERR_GONE;
-            } else if (status == 401 || status == 403) {
-                log_http_status(HNP_LOG_WARN, "watch: list not allowed", r, status, body);
-                rc = HNP_ERR_AUTH;
-            } else {
-                log_http_status(HNP_LOG_WARN, "watch: list failed", r, status, body);
-                rc = HNP_ERR_HTTP;
-            }
-            json_decref(body);
-            break;
-        }
-        json_t *items = json_object_get(body, "items");
-        const char *rv = metadata_string(body, "resourceVersion");
-        if ((!json_is_array(items) && !json_is_null(items)) || rv == NULL) {
-            hnp_log(HNP_LOG_WARN, "watch: list response is not a list", "resource",
-                    r->info->resource, NULL);
-            json_decref(body);
-            rc = HNP_ERR_SCHEMA;
-            break;
-        }
-        size_t i;
-        json_t *item;
-        json_array_foreach(items, i, item)
-        {
-            if ((rc = list_item(r, item, listed + i)) != HNP_OK)
-                break;
-        }
-        listed += json_array_size(items);
-        free(list_rv);
-        list_rv = dup_str(rv);
-        const char *next = metadata_string(body, "continue");
-        free(cont);
-        cont = next && next[0] ? dup_str(next) : NULL;
-        bool more = next && next[0];
-        json_decref(body);
-        if (rc == HNP_OK && (list_rv == NULL || (more && cont == NULL)))
-            rc = HNP_ERR_NOMEM;
+        page_done(&ps);
         if (rc != HNP_OK || !more)
             break;
     }
@@ -753,8 +1210,9 @@ static void watch_progress(struct hnp_reflector *r)
     r->relists_row = 0;
 }
 
-/* An ADDED, MODIFIED or DELETED event; obj borrowed. */
-static enum hnp_err watch_object(struct hnp_reflector *r, const char *type, json_t *obj)
+/* An ADDED, MODIFIED or DELETED event; obj borrowed, bytes the event line's length. */
+static enum hnp_err watch_object(struct hnp_reflector *r, const char *type, json_t *obj,
+                                 size_t bytes)
 {
     const char *rv = metadata_string(obj, "resourceVersion");
     char *key = object_key(r, obj);
@@ -778,14 +1236,14 @@ static enum hnp_err watch_object(struct hnp_reflector *r, const char *type, json
     if (strcmp(type, "DELETED") == 0) {
         keymap_remove(&r->delivered, key);
         trim_object(r, obj);
-        emit(r, HNP_WATCH_DELETE, json_incref(obj));
+        emit(r, HNP_WATCH_DELETE, json_incref(obj), bytes);
     } else {
         struct kentry *e = keymap_find(&r->delivered, key);
         if (e == NULL || strcmp(e->rv, rv) != 0 || strcmp(e->uid, uid ? uid : "") != 0) {
             rc = keymap_put(&r->delivered, key, uid ? uid : "", rv, r->list_gen);
             if (rc == HNP_OK) {
                 trim_object(r, obj);
-                emit(r, HNP_WATCH_UPSERT, json_incref(obj));
+                emit(r, HNP_WATCH_UPSERT, json_incref(obj), bytes);
             }
         }
     }
@@ -836,7 +1294,7 @@ static enum hnp_err on_line(const char *line, size_t len, void *ctx)
         rc = HNP_ERR_SCHEMA;
     } else if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0 ||
                strcmp(type, "DELETED") == 0) {
-        rc = watch_object(r, type, obj);
+        rc = watch_object(r, type, obj, len);
     } else if (strcmp(type, "BOOKMARK") == 0) {
         const char *rv = metadata_string(obj, "resourceVersion");
         if (rv != NULL && !set_rv(r, rv))
@@ -997,6 +1455,8 @@ enum hnp_err hnp_reflector_start(const struct hnp_kube_config *cfg, enum hnp_kin
         r->opt.backoff_max_ms = r->opt.backoff_initial_ms;
     if (r->opt.watch_timeout_s <= 0)
         r->opt.watch_timeout_s = DEFAULT_WATCH_TIMEOUT_S;
+    if (r->opt.max_page_bytes == 0)
+        r->opt.max_page_bytes = DEFAULT_MAX_PAGE_BYTES;
     r->sink = sink;
     r->ctx = ctx;
     r->metrics = metrics;

@@ -14,7 +14,9 @@
  *     object that is new or whose uid or resourceVersion changed (in list
  *     order), then SYNCED. Nothing is emitted while pages are still coming:
  *     a list that fails half-way emits nothing. The pages are held meanwhile
- *     as compact text of the trimmed objects (below), not as JSON trees;
+ *     as compact text of the trimmed objects (below), not as JSON trees. A
+ *     page is read item by item: only one listed object is a JSON tree at a
+ *     time, never the whole page;
  *   - while watching: UPSERT for ADDED and MODIFIED, DELETE for DELETED
  *     (with the object of the event), in the server's order. An event whose
  *     uid and resourceVersion equal what was last delivered is dropped.
@@ -33,11 +35,14 @@
  * and ERROR events other than 410 are logged and retried after a backoff of
  * random(0, min(backoff_max_ms, backoff_initial_ms * 2^(n-1))) for the n-th
  * failure in a row (full jitter); a complete list or a good watch event
- * resets n. 410 Gone (HTTP or ERROR event), an expired continue token, an
- * unparseable event or one larger than max_event_bytes cause an immediate
- * relist. The normal end of a watch (timeoutSeconds) re-watches at once from
- * the last resourceVersion (after a backoff only when two streams in a row
- * ended without a single line, so a misbehaving server cannot make it spin).
+ * resets n. A LIST page that is not JSON, is not a list, or is larger than
+ * max_page_bytes fails the list (logged with the page, offset and item),
+ * which is retried after a backoff. 410 Gone (HTTP or ERROR event), an
+ * expired continue token, an unparseable event or one larger than
+ * max_event_bytes cause an immediate relist. The normal end of a watch
+ * (timeoutSeconds) re-watches at once from the last resourceVersion (after a
+ * backoff only when two streams in a row ended without a single line, so a
+ * misbehaving server cannot make it spin).
  */
 #ifndef HNP_WATCH_H
 #define HNP_WATCH_H
@@ -66,6 +71,13 @@ struct hnp_watch_event {
     enum hnp_kind kind;
     enum hnp_watch_event_type type;
     json_t *object; /* NULL for SYNCED */
+    /*
+     * The length of the JSON text the object was parsed from (a listed
+     * object's trimmed compact text, a watch event's whole line), 0 when
+     * unknown (SYNCED, a relist's DELETE): for a sink that bounds what it
+     * queues by size (the tree takes several times the text).
+     */
+    size_t bytes;
 };
 
 /*
@@ -81,6 +93,7 @@ struct hnp_reflector_options {
     long backoff_initial_ms; /* 0 = 500 */
     long backoff_max_ms;     /* 0 = 30000 */
     long watch_timeout_s;    /* timeoutSeconds asked of the server; 0 = 300 */
+    size_t max_page_bytes;   /* one LIST page's body, so also one listed object; 0 = 64 MiB */
 };
 
 struct hnp_reflector;
@@ -115,9 +128,17 @@ void hnp_reflector_stop(struct hnp_reflector *r);
 /*
  * For tests only: the HTTP layer under the reflectors, so unit tests can
  * script an API server. The default is hnp_kube_client_new(),
- * hnp_kube_client_free(), hnp_kube_client_set_stop(), hnp_kube_request()
- * and hnp_kube_stream(); the members have exactly their contracts.
- * client_set_stop may be NULL (then a LIST in flight is not interrupted).
+ * hnp_kube_client_free(), hnp_kube_client_set_stop(), hnp_kube_request(),
+ * hnp_kube_stream() and hnp_kube_stream() again for list_stream; the members
+ * have exactly their contracts. client_set_stop may be NULL (then a LIST in
+ * flight is not interrupted).
+ *
+ * list_stream fetches one LIST page: its body's lines go to fn as they
+ * arrive, so the reflector never holds the page as one JSON tree (410 is
+ * HNP_ERR_GONE, 401/403 HNP_ERR_AUTH, other statuses HNP_ERR_HTTP with
+ * err->code = the status). It may be NULL: then pages are fetched with
+ * request and the returned tree is serialised for the same item-by-item
+ * reader (for test transports that script whole pages as JSON).
  */
 struct hnp_watch_transport {
     enum hnp_err (*client_new)(const struct hnp_kube_config *cfg, struct hnp_kube_client **out,
@@ -130,6 +151,9 @@ struct hnp_watch_transport {
     enum hnp_err (*stream)(struct hnp_kube_client *client, const char *path, hnp_kube_line_fn fn,
                            void *ctx, const volatile int *stop, size_t max_line,
                            long idle_timeout_ms, struct hnp_error *err);
+    enum hnp_err (*list_stream)(struct hnp_kube_client *client, const char *path,
+                                hnp_kube_line_fn fn, void *ctx, const volatile int *stop,
+                                size_t max_line, long idle_timeout_ms, struct hnp_error *err);
 };
 
 /*

@@ -16,6 +16,7 @@
  *   "steps"    [{"expect": "GET <path>" | "WATCH <path>", and either
  *                "error": "HNP_ERR_..."                    (transport error), or
  *                "status": N, "body": {...}                (a LIST answer), or
+ *                "text": "..."  (a LIST page's raw bytes; streamed LIST only), or
  *                "lines": [event object or raw string, ...],
  *                "chunks": [sizes, cycled] (default [13, 1, 64]),
  *                "result": "HNP_ERR_..." (how the stream ends; default HNP_OK)}]
@@ -25,8 +26,18 @@
  *   "objects"  [{"event": i, "object": {...}}]: exact objects of some events (optional)
  *   "metrics"  {"restarts": N, "relists": N}
  *   "log"      substrings the log must contain (optional)
- * The sink also checks what every object must satisfy (kind set, no
- * managedFields) and marks a violation in the event string.
+ * The sink also checks what every event must satisfy (kind set, no
+ * managedFields, the size of its text for an UPSERT, none for SYNCED) and
+ * marks a violation in the event string.
+ *
+ * Every scenario runs twice: with LIST pages answered by request (a JSON
+ * tree, which the reflector serialises for its page reader) and with pages
+ * streamed as hnp_kube_stream() streams them (the default transport):
+ * pretty-printed over many lines, fed in odd chunks, non-200 statuses as
+ * its error codes. The log is only checked in the first run (a streamed
+ * error carries the status and message, not the Status reason). Tests in
+ * code feed raw page bytes (bad JSON, truncation, large items) that only
+ * the streamed form can carry.
  *
  * Timing is never asserted except that stopping returns within a generous
  * bound; backoffs are a few milliseconds in the scenarios.
@@ -66,6 +77,7 @@ struct fake {
     enum hnp_err client_new_result;
     size_t last_max_line;
     long last_idle_ms;
+    size_t list_max_line; /* of the last streamed LIST */
     bool saw_stop_flag;
     const volatile int *client_stop; /* from client_set_stop */
 };
@@ -92,6 +104,7 @@ static void fake_reset(json_t *steps, enum hnp_kind kind)
     fk.client_new_result = HNP_OK;
     fk.last_max_line = 0;
     fk.last_idle_ms = 0;
+    fk.list_max_line = 0;
     fk.saw_stop_flag = false;
     fk.client_stop = NULL;
     pthread_mutex_unlock(&fk.mu);
@@ -227,6 +240,10 @@ static enum hnp_err fake_request(struct hnp_kube_client *client, const char *met
     return HNP_OK;
 }
 
+static enum hnp_err feed_chunks(const json_t *step, const char *text, size_t len,
+                                hnp_kube_line_fn fn, void *ctx, const volatile int *stop,
+                                size_t max_line);
+
 static enum hnp_err fake_stream(struct hnp_kube_client *client, const char *path,
                                 hnp_kube_line_fn fn, void *ctx, const volatile int *stop,
                                 size_t max_line, long idle_timeout_ms, struct hnp_error *err)
@@ -276,6 +293,81 @@ static enum hnp_err fake_stream(struct hnp_kube_client *client, const char *path
         free(dumped);
     }
 
+    enum hnp_err rc = feed_chunks(step, text, len, fn, ctx, stop, max_line);
+    free(text);
+    if (rc != HNP_OK)
+        return rc == HNP_ERR_LIMIT ? hnp_error_set(err, rc, NULL, "event too large") : rc;
+    const char *result = json_string_value(json_object_get(step, "result"));
+    if (result == NULL)
+        return HNP_OK;
+    return hnp_error_set(err, err_from_name(result), NULL, "scripted end");
+}
+
+/*
+ * A streamed LIST page, as hnp_kube_stream() answers: a non-200 status is
+ * its error code (the Status message in err), else the body's lines go to
+ * fn. The body is "text" as is, or "body" pretty-printed (so items span
+ * lines).
+ */
+static enum hnp_err fake_list_stream(struct hnp_kube_client *client, const char *path,
+                                     hnp_kube_line_fn fn, void *ctx, const volatile int *stop,
+                                     size_t max_line, long idle_timeout_ms, struct hnp_error *err)
+{
+    (void)client, (void)idle_timeout_ms;
+    char call[2048];
+    snprintf(call, sizeof(call), "GET %s", path);
+    pthread_mutex_lock(&fk.mu);
+    fk.list_max_line = max_line;
+    pthread_mutex_unlock(&fk.mu);
+    json_t *step = take_step(call);
+    if (step == NULL) {
+        while (stop != NULL && !*stop)
+            pause_ms(2);
+        return hnp_error_set(err, HNP_ERR_STOPPED, path, "stopped");
+    }
+    const char *error = json_string_value(json_object_get(step, "error"));
+    if (error != NULL) {
+        enum hnp_err rc = hnp_error_set(err, err_from_name(error), NULL, "scripted failure");
+        if (err != NULL)
+            err->code = 7; /* CURLE_COULDNT_CONNECT */
+        return rc;
+    }
+    json_t *jstatus = json_object_get(step, "status");
+    long status = jstatus ? (long)json_integer_value(jstatus) : 200;
+    json_t *body = json_object_get(step, "body");
+    if (status < 200 || status > 299) {
+        enum hnp_err rc = status == 410                    ? HNP_ERR_GONE
+                          : status == 401 || status == 403 ? HNP_ERR_AUTH
+                                                           : HNP_ERR_HTTP;
+        const char *message = json_string_value(json_object_get(body, "message"));
+        hnp_error_set(err, rc, path, "watch %s: HTTP %ld%s%s", path, status, message ? ": " : "",
+                      message ? message : "");
+        if (err != NULL)
+            err->code = status;
+        return rc;
+    }
+    const char *raw = json_string_value(json_object_get(step, "text"));
+    char *text = raw    ? strdup(raw)
+                 : body ? json_dumps(body, JSON_INDENT(2) | JSON_ENCODE_ANY)
+                        : strdup(""); /* an empty body */
+    if (text == NULL)
+        return HNP_ERR_NOMEM;
+    enum hnp_err rc = feed_chunks(step, text, strlen(text), fn, ctx, stop, max_line);
+    free(text);
+    if (rc == HNP_ERR_LIMIT)
+        return hnp_error_set(err, rc, path, "watch %s: a line is longer than %zu bytes", path,
+                             max_line);
+    if (rc != HNP_OK)
+        return hnp_error_set(err, rc, path, "watch %s: the line handler returned %s", path,
+                             hnp_err_name(rc));
+    return HNP_OK;
+}
+
+/* Feed text to fn through hnp_line_buffer in the step's chunk sizes. */
+static enum hnp_err feed_chunks(const json_t *step, const char *text, size_t len,
+                                hnp_kube_line_fn fn, void *ctx, const volatile int *stop,
+                                size_t max_line)
+{
     static const size_t default_chunks[] = {13, 1, 64};
     json_t *chunks = json_object_get(step, "chunks");
     size_t n_chunks = json_array_size(chunks);
@@ -297,13 +389,7 @@ static enum hnp_err fake_stream(struct hnp_kube_client *client, const char *path
     if (rc == HNP_OK)
         rc = hnp_line_buffer_finish(&lb, fn, ctx);
     hnp_line_buffer_free(&lb);
-    free(text);
-    if (rc != HNP_OK)
-        return rc == HNP_ERR_LIMIT ? hnp_error_set(err, rc, NULL, "event too large") : rc;
-    const char *result = json_string_value(json_object_get(step, "result"));
-    if (result == NULL)
-        return HNP_OK;
-    return hnp_error_set(err, err_from_name(result), NULL, "scripted end");
+    return rc;
 }
 
 static const struct hnp_watch_transport fake_transport = {
@@ -312,6 +398,16 @@ static const struct hnp_watch_transport fake_transport = {
     .client_set_stop = fake_client_set_stop,
     .request = fake_request,
     .stream = fake_stream,
+};
+
+/* LIST pages streamed, as by the default transport. */
+static const struct hnp_watch_transport fake_transport_streamed = {
+    .client_new = fake_client_new,
+    .client_free = fake_client_free,
+    .client_set_stop = fake_client_set_stop,
+    .request = fake_request,
+    .stream = fake_stream,
+    .list_stream = fake_list_stream,
 };
 
 /* The same without client_set_stop, which is optional. */
@@ -343,7 +439,8 @@ static void record_sink(struct hnp_watch_event *event, void *ctx)
     char text[1024];
     json_t *obj = event->object;
     if (event->type == HNP_WATCH_SYNCED) {
-        snprintf(text, sizeof(text), "SYNCED%s", obj != NULL ? " BAD(object)" : "");
+        snprintf(text, sizeof(text), "SYNCED%s%s", obj != NULL ? " BAD(object)" : "",
+                 event->bytes != 0 ? " BAD(bytes)" : "");
     } else {
         const char *type = event->type == HNP_WATCH_UPSERT   ? "UPSERT"
                            : event->type == HNP_WATCH_DELETE ? "DELETE"
@@ -353,9 +450,11 @@ static void record_sink(struct hnp_watch_event *event, void *ctx)
         const char *ns = json_string_value(json_object_get(md, "namespace"));
         const char *name = json_string_value(json_object_get(md, "name"));
         const char *rv = json_string_value(json_object_get(md, "resourceVersion"));
+        /* An UPSERT always comes from text: a listed item or a watch line. */
         bool bad = event->kind != f->kind || kind == NULL ||
                    strcmp(kind, kind_name(f->kind)) != 0 ||
-                   json_object_get(md, "managedFields") != NULL;
+                   json_object_get(md, "managedFields") != NULL ||
+                   (event->type == HNP_WATCH_UPSERT && event->bytes == 0);
         snprintf(text, sizeof(text), "%s %s %s%s%s %s%s", type, kind ? kind : "(no kind)",
                  ns ? ns : "", ns ? "/" : "", name ? name : "(no name)", rv ? rv : "-",
                  bad ? " BAD" : "");
@@ -439,15 +538,12 @@ static char *read_stream(FILE *f)
 
 /* ---- data-driven scenarios ---------------------------------------------- */
 
-static void run_scenario(void **state)
+/*
+ * Play scenario sc (named file in messages) with transport t and check what
+ * it says; its "log" only when check_log.
+ */
+static void play(json_t *sc, const char *file, const struct hnp_watch_transport *t, bool check_log)
 {
-    const char *file = *state;
-    char path[512];
-    snprintf(path, sizeof(path), "watch/%s", file);
-    char *text = hnp_test_read_file(path, NULL);
-    json_t *sc = hnp_test_json(text);
-    free(text);
-
     enum hnp_kind kind = kind_from_resource(json_string_value(json_object_get(sc, "kind")));
     json_t *jopt = json_object_get(sc, "options");
     struct hnp_reflector_options opt = {
@@ -456,6 +552,7 @@ static void run_scenario(void **state)
         (long)json_integer_value(json_object_get(jopt, "backoff_initial_ms")),
         (long)json_integer_value(json_object_get(jopt, "backoff_max_ms")),
         (long)json_integer_value(json_object_get(jopt, "watch_timeout_s")),
+        (size_t)json_integer_value(json_object_get(jopt, "max_page_bytes")),
     };
     if (opt.backoff_initial_ms == 0)
         opt.backoff_initial_ms = 1;
@@ -467,7 +564,7 @@ static void run_scenario(void **state)
     hnp_log_setup(HNP_LOG_DEBUG, HNP_LOG_TEXT, log);
 
     fake_reset(json_object_get(sc, "steps"), kind);
-    hnp_watch_set_transport_for_tests(&fake_transport);
+    hnp_watch_set_transport_for_tests(t);
     struct hnp_metrics *m = hnp_metrics_new();
     assert_non_null(m);
     struct hnp_kube_config cfg = {0};
@@ -519,10 +616,10 @@ static void run_scenario(void **state)
 
     char *logged = read_stream(log);
     json_t *needle;
-    json_array_foreach(json_object_get(sc, "log"), i, needle)
+    json_array_foreach(check_log ? json_object_get(sc, "log") : NULL, i, needle)
     {
         if (strstr(logged, json_string_value(needle)) == NULL) {
-            print_message("log:\n%s\n", logged);
+            fprintf(stderr, "log:\n%s\n", logged); /* print_message() truncates */
             fail_msg("%s: the log lacks \"%s\"", file, json_string_value(needle));
         }
     }
@@ -531,6 +628,18 @@ static void run_scenario(void **state)
 
     hnp_metrics_free(m);
     fake_release();
+}
+
+static void run_scenario(void **state)
+{
+    const char *file = *state;
+    char path[512];
+    snprintf(path, sizeof(path), "watch/%s", file);
+    char *text = hnp_test_read_file(path, NULL);
+    json_t *sc = hnp_test_json(text);
+    free(text);
+    play(sc, file, &fake_transport, true);
+    play(sc, file, &fake_transport_streamed, false);
     json_decref(sc);
 }
 
@@ -592,7 +701,7 @@ static void test_stop_during_backoff(void **state)
     fake_reset(steps, HNP_KIND_POD);
     hnp_watch_set_transport_for_tests(&fake_transport);
     hnp_log_setup(HNP_LOG_ERROR, HNP_LOG_TEXT, NULL);
-    struct hnp_reflector_options opt = {0, 0, 600000, 600000, 0};
+    struct hnp_reflector_options opt = {.backoff_initial_ms = 600000, .backoff_max_ms = 600000};
     struct hnp_kube_config cfg = {0};
     struct hnp_reflector *r = NULL;
     assert_int_equal(
@@ -665,7 +774,7 @@ static void test_stop_during_watch(void **state)
     fake_reset(steps, HNP_KIND_NAMESPACE);
     hnp_watch_set_transport_for_tests(&fake_transport_no_stop);
     hnp_log_setup(HNP_LOG_ERROR, HNP_LOG_TEXT, NULL);
-    struct hnp_reflector_options opt = {0, 1000, 0, 0, 45};
+    struct hnp_reflector_options opt = {.max_event_bytes = 1000, .watch_timeout_s = 45};
     struct hnp_kube_config cfg = {0};
     struct hnp_reflector *r = NULL;
     assert_int_equal(
@@ -718,7 +827,7 @@ static void test_metrics_shared(void **state)
         json_t *steps = hnp_test_json(scripts[k]);
         fake_reset(steps, kinds[k]);
         hnp_watch_set_transport_for_tests(&fake_transport);
-        struct hnp_reflector_options opt = {0, 0, 1, 2, 0};
+        struct hnp_reflector_options opt = {.backoff_initial_ms = 1, .backoff_max_ms = 2};
         struct hnp_kube_config cfg = {0};
         struct hnp_reflector *r = NULL;
         assert_int_equal(hnp_reflector_start(&cfg, kinds[k], &opt, record_sink, &fk, m, &r, NULL),
@@ -742,6 +851,284 @@ static void test_metrics_shared(void **state)
     assert_non_null(strstr(text, "hnsnetpol_relists_total{resource=\"networkpolicies\"} 0"));
     free(text);
     hnp_metrics_free(m);
+}
+
+/* ---- LIST pages read item by item (streamed, raw bytes) ----------------- */
+
+#define LIST_PODS "GET /api/v1/pods?limit=500"
+#define WATCH_PODS(rv)                                                                             \
+    "WATCH /api/v1/pods?watch=1&allowWatchBookmarks=true&resourceVersion=" rv "&timeoutSeconds="   \
+    "300"
+
+/* A pod's text as the API server lists it (no kind, managedFields set). */
+static char *pod_text(size_t i)
+{
+    char name[32], rv[32];
+    snprintf(name, sizeof(name), "p%05zu", i);
+    snprintf(rv, sizeof(rv), "%zu", i + 1);
+    json_t *pod = json_pack("{s:{s:s, s:s, s:s, s:s, s:[{s:s}]}, s:{s:s}, s:{s:s}}", "metadata",
+                            "name", name, "namespace", "ns", "uid", name + 1, "resourceVersion", rv,
+                            "managedFields", "manager", "kubelet", "spec", "nodeName", "node-1",
+                            "status", "podIP", "10.0.0.1");
+    assert_non_null(pod);
+    char *text = json_dumps(pod, JSON_COMPACT);
+    json_decref(pod);
+    assert_non_null(text);
+    return text;
+}
+
+/* Append s to the growing string *buf (length *len). */
+static void append(char **buf, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    char *bigger = realloc(*buf, *len + n + 1);
+    assert_non_null(bigger);
+    memcpy(bigger + *len, s, n + 1);
+    *buf = bigger;
+    *len += n;
+}
+
+/*
+ * Two pages, 1,200 pods in one compact line and 300 pretty-printed over
+ * many lines, in odd chunks: every pod is delivered once, in order.
+ */
+static void test_page_many_items(void **state)
+{
+    (void)state;
+    char *page1 = NULL;
+    size_t len = 0;
+    append(&page1, &len,
+           "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"9000\","
+           "\"continue\":\"next\"},\"items\":[");
+    json_t *items2 = json_array();
+    json_t *events = json_array();
+    for (size_t i = 0; i < 1500; i++) {
+        char *pod = pod_text(i);
+        if (i < 1200) {
+            if (i > 0)
+                append(&page1, &len, ",");
+            append(&page1, &len, pod);
+        } else {
+            json_array_append_new(items2, hnp_test_json(pod));
+        }
+        free(pod);
+        char event[64];
+        snprintf(event, sizeof(event), "UPSERT Pod ns/p%05zu %zu", i, i + 1);
+        json_array_append_new(events, json_string(event));
+    }
+    append(&page1, &len, "]}\n");
+    json_array_append_new(events, json_string("SYNCED"));
+
+    json_t *sc =
+        json_pack("{s:s, s:[{s:s, s:s, s:[i]}, {s:s, s:{s:{s:s}, s:o}}], s:s, s:o}", "kind", "pods",
+                  "steps", "expect", LIST_PODS, "text", page1, "chunks", 4093, "expect",
+                  LIST_PODS "&continue=next", "body", "metadata", "resourceVersion", "9001",
+                  "items", items2, "final", WATCH_PODS("9001"), "events", events);
+    assert_non_null(sc);
+    free(page1);
+    play(sc, "many items", &fake_transport_streamed, true);
+    assert_int_equal(fk.list_max_line, (size_t)64 * 1024 * 1024);
+    json_decref(sc);
+}
+
+/* Strings holding brackets, braces, escaped quotes and backslashes; members in any order. */
+static const char tricky_page[] =
+    "{ \"kind\" : \"PodList\",\n"
+    "  \"extra\": {\"a\": [\"]\", \"}\\\"\", {\"b\": \"[[\"}], \"n\": -1.5e3, \"t\": true,\n"
+    "             \"f\": false, \"z\": null, \"s\": \"\\\\\"},\n"
+    "  \"count\": 2, \"flag\": true, \"nothing\": null, \"k\\\"ey\": \"items\",\n"
+    "  \"items\" : [ {\"metadata\": {\"name\": \"a]b\", \"namespace\": \"ns\", \"uid\": \"u-1\",\n"
+    "      \"resourceVersion\": \"5\", \"labels\": {\"x\": \"}{][\\\"\\\\\", \"y\": "
+    "\"\\\\\\\"]\",\n"
+    "      \"z\": \"\\u005d\\/\"}}, \"spec\": {\"nodeName\": \"n1\"}} ,\n"
+    "   {\"metadata\": {\"name\": \"c\\\"d\", \"namespace\": \"ns\", \"uid\": \"u-2\",\n"
+    "    \"resourceVersion\": \"6\"}},[\"not an object\"], \"nor this\", 7 ],\n"
+    "  \"metadata\": {\"resourceVersion\": \"77\", \"continue\": \"\"} }\n";
+
+static void test_page_tricky_strings(void **state)
+{
+    (void)state;
+    json_t *first =
+        hnp_test_json("{\"apiVersion\": \"v1\", \"kind\": \"Pod\","
+                      " \"metadata\": {\"name\": \"a]b\", \"namespace\": \"ns\","
+                      " \"uid\": \"u-1\", \"resourceVersion\": \"5\", \"labels\":"
+                      " {\"x\": \"}{][\\\"\\\\\", \"y\": \"\\\\\\\"]\", \"z\": \"]/\"}},"
+                      " \"spec\": {\"nodeName\": \"n1\"}}");
+    /* In pieces of 1 byte, of odd sizes, and as one compact line. */
+    char compact[sizeof(tricky_page)];
+    size_t n = 0;
+    for (const char *p = tricky_page; *p; p++)
+        if (*p != '\n')
+            compact[n++] = *p;
+    compact[n] = '\0';
+    const char *texts[] = {tricky_page, tricky_page, compact};
+    int chunks[] = {1, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        json_t *sc = json_pack(
+            "{s:s, s:[{s:s, s:s, s:[i]}], s:s, s:[s,s,s], s:[{s:i, s:O}], s:[s,s,s]}", "kind",
+            "pods", "steps", "expect", LIST_PODS, "text", texts[k], "chunks", chunks[k], "final",
+            WATCH_PODS("77"), "events", "UPSERT Pod ns/a]b 5", "UPSERT Pod ns/c\"d 6", "SYNCED",
+            "objects", "event", 0, "object", first, "log",
+            "watch: skipping a listed object without metadata.name resource=pods where=items[2]",
+            "where=items[3]", "where=items[4]");
+        assert_non_null(sc);
+        play(sc, "tricky strings", &fake_transport_streamed, true);
+        json_decref(sc);
+    }
+    json_decref(first);
+}
+
+/*
+ * Pages that are not lists, or not JSON: each fails the list with a message
+ * saying what and where, nothing of it reaches the sink, and the list is
+ * made again (after a backoff) until a good one comes.
+ */
+static void test_page_bad(void **state)
+{
+    (void)state;
+    static const char *const bad[][2] = {
+        {"{\"metadata\": {\"resourceVersion\": \"5\"}, \"items\": [{\"metadata\": {\"name\": \"a\"",
+         "page=1 offset=75 error=\"the page ends early (truncated)\""},
+        {"<html><body>502 Bad Gateway</body></html>",
+         "page=1 offset=0 error=\"expected '{' at the start of the page\""},
+        {"{\"metadata\": {\"resourceVersion\": \"5\"}, \"items\": {\"a\": []}}",
+         "watch: list response is not a list resource=pods page=1 offset=48 error=\"items is not "
+         "an array\""},
+        {"{\"metadata\": {\"resourceVersion\": \"5\"}, \"items\": [{\"metadata\": {\"name\": "
+         "\"a\",}}]}",
+         "watch: list page is not valid JSON resource=pods page=1 offset=49 error=\"items[0], "
+         "byte 27 of the item: "},
+        {"{\"metadata\": {\"resourceVersion\": \"5\"}, \"items\": []} x",
+         "offset=52 error=\"unexpected bytes after the list\""},
+        {"{\"metadata\": {\"resourceVersion\": \"5\"}, \"items\": [{\"a\": 1} {\"b\": 2}]}",
+         "error=\"expected ',' or ']' after an item\""},
+        {"{\"metadata\": {\"resourceVersion\": \"5\"}, \"items\": [{\"a\": 1},]}",
+         "error=\"expected an item\""},
+        {"{\"metadata\": {}, \"items\": []}", "error=\"no metadata.resourceVersion\""},
+        {"{\"metadata\": {\"resourceVersion\": \"5\"}}", "error=\"no items\""},
+        {"{\"metadata\": [1], \"items\": []}", "offset=13 error=\"metadata is not an object\""},
+        {"{\"metadata\" {}}", "error=\"expected ':' after a member name\""},
+        {"{\"items\": [], \"metadata\": {\"resourceVersion\": \"5\"},}",
+         "error=\"expected a member name\""},
+        {"", "the page ends early"},
+    };
+    size_t n_bad = sizeof(bad) / sizeof(bad[0]);
+    json_t *steps = json_array();
+    json_t *log = json_array();
+    for (size_t i = 0; i < n_bad; i++) {
+        json_array_append_new(steps,
+                              json_pack("{s:s, s:s}", "expect", LIST_PODS, "text", bad[i][0]));
+        json_array_append_new(log, json_string(bad[i][1]));
+    }
+    /* A good first page, then a bad second one: the list starts over, "x" is never emitted. */
+    json_array_append_new(
+        steps, json_pack("{s:s, s:s}", "expect", LIST_PODS, "text",
+                         "{\"metadata\": {\"resourceVersion\": \"5\", \"continue\": \"c1\"},"
+                         " \"items\": [{\"metadata\": {\"name\": \"x\", \"namespace\": \"ns\","
+                         " \"resourceVersion\": \"2\"}}]}"));
+    json_array_append_new(steps, json_pack("{s:s, s:s}", "expect", LIST_PODS "&continue=c1", "text",
+                                           "{\"metadata\": {\"resourceVersion\": \"5\"}, "
+                                           "\"items\": [{\"metadata\": {]}]}"));
+    json_array_append_new(log,
+                          json_string("page=2 offset=49 error=\"items[1], byte 15 of the item"));
+    /* Statuses through the streamed transport. */
+    json_array_append_new(steps, json_pack("{s:s, s:i, s:{s:s}}", "expect", LIST_PODS, "status",
+                                           403, "body", "message", "pods is forbidden"));
+    json_array_append_new(
+        log, json_string("watch: list not allowed resource=pods status=403 detail=\"watch "
+                         "/api/v1/pods?limit=500: HTTP 403: pods is forbidden\""));
+    json_array_append_new(steps, json_pack("{s:s, s:i}", "expect", LIST_PODS, "status", 500));
+    json_array_append_new(
+        log, json_string("watch: list request failed resource=pods error=HNP_ERR_HTTP code=500"));
+    json_array_append_new(steps,
+                          json_pack("{s:s, s:s}", "expect", LIST_PODS, "error", "HNP_ERR_TIMEOUT"));
+    json_array_append_new(log, json_string("error=HNP_ERR_TIMEOUT code=7"));
+    json_array_append_new(
+        steps, json_pack("{s:s, s:s}", "expect", LIST_PODS, "text",
+                         "{\"items\": [{\"metadata\": {\"name\": \"a\", \"namespace\": \"ns\","
+                         " \"resourceVersion\": \"1\"}}], \"metadata\": {\"resourceVersion\": "
+                         "\"8\"}}"));
+    json_t *sc = json_pack("{s:s, s:o, s:s, s:[s,s], s:{s:i, s:i}, s:o}", "kind", "pods", "steps",
+                           steps, "final", WATCH_PODS("8"), "events", "UPSERT Pod ns/a 1", "SYNCED",
+                           "metrics", "restarts", 0, "relists", 0, "log", log);
+    assert_non_null(sc);
+    play(sc, "bad pages", &fake_transport_streamed, true);
+    json_decref(sc);
+}
+
+/*
+ * A page larger than max_page_bytes, in one line (the line buffer's cap) or
+ * in many short lines (the reader's own count): the list fails, is made
+ * again, and the object comes once the page fits.
+ */
+static void test_page_too_large(void **state)
+{
+    (void)state;
+    char big[3001];
+    memset(big, 'v', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    json_t *labels = json_object();
+    for (int i = 0; i < 100; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "label-%03d", i);
+        json_object_set_new(labels, key, json_string("value"));
+    }
+    json_t *huge = json_pack("{s:{s:s, s:s, s:s, s:{s:s}}}", "metadata", "name", "big", "namespace",
+                             "ns", "resourceVersion", "3", "labels", "big", big);
+    json_t *many = json_pack("{s:{s:s, s:s, s:s, s:o}}", "metadata", "name", "many", "namespace",
+                             "ns", "resourceVersion", "4", "labels", labels);
+    char *huge_text = json_dumps(huge, JSON_COMPACT);
+    char *page = NULL;
+    size_t len = 0;
+    append(&page, &len, "{\"metadata\": {\"resourceVersion\": \"5\"}, \"items\": [");
+    append(&page, &len, huge_text);
+    append(&page, &len, "]}");
+    free(huge_text);
+    json_t *sc = json_pack(
+        "{s:s, s:{s:i}, s:["
+        "{s:s, s:s},"                                    /* one line over the cap */
+        "{s:s, s:{s:{s:s}, s:[O]}},"                     /* many lines over the cap */
+        "{s:s, s:{s:{s:s}, s:[{s:{s:s, s:s, s:s}}]}}], " /* fits */
+        "s:s, s:[s,s], s:{s:i, s:i}, s:[s,s,s]}",
+        "kind", "pods", "options", "max_page_bytes", 2000, "steps", "expect", LIST_PODS, "text",
+        page, "expect", LIST_PODS, "body", "metadata", "resourceVersion", "6", "items", many,
+        "expect", LIST_PODS, "body", "metadata", "resourceVersion", "7", "items", "metadata",
+        "name", "small", "namespace", "ns", "resourceVersion", "8", "final", WATCH_PODS("7"),
+        "events", "UPSERT Pod ns/small 8", "SYNCED", "metrics", "restarts", 0, "relists", 0, "log",
+        "watch: list request failed resource=pods error=HNP_ERR_LIMIT",
+        "watch: list page too large resource=pods page=1 offset=20",
+        "error=\"the page is larger than 2000 bytes (in items[0])\"");
+    assert_non_null(sc);
+    free(page);
+    play(sc, "page too large", &fake_transport_streamed, true);
+    assert_int_equal(fk.list_max_line, 2000);
+    json_decref(sc);
+    json_decref(huge);
+    json_decref(many);
+}
+
+/* Stop while a streamed LIST page hangs: the stop flag passed to list_stream ends it. */
+static void test_stop_during_streamed_list(void **state)
+{
+    (void)state;
+    fake_reset(NULL, HNP_KIND_POD);
+    hnp_watch_set_transport_for_tests(&fake_transport_streamed);
+    hnp_log_setup(HNP_LOG_ERROR, HNP_LOG_TEXT, NULL);
+    struct hnp_kube_config cfg = {0};
+    struct hnp_reflector *r = NULL;
+    assert_int_equal(
+        hnp_reflector_start(&cfg, HNP_KIND_POD, NULL, record_sink, &fk, NULL, &r, NULL), HNP_OK);
+    assert_true(wait_done());
+    assert_string_equal(fk.final, LIST_PODS);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    hnp_reflector_stop(r);
+    double took = elapsed_s(&t0);
+    hnp_watch_set_transport_for_tests(NULL);
+    assert_true(took < 10.0);
+    assert_int_equal(json_array_size(fk.events), 0);
+    assert_int_equal(fk.live_clients, 0);
+    fake_release();
 }
 
 static int group_setup(void **state)
@@ -775,6 +1162,11 @@ int main(void)
         cmocka_unit_test(test_stop_during_list),
         cmocka_unit_test(test_stop_during_watch),
         cmocka_unit_test(test_metrics_shared),
+        cmocka_unit_test(test_page_many_items),
+        cmocka_unit_test(test_page_tricky_strings),
+        cmocka_unit_test(test_page_bad),
+        cmocka_unit_test(test_page_too_large),
+        cmocka_unit_test(test_stop_during_streamed_list),
         SCENARIO("initial-list.json"),
         SCENARIO("relist-after-error-410.json"),
         SCENARIO("watch-http-410.json"),

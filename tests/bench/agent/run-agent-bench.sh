@@ -37,7 +37,10 @@
 # HNP_BENCH_RSS_POLICIES (1000; 0 skips part 3), HNP_BENCH_KNOBS ("500
 # 500+trim 100 50": part 3 again with hnp-agent-knobs at these LIST page
 # sizes, "+trim" adding a malloc_trim(0) after the initial lists; "" skips
-# it), HNP_BENCH_LOCAL (110),
+# it), HNP_BENCH_RSS_RUNS (1: part 3's agent starts per binary),
+# HNP_BENCH_RSS_AGENTS (BUILD_DIR/hnsnetpol: part 3 with each of these
+# hnsnetpol binaries, in turn, RSS_RUNS rounds - to compare two builds on one
+# loaded API server), HNP_BENCH_LOCAL (110),
 # HNP_BENCH_LATENCY_MS (50), HNP_BENCH_PARALLEL (16, requests in flight
 # while loading), HNP_BENCH_SEED (1), HNP_BENCH_TIMEOUT (600 s for a
 # convergence), HNP_BENCH_KEEP (0).
@@ -66,6 +69,8 @@ PODS=${HNP_BENCH_PODS:-20000}
 NAMESPACES=${HNP_BENCH_NAMESPACES:-$((PODS / 10))}
 POLICIES=${HNP_BENCH_POLICIES:-500}
 RSS_POLICIES=${HNP_BENCH_RSS_POLICIES:-1000}
+RSS_RUNS=${HNP_BENCH_RSS_RUNS:-1}
+RSS_AGENTS=${HNP_BENCH_RSS_AGENTS:-$HNP}
 LOCAL=${HNP_BENCH_LOCAL:-110}
 LATENCY=${HNP_BENCH_LATENCY_MS:-50}
 PARALLEL=${HNP_BENCH_PARALLEL:-16}
@@ -306,13 +311,34 @@ fresh_state() {
 
 mock_calls() { "$HNP" hns-mock "$STATE" calls | awk -v op="$1" '$1 == op { print $2 }'; }
 
-# agent_start LOG: start the agent; sets AGENT_PID and AGENT_T0 (ms).
+# agent_start LOG [BINARY]: start the agent (BINARY, default $HNP); sets
+# AGENT_PID and AGENT_T0 (ms).
 agent_start() {
     AGENT_LOG=$1
     AGENT_T0=$(now_ms)
-    "$HNP" run --kubeconfig "$HNP_AGENT_KUBECONFIG" --node-name "$NODE" --hns "mock:$STATE" \
+    "${2:-$HNP}" run --kubeconfig "$HNP_AGENT_KUBECONFIG" --node-name "$NODE" --hns "mock:$STATE" \
         --metrics-addr 127.0.0.1:0 --log-level debug </dev/null >"$AGENT_LOG" 2>&1 &
     AGENT_PID=$!
+    rss_trace "$AGENT_PID" "$AGENT_LOG.rss"
+}
+
+# rss_trace PID FILE: "MS VmRSS VmHWM" (MB) every 50 ms while PID lives, in
+# the background; it ends with the process.
+rss_trace() {
+    local pid=$1 file=$2 line
+    : >"$file"
+    (
+        while line=$(rss "$pid" 2>/dev/null); do
+            echo "$(now_ms) $line" >>"$file"
+            sleep 0.05
+        done
+    ) &
+}
+
+# peak_at FILE T0 HWM: seconds from T0 to the first sample of FILE with VmHWM >= HWM.
+peak_at() {
+    awk -v t0="$2" -v hwm="$3" '$3 >= hwm { printf "%.1f", ($1 - t0) / 1000; found = 1; exit }
+        END { if (!found) print "-" }' "$1"
 }
 
 agent_stop() {
@@ -351,9 +377,10 @@ wait_updates() {
     sleep 3
 }
 
-# rss PID: "VmRSS VmHWM" in MB.
+# rss PID: "VmRSS VmHWM" in MB; fails when PID is gone.
 rss() {
-    awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "%.1f %.1f\n", r / 1024, h / 1024 }' "/proc/$1/status"
+    [ -r "/proc/$1/status" ] &&
+        awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { if (!h) exit 1; printf "%.1f %.1f\n", r / 1024, h / 1024 }' "/proc/$1/status"
 }
 
 # cpu_s PID: user + system CPU seconds the process has used so far.
@@ -495,20 +522,30 @@ if [ "$RSS_POLICIES" -gt 0 ]; then
     n_pol=$(count /apis/networking.k8s.io/v1/networkpolicies)
     say ""
     [ "$n_pol" = "$RSS_POLICIES" ] || die "expected $RSS_POLICIES policies, the API server has $n_pol"
-    fresh_state
-    agent_start "$WORK/agent-rss.log"
-    if wait_updates 0 "$LOCAL"; then
-        read -r n d first last sum max < <(update_stats 0)
-        read -r vmrss vmhwm < <(rss "$AGENT_PID")
-        sleep 5
-        read -r vmrss2 _ < <(rss "$AGENT_PID")
-        say "| policies | VmRSS MB after sync | VmHWM MB | VmRSS MB 5 s later | target | start -> last Update s | modify calls | agent CPU s |"
-        say "|---|---|---|---|---|---|---|---|"
-        say "| $n_pol | $vmrss | $vmhwm | $vmrss2 | < 64 MB | $(secs $((last - AGENT_T0))) | $(mock_calls modify) | $(cpu_s "$AGENT_PID") |"
-    else
-        say "RSS run failed: the initial sync did not finish."
-    fi
-    agent_stop
+    say "Peak at: when VmHWM reached its final value (from /proc/PID/status read every 50 ms), against when the pods were listed and the initial sync was done (agent log), seconds from the agent's start."
+    say ""
+    say "| agent | policies | VmRSS MB after sync | VmHWM MB | VmRSS MB 5 s later | target | start -> last Update s | modify calls | agent CPU s | peak at s | pods listed at s | sync done at s |"
+    say "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    # Several binaries take turns, round after round, so that each sees the
+    # same server and a similar share of the machine.
+    for ((round = 1; round <= RSS_RUNS; round++)); do
+        for agent in $RSS_AGENTS; do
+            fresh_state
+            agent_start "$WORK/agent-rss-$round-$(basename "$(dirname "$agent")").log" "$agent"
+            if wait_updates 0 "$LOCAL"; then
+                read -r n d first last sum max < <(update_stats 0)
+                read -r vmrss vmhwm < <(rss "$AGENT_PID")
+                sleep 5
+                read -r vmrss2 _ < <(rss "$AGENT_PID")
+                synced=$(log_ms "$(first_line 'initial sync done')")
+                listed=$(log_ms "$(first_line 'initial list done resource=pods')")
+                say "| $agent | $n_pol | $vmrss | $vmhwm | $vmrss2 | < 64 MB | $(secs $((last - AGENT_T0))) | $(mock_calls modify) | $(cpu_s "$AGENT_PID") | $(peak_at "$AGENT_LOG.rss" "$AGENT_T0" "$vmhwm") | $(secs $((listed - AGENT_T0))) | $(secs $((synced - AGENT_T0))) |"
+            else
+                say "| $agent | $n_pol | failed: the initial sync did not finish | | | | | | | | | |"
+            fi
+            agent_stop
+        done
+    done
     say ""
 
     # What the RSS is made of: the same start with hnp-agent-knobs, other
@@ -550,6 +587,6 @@ if [ "$FAILED" != 0 ]; then
     say "- SOME MEASUREMENTS FAILED (see above)"
 fi
 if [ "${HNP_BENCH_KEEP:-0}" = 1 ]; then
-    cp "$WORK"/agent-*.log "$OUT/" 2>/dev/null || true
+    cp "$WORK"/agent-*.log* "$OUT/" 2>/dev/null || true
 fi
 exit "$FAILED"
