@@ -836,15 +836,15 @@ enum hnp_err hnp_kube_stream(struct hnp_kube_client *client, const char *path, h
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 
     if (outcome == STOPPED) {
-        rc = hnp_error_set(err, HNP_ERR_STOPPED, path, "watch %s: stopped", path);
+        rc = hnp_error_set(err, HNP_ERR_STOPPED, path, "GET %s: stopped", path);
     } else if (outcome == IDLE) {
-        rc = hnp_error_set(err, HNP_ERR_TIMEOUT, path, "watch %s: nothing received for %ld ms",
-                           path, idle_timeout_ms);
+        rc = hnp_error_set(err, HNP_ERR_TIMEOUT, path, "GET %s: nothing received for %ld ms", path,
+                           idle_timeout_ms);
     } else if (x.abort == HNP_ERR_LIMIT) {
-        rc = hnp_error_set(err, HNP_ERR_LIMIT, path, "watch %s: a line is longer than %zu bytes",
+        rc = hnp_error_set(err, HNP_ERR_LIMIT, path, "GET %s: a line is longer than %zu bytes",
                            path, x.lines.max_line);
     } else if (x.abort != HNP_OK) {
-        rc = hnp_error_set(err, x.abort, path, "watch %s: the line handler returned %s", path,
+        rc = hnp_error_set(err, x.abort, path, "GET %s: the line handler returned %s", path,
                            hnp_err_name(x.abort));
     } else if (cc != CURLE_OK) {
         rc = transport_error(client, "GET", path, cc, err);
@@ -855,18 +855,18 @@ enum hnp_err hnp_kube_stream(struct hnp_kube_client *client, const char *path, h
              : status == 401 || status == 403 ? HNP_ERR_AUTH
                                               : HNP_ERR_HTTP;
         bool token_note = rc == HNP_ERR_AUTH && client->token_problem[0] != '\0';
-        hnp_error_set(err, rc, path, "watch %s: HTTP %ld%s%s%s%s%s", path, status,
-                      msg[0] ? ": " : "", msg, token_note ? " (" : "",
-                      token_note ? client->token_problem : "", token_note ? ")" : "");
+        hnp_error_set(err, rc, path, "GET %s: HTTP %ld%s%s%s%s%s", path, status, msg[0] ? ": " : "",
+                      msg, token_note ? " (" : "", token_note ? client->token_problem : "",
+                      token_note ? ")" : "");
         if (err != NULL)
             err->code = status;
     } else {
         rc = hnp_line_buffer_finish(&x.lines, fn, ctx);
         if (rc == HNP_ERR_LIMIT)
-            hnp_error_set(err, rc, path, "watch %s: a line is longer than %zu bytes", path,
+            hnp_error_set(err, rc, path, "GET %s: a line is longer than %zu bytes", path,
                           x.lines.max_line);
         else if (rc != HNP_OK)
-            hnp_error_set(err, rc, path, "watch %s: the line handler returned %s", path,
+            hnp_error_set(err, rc, path, "GET %s: the line handler returned %s", path,
                           hnp_err_name(rc));
     }
     hnp_line_buffer_free(&x.lines);

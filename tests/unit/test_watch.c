@@ -340,7 +340,7 @@ static enum hnp_err fake_list_stream(struct hnp_kube_client *client, const char 
                           : status == 401 || status == 403 ? HNP_ERR_AUTH
                                                            : HNP_ERR_HTTP;
         const char *message = json_string_value(json_object_get(body, "message"));
-        hnp_error_set(err, rc, path, "watch %s: HTTP %ld%s%s", path, status, message ? ": " : "",
+        hnp_error_set(err, rc, path, "GET %s: HTTP %ld%s%s", path, status, message ? ": " : "",
                       message ? message : "");
         if (err != NULL)
             err->code = status;
@@ -355,10 +355,10 @@ static enum hnp_err fake_list_stream(struct hnp_kube_client *client, const char 
     enum hnp_err rc = feed_chunks(step, text, strlen(text), fn, ctx, stop, max_line);
     free(text);
     if (rc == HNP_ERR_LIMIT)
-        return hnp_error_set(err, rc, path, "watch %s: a line is longer than %zu bytes", path,
+        return hnp_error_set(err, rc, path, "GET %s: a line is longer than %zu bytes", path,
                              max_line);
     if (rc != HNP_OK)
-        return hnp_error_set(err, rc, path, "watch %s: the line handler returned %s", path,
+        return hnp_error_set(err, rc, path, "GET %s: the line handler returned %s", path,
                              hnp_err_name(rc));
     return HNP_OK;
 }
@@ -1035,7 +1035,7 @@ static void test_page_bad(void **state)
     json_array_append_new(steps, json_pack("{s:s, s:i, s:{s:s}}", "expect", LIST_PODS, "status",
                                            403, "body", "message", "pods is forbidden"));
     json_array_append_new(
-        log, json_string("watch: list not allowed resource=pods status=403 detail=\"watch "
+        log, json_string("watch: list not allowed resource=pods status=403 detail=\"GET "
                          "/api/v1/pods?limit=500: HTTP 403: pods is forbidden\""));
     json_array_append_new(steps, json_pack("{s:s, s:i}", "expect", LIST_PODS, "status", 500));
     json_array_append_new(
