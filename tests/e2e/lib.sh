@@ -637,11 +637,19 @@ agent_check_alive() {
 # agent_stop [SIGNAL]: send SIGNAL (TERM), wait at most 15 s. Sets AGENT_RC
 # and AGENT_STOP_MS (how long it took).
 agent_stop() {
-    local sig=${1:-TERM} t0 pid=$AGENT_PID
-    [ -n "$pid" ] || fail "agent_stop: no agent runs"
+    local sig=${1:-TERM} t0
+    [ -n "$AGENT_PID" ] || fail "agent_stop: no agent runs"
     t0=$(now_ms)
-    kill "-$sig" "$pid"
-    while kill -0 "$pid" 2>/dev/null && [ $(($(now_ms) - t0)) -lt 15000 ]; do
+    kill "-$sig" "$AGENT_PID"
+    agent_await_exit "$t0" 15000 "SIG$sig"
+}
+
+# agent_await_exit T0_MS LIMIT_MS WHAT: wait until the agent has exited
+# (LIMIT_MS after T0_MS at the most, then kill it and fail), reap it. Sets
+# AGENT_RC and AGENT_STOP_MS (since T0_MS); WHAT names the stop request.
+agent_await_exit() {
+    local t0=$1 limit=$2 what=$3 pid=$AGENT_PID
+    while kill -0 "$pid" 2>/dev/null && [ $(($(now_ms) - t0)) -lt "$limit" ]; do
         # A zombie is gone for our purposes; wait reaps it below.
         grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && break
         sleep 0.05
@@ -651,12 +659,12 @@ agent_stop() {
         kill -KILL "$pid"
         wait "$pid" 2>/dev/null
         AGENT_PID=
-        fail "the agent did not exit within 15 s of SIG$sig"
+        fail "the agent did not exit within $((limit / 1000)) s of $what"
     fi
     AGENT_RC=0
     wait "$pid" || AGENT_RC=$?
     AGENT_PID=
-    say "agent stopped by SIG$sig: exit status $AGENT_RC after $AGENT_STOP_MS ms"
+    say "agent stopped by $what: exit status $AGENT_RC after $AGENT_STOP_MS ms"
 }
 
 # agent_pause / agent_resume: SIGSTOP / SIGCONT.

@@ -734,24 +734,29 @@ static void test_stop_during_backoff(void **state)
     json_decref(steps);
 }
 
-/* Stop while a LIST request hangs: the client's stop flag ends it. */
-static void test_stop_during_list(void **state)
+/*
+ * Stop while a LIST request hangs: with the whole-page transport the
+ * client's stop flag ends it, with the streamed one the stop flag passed to
+ * list_stream. Only the stop flag ends the request here (no shut_down()).
+ */
+static void stop_during_list(const struct hnp_watch_transport *transport, enum hnp_kind kind,
+                             const char *list_path)
 {
-    (void)state;
-    fake_reset(NULL, HNP_KIND_POLICY);
-    hnp_watch_set_transport_for_tests(&fake_transport);
+    fake_reset(NULL, kind);
+    hnp_watch_set_transport_for_tests(transport);
     hnp_log_setup(HNP_LOG_ERROR, HNP_LOG_TEXT, NULL);
     struct hnp_kube_config cfg = {0};
     struct hnp_reflector *r = NULL;
-    assert_int_equal(
-        hnp_reflector_start(&cfg, HNP_KIND_POLICY, NULL, record_sink, &fk, NULL, &r, NULL), HNP_OK);
+    assert_int_equal(hnp_reflector_start(&cfg, kind, NULL, record_sink, &fk, NULL, &r, NULL),
+                     HNP_OK);
     assert_true(wait_done());
-    assert_string_equal(fk.final, "GET /apis/networking.k8s.io/v1/networkpolicies?limit=500");
-    assert_non_null(fk.client_stop);
+    assert_string_equal(fk.final, list_path);
+    if (transport == &fake_transport)
+        assert_non_null(fk.client_stop);
 
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    hnp_reflector_stop(r); /* no shut_down(): only the stop flag ends the request */
+    hnp_reflector_stop(r);
     double took = elapsed_s(&t0);
     hnp_watch_set_transport_for_tests(NULL);
 
@@ -760,6 +765,13 @@ static void test_stop_during_list(void **state)
     assert_int_equal(json_array_size(fk.events), 0);
     assert_int_equal(fk.live_clients, 0);
     fake_release();
+}
+
+static void test_stop_during_list(void **state)
+{
+    (void)state;
+    stop_during_list(&fake_transport, HNP_KIND_POLICY,
+                     "GET /apis/networking.k8s.io/v1/networkpolicies?limit=500");
 }
 
 /* Stop while a watch stream is open and silent (with a transport without client_set_stop). */
@@ -1107,28 +1119,10 @@ static void test_page_too_large(void **state)
     json_decref(many);
 }
 
-/* Stop while a streamed LIST page hangs: the stop flag passed to list_stream ends it. */
 static void test_stop_during_streamed_list(void **state)
 {
     (void)state;
-    fake_reset(NULL, HNP_KIND_POD);
-    hnp_watch_set_transport_for_tests(&fake_transport_streamed);
-    hnp_log_setup(HNP_LOG_ERROR, HNP_LOG_TEXT, NULL);
-    struct hnp_kube_config cfg = {0};
-    struct hnp_reflector *r = NULL;
-    assert_int_equal(
-        hnp_reflector_start(&cfg, HNP_KIND_POD, NULL, record_sink, &fk, NULL, &r, NULL), HNP_OK);
-    assert_true(wait_done());
-    assert_string_equal(fk.final, LIST_PODS);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    hnp_reflector_stop(r);
-    double took = elapsed_s(&t0);
-    hnp_watch_set_transport_for_tests(NULL);
-    assert_true(took < 10.0);
-    assert_int_equal(json_array_size(fk.events), 0);
-    assert_int_equal(fk.live_clients, 0);
-    fake_release();
+    stop_during_list(&fake_transport_streamed, HNP_KIND_POD, LIST_PODS);
 }
 
 static int group_setup(void **state)

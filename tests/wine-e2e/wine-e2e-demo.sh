@@ -166,25 +166,11 @@ console_event() {
 # AGENT_STOP_MS, counted from before the delivery (wine starting
 # console-event.exe included).
 agent_event() {
-    local pid=$AGENT_PID t0
-    [ -n "$pid" ] || fail "agent_event: no agent runs"
+    local t0
+    [ -n "$AGENT_PID" ] || fail "agent_event: no agent runs"
     t0=$(now_ms)
     console_event "$1"
-    while kill -0 "$pid" 2>/dev/null && [ $(($(now_ms) - t0)) -lt 40000 ]; do
-        grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && break
-        sleep 0.05
-    done
-    AGENT_STOP_MS=$(($(now_ms) - t0))
-    if kill -0 "$pid" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; then
-        kill -KILL "$pid"
-        wait "$pid" 2>/dev/null
-        AGENT_PID=
-        fail "hnsnetpol.exe did not exit within 40 s of the $1 event"
-    fi
-    AGENT_RC=0
-    wait "$pid" || AGENT_RC=$?
-    AGENT_PID=
-    say "hnsnetpol.exe ended after the $1 event: exit status $AGENT_RC after $AGENT_STOP_MS ms"
+    agent_await_exit "$t0" 40000 "the $1 event"
 }
 
 # ours_in_state: how many ACLs with an Id "hnp-..." the fake HNS state holds, all endpoints.
