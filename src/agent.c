@@ -27,6 +27,13 @@
  * and builds each request from the latest state, so a burst of changes still
  * costs one call per changed endpoint. Failures back off per endpoint and
  * re-read the endpoint before the retry; the others go on meanwhile.
+ *
+ * Endpoints are learnt by listing them every endpoint_poll_ms. The CNI
+ * creates a pod's endpoint before the kubelet reports the pod's IP, so a pod
+ * of this node that owns an IP but has no bound endpoint makes the agent list
+ * at once and then every FAST_POLL_MS, for FAST_POLL_WINDOW_MS after such a
+ * pod was first seen unbound (watch_unbound), instead of leaving the new pod
+ * unprotected for up to a whole poll interval.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -44,7 +51,9 @@
 #include "hnsnetpol/cluster.h"
 #include "hnsnetpol/platform.h"
 #include "hnsnetpol/log.h"
+#include "hnsnetpol/objects.h"
 #include "hnsnetpol/rangeset.h"
+#include "hnsnetpol/strtab.h"
 
 #define DEFAULT_METRICS_ADDR "127.0.0.1:9915"
 #define DEFAULT_BATCH_MS 100
@@ -68,6 +77,14 @@
 #define MAX_ABANDONED 4
 /* Wait before trying again to open an HNS backend for a new worker. */
 #define WORKER_REOPEN_MS 1000
+/*
+ * While a pod of this node owns an IP that no endpoint is bound to, the
+ * endpoints are listed this long after the previous list returned (or at
+ * the normal interval when that is shorter) ...
+ */
+#define FAST_POLL_MS 200
+/* ... until this long after the last such pod was first seen unbound. */
+#define FAST_POLL_WINDOW_MS 10000
 
 #define M_POLICIES "hnsnetpol_policies"
 #define M_REJECTED "hnsnetpol_policies_rejected"
@@ -331,6 +348,12 @@ struct reported {
     bool seen;
 };
 
+/* A pod of this node without a bound endpoint (strings interned in the cluster's table). */
+struct unbound_pod {
+    const char *ns, *name, *uid;
+    bool seen; /* still unbound at this check */
+};
+
 /* The one HNS call in flight. */
 struct flight {
     bool active;
@@ -380,6 +403,12 @@ struct agent {
     uint64_t next_seq;
 
     long long next_poll, next_resync;
+    long fast_poll_ms;
+    long long last_list_end;     /* monotonic ms the last list returned */
+    bool check_unbound;          /* look for unbound pods of this node at the next step */
+    long long fast_poll_until;   /* monotonic ms; 0 when listing at the normal interval */
+    struct unbound_pod *unbound; /* the pods of this node seen unbound at the last check */
+    size_t n_unbound, cap_unbound;
     bool resync_due;
     bool list_ok;
     char list_error[256];
@@ -1053,6 +1082,106 @@ static void compare_dirty(struct agent *a)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Pods of this node whose endpoint is not listed yet                       */
+
+/* Is some endpoint bound to pod (as compare_endpoint last bound it)? */
+static bool pod_has_endpoint(const struct agent *a, const struct hnp_pod *pod)
+{
+    for (size_t i = 0; i < a->n_eps; i++) {
+        const struct endpoint *ep = a->eps[i];
+        if (ep->pod_ns == pod->ns && ep->pod_name == pod->name && ep->pod_uid == pod->uid)
+            return true;
+    }
+    return false;
+}
+
+/* Mark pod as still unbound in a->unbound; true when it was not there (newly seen). */
+static bool note_unbound(struct agent *a, const struct hnp_pod *pod)
+{
+    for (size_t i = 0; i < a->n_unbound; i++) {
+        struct unbound_pod *u = &a->unbound[i];
+        if (u->ns == pod->ns && u->name == pod->name && u->uid == pod->uid) {
+            u->seen = true;
+            return false;
+        }
+    }
+    if (a->n_unbound == a->cap_unbound) {
+        size_t cap = a->cap_unbound ? a->cap_unbound * 2 : 8;
+        struct unbound_pod *grown = realloc(a->unbound, cap * sizeof(*grown));
+        if (grown == NULL)
+            return false; /* out of memory: no early list, the normal poll finds it */
+        a->unbound = grown;
+        a->cap_unbound = cap;
+    }
+    a->unbound[a->n_unbound++] =
+        (struct unbound_pod){.ns = pod->ns, .name = pod->name, .uid = pod->uid, .seen = true};
+    return true;
+}
+
+/*
+ * After a batch or a list, with every compared endpoint bound: find the pods
+ * of this node that own an IP (hnp_pod_is_endpoint, as bound_pod() binds)
+ * and have no bound endpoint. Each one not seen unbound before makes the
+ * next list happen at once (after the list in flight, if any) and extends
+ * the fast polling to FAST_POLL_WINDOW_MS from now; while some remain unbound
+ * within that window, the next list comes fast_poll_ms after the last one
+ * returned. With none unbound nothing changes: the normal interval.
+ */
+static void watch_unbound(struct agent *a, long long now)
+{
+    a->check_unbound = false;
+    for (size_t i = 0; i < a->n_unbound; i++)
+        a->unbound[i].seen = false;
+    /* pod->node is interned in the cluster's table: a node never interned has no pod. */
+    const char *node = hnp_strtab_find(hnp_cluster_strtab(a->cluster), a->node);
+    size_t n_pods = node != NULL ? hnp_cluster_pod_count(a->cluster) : 0;
+    bool early = false;
+    for (size_t i = 0; i < n_pods; i++) {
+        const struct hnp_pod *pod = hnp_cluster_pod_at(a->cluster, i);
+        if (pod->node != node || !hnp_pod_is_endpoint(pod) || pod_has_endpoint(a, pod))
+            continue;
+        if (!note_unbound(a, pod))
+            continue;
+        early = true;
+        a->fast_poll_until = now + FAST_POLL_WINDOW_MS;
+        char name[300], ips[80], every[32], window[32];
+        snprintf(name, sizeof(name), "%s/%s", pod->ns, pod->name);
+        format_ips(pod->ips, pod->n_ips, ips, sizeof(ips));
+        snprintf(every, sizeof(every), "%ldms", a->fast_poll_ms);
+        snprintf(window, sizeof(window), "%dms", FAST_POLL_WINDOW_MS);
+        hnp_log(HNP_LOG_DEBUG,
+                "pod of this node has no HNS endpoint yet; listing the endpoints early", "pod",
+                name, "ip", ips, "list_in_flight", a->fly.active ? "yes" : "no", "then_every",
+                every, "for", window, NULL);
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < a->n_unbound; i++) {
+        if (a->unbound[i].seen)
+            a->unbound[kept++] = a->unbound[i];
+    }
+    a->n_unbound = kept;
+
+    if (a->fast_poll_until == 0)
+        return;
+    if (kept == 0) {
+        a->fast_poll_until = 0;
+        hnp_log(HNP_LOG_DEBUG, "every pod of this node has its endpoint; normal poll interval",
+                NULL);
+    } else if (now >= a->fast_poll_until) {
+        char n[32];
+        snprintf(n, sizeof(n), "%zu", kept);
+        a->fast_poll_until = 0;
+        hnp_log(HNP_LOG_DEBUG,
+                "pods of this node still without an HNS endpoint; back to the normal poll interval",
+                "pods", n, NULL);
+    } else if (early) {
+        a->next_poll = now; /* dispatch() waits for a list in flight */
+    } else if (a->last_list_end + a->fast_poll_ms < a->next_poll) {
+        a->next_poll = a->last_list_end + a->fast_poll_ms;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
 /* The HNS worker: starting, submitting, timeouts                           */
 
 static enum hnp_err start_worker(struct agent *a, struct hnp_error *err)
@@ -1166,7 +1295,9 @@ static void abandon_flight(struct agent *a)
 
 static void list_done(struct agent *a, struct hnp_hns_job *job, bool resync)
 {
-    a->next_poll = mono_ms() + a->poll_ms;
+    a->last_list_end = mono_ms();
+    a->next_poll = a->last_list_end + a->poll_ms;
+    a->check_unbound = true;
     if (job->rc != HNP_OK) {
         if (a->list_ok || strcmp(a->list_error, job->err.message) != 0) {
             char code[24];
@@ -1483,9 +1614,12 @@ static void step(struct agent *a)
         }
         if (a->sync_started == 0)
             a->sync_started = now;
+        a->check_unbound = true;
     }
     if (a->initial_done)
         compare_dirty(a);
+    if (a->initial_done && a->check_unbound)
+        watch_unbound(a, now);
     dispatch(a, now);
     check_converged(a, now);
     update_gauges(a);
@@ -1638,6 +1772,7 @@ static void agent_free(struct agent *a)
         free(a->reported[i].version);
     }
     free(a->reported);
+    free(a->unbound);
     free(a->fly.id);
     inbox_destroy(&a->inbox);
     pthread_mutex_destroy(&a->status_mu);
@@ -1689,6 +1824,7 @@ enum hnp_err hnp_agent_run(const struct hnp_agent_options *options, const volati
     a->node = options->node_name;
     a->batch_ms = or_default(options->batch_ms, DEFAULT_BATCH_MS);
     a->poll_ms = or_default(options->endpoint_poll_ms, DEFAULT_POLL_MS);
+    a->fast_poll_ms = a->poll_ms < FAST_POLL_MS ? a->poll_ms : FAST_POLL_MS;
     a->resync_ms = or_default(options->resync_ms, DEFAULT_RESYNC_MS);
     a->timeout_ms = or_default(options->hns_timeout_ms, DEFAULT_TIMEOUT_MS);
     a->retry_initial_ms = or_default(options->retry_initial_ms, DEFAULT_RETRY_INITIAL_MS);

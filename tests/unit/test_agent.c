@@ -96,16 +96,22 @@ static void sleep_ms(long ms)
     hnp_sleep_ms(ms);
 }
 
-/* Poll pred every 10 ms until it holds; false after WAIT_MS. */
-static bool wait_for(bool (*pred)(void *), void *ctx)
+/* Poll pred every 10 ms until it holds; false after ms. */
+static bool wait_for_ms(bool (*pred)(void *), void *ctx, long ms)
 {
-    long long until = now_ms() + WAIT_MS;
+    long long until = now_ms() + ms;
     while (!pred(ctx)) {
         if (now_ms() > until)
             return false;
         sleep_ms(10);
     }
     return true;
+}
+
+/* Poll pred every 10 ms until it holds; false after WAIT_MS. */
+static bool wait_for(bool (*pred)(void *), void *ctx)
+{
+    return wait_for_ms(pred, ctx, WAIT_MS);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -865,6 +871,64 @@ static void test_late_endpoint(void **state)
     print_message("late endpoint got its ACLs %lld ms after it appeared\n", now_ms() - added);
     assert_true(metric("hnsnetpol_local_endpoints", NULL) == 2);
     assert_int_equal(calls("modify"), 1);
+    assert_int_equal(stop_agent(), HNP_OK);
+}
+
+/*
+ * A pod of this node whose endpoint the agent has not listed yet makes it
+ * list at once, not a poll interval later; one whose endpoint never comes
+ * makes it list every 200 ms for 10 s only (docs/agent.md, "New and
+ * vanished endpoints").
+ */
+static void test_new_pod_endpoint_listed_early(void **state)
+{
+    /* Only an early list can find the new endpoint in time. */
+    fx.opt.endpoint_poll_ms = 30000;
+    fx.opt.resync_ms = 600000;
+    write_state(true, false);
+    start_agent();
+    upsert(HNP_KIND_NAMESPACE, NS_DEMO);
+    upsert(HNP_KIND_POD, POD_SERVER);
+    upsert(HNP_KIND_POLICY, DEMO_POLICY);
+    synced_all();
+    assert_true(wait_for(server_has_acls, NULL));
+    /* Every pod of this node is bound: nothing listed after the first list. */
+    sleep_ms(1000);
+    assert_int_equal(calls("list"), 1);
+
+    /* The CNI made the new pod's endpoint; then the pod event brings its IP. */
+    const char *second[2] = {NEW_ID, "10.224.0.80"};
+    edit_state(add_endpoint_edit, second);
+    long long pushed = now_ms();
+    upsert(HNP_KIND_POD, POD("server-2", "{\"app\":\"server\"}", "10.224.0.80"));
+    bool in_time = wait_for_ms(has_acls, NEW_ID, 3000);
+    print_message("new pod's endpoint got its ACLs %lld ms after the pod event (poll 30 s)\n",
+                  now_ms() - pushed);
+    assert_true(in_time);
+    assert_int_equal(calls("modify"), 2);
+    /* Bound now: one early list, then the normal interval again. */
+    sleep_ms(1000);
+    assert_int_equal(calls("list"), 2);
+
+    /* A pod whose endpoint never comes (not on HNS): fast lists for the window only. */
+    long before = calls("list");
+    long long ghost = now_ms();
+    upsert(HNP_KIND_POD, POD("ghost", "{\"app\":\"ghost\"}", "10.224.0.99"));
+    struct at_least early = {"list", before + 1};
+    assert_true(wait_for_ms(calls_at_least, &early, 3000));
+    long long window_over = ghost + 12000; /* the 10 s window, and a margin */
+    if (now_ms() < window_over)
+        sleep_ms((long)(window_over - now_ms()));
+    long fast = calls("list") - before;
+    print_message("lists while a pod had no endpoint: %ld in 12 s\n", fast);
+    assert_true(fast >= 5);
+    assert_true(fast <= 10000 / 200 + 2); /* one early, one per 200 ms, one at the end */
+    sleep_ms(2000);
+    assert_int_equal(calls("list") - before, fast);
+    /* The same pod changed is not newly unbound: no new window. */
+    upsert(HNP_KIND_POD, POD_RV("ghost", "{\"app\":\"ghost2\"}", "10.224.0.99", "11"));
+    sleep_ms(1000);
+    assert_int_equal(calls("list") - before, fast);
     assert_int_equal(stop_agent(), HNP_OK);
 }
 
@@ -1656,6 +1720,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_applied_policy_edited_to_unsupported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_isolate_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_endpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_pod_endpoint_listed_early, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vanished_endpoint_forgotten, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hns_faults_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_failures_then_recovery, setup, teardown),
