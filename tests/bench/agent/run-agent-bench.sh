@@ -8,7 +8,11 @@
 #      by its 3 policies. Pods are POSTed, then given their status (podIP,
 #      ...) by a PATCH of /status, as a kubelet would; all with
 #      `curl --parallel` (HTTP/2, keep-alive).
-#   2. Convergence, RUNS times (default 3): a fresh mock HNS state with LOCAL
+#   2. The pods LIST by curl, three ways taking turns (LIST_RUNS times):
+#      paged (limit 500 and continue, as the agent lists), one GET with
+#      resourceVersion=0 (the API server's watch cache), and
+#      resourceVersion=0&limit=500 (the cache ignores the limit).
+#      Then convergence, RUNS times (default 3): a fresh mock HNS state with LOCAL
 #      endpoints (the local pods' IPs, an OutBoundNAT each, no ACLs) and
 #      `hns-mock fault --operation modify --latency-ms LATENCY` (default 50);
 #      then
@@ -16,7 +20,8 @@
 #        (b) one PATCH of bench-local/allow-frontends (a port added or
 #            removed; it selects every local pod) -> its last Update.
 #      Both against the floor LOCAL x LATENCY ms (the HNS calls are
-#      sequential) with the number of modify calls the mock counted.
+#      sequential) with the number of modify calls the mock counted. With
+#      several AGENTS they take turns within each run.
 #   3. RSS: the policies replaced by a 1,000-policy set, a fresh mock state,
 #      the agent started; VmRSS and VmHWM once its initial sync is done.
 #      Then the same with hnp-agent-knobs (other LIST page sizes, a
@@ -38,6 +43,11 @@
 # 500+trim 100 50": part 3 again with hnp-agent-knobs at these LIST page
 # sizes, "+trim" adding a malloc_trim(0) after the initial lists; "" skips
 # it), HNP_BENCH_RSS_RUNS (1: part 3's agent starts per binary),
+# HNP_BENCH_AGENTS (BUILD_DIR/hnsnetpol: part 2 with each of these hnsnetpol
+# binaries, in turn, within each run; tables name them by their folder),
+# HNP_BENCH_LIST_RUNS (3: rounds of the curl LIST comparison),
+# HNP_BENCH_PAUSE (unset; a file: once the server is loaded and the LISTs
+# timed, wait while it exists, the server's env in BUILD_DIR/bench-agent/api.env),
 # HNP_BENCH_RSS_AGENTS (BUILD_DIR/hnsnetpol: part 3 with each of these
 # hnsnetpol binaries, in turn, RSS_RUNS rounds - to compare two builds on one
 # loaded API server), HNP_BENCH_LOCAL (110),
@@ -71,6 +81,7 @@ POLICIES=${HNP_BENCH_POLICIES:-500}
 RSS_POLICIES=${HNP_BENCH_RSS_POLICIES:-1000}
 RSS_RUNS=${HNP_BENCH_RSS_RUNS:-1}
 RSS_AGENTS=${HNP_BENCH_RSS_AGENTS:-$HNP}
+AGENTS=${HNP_BENCH_AGENTS:-$HNP}
 LOCAL=${HNP_BENCH_LOCAL:-110}
 LATENCY=${HNP_BENCH_LATENCY_MS:-50}
 PARALLEL=${HNP_BENCH_PARALLEL:-16}
@@ -435,59 +446,93 @@ update_stats() {
         END { d = 0; for (k in seen) d++; printf "%d %d %s %s %.3f %.3f\n", n, d, first, last, sum, max }' <<<"$lines"
 }
 
-say "What the agent's initial LIST of pods costs the API server alone: curl fetching every page (limit 500, then continue), bodies discarded:"
+# list_once PATH QUERY: one GET of PATH?QUERY, body kept in $WORK/once.json;
+# prints "MS MBYTES ITEMS CONTINUE" (CONTINUE: yes when metadata.continue is set).
+list_once() {
+    local t0 ms size items cont
+    t0=$(now_ms)
+    size=$(curl -sS -A hnp-bench --cacert "$HNP_CA_FILE" -H "Authorization: Bearer $HNP_ADMIN_TOKEN" \
+        -o "$WORK/once.json" -w '%{size_download}' "$HNP_APISERVER_URL$1?$2")
+    ms=$(($(now_ms) - t0))
+    items=$(jq '.items | length' "$WORK/once.json")
+    cont=no
+    head -c 4000 "$WORK/once.json" | grep -q '"continue": *"[^"]' && cont=yes
+    rm -f "$WORK/once.json"
+    echo "$ms $(awk -v b="$size" 'BEGIN { printf "%.1f", b / 1e6 }') $items $cont"
+}
+
+say "What the agent's initial LIST of pods costs the API server alone, curl, bodies discarded, the three ways taking turns: (paged) every page of limit 500, following continue (a consistent list, read from etcd; what the agent does); (rv0) one GET with resourceVersion=0 (served from the API server's watch cache, as client-go's first LIST); (rv0+limit) resourceVersion=0&limit=500 (client-go's exact request). One curl process, so one TLS handshake, per request."
 say ""
-say "| try | pages | seconds | MB |"
-say "|---|---|---|---|"
-for try in 1 2; do
+say "| try | list | requests | seconds | MB | items in the first response | continue set |"
+say "|---|---|---|---|---|---|---|"
+for ((try = 1; try <= ${HNP_BENCH_LIST_RUNS:-3}; try++)); do
     read -r pages ms mb < <(list_pages /api/v1/pods 500)
-    say "| $try | $pages | $(secs "$ms") | $mb |"
+    say "| $try | paged | $pages | $(secs "$ms") | $mb | 500 | yes |"
+    read -r ms mb items cont < <(list_once /api/v1/pods resourceVersion=0)
+    say "| $try | rv0 | 1 | $(secs "$ms") | $mb | $items | $cont |"
+    read -r ms mb items cont < <(list_once /api/v1/pods 'resourceVersion=0&limit=500')
+    say "| $try | rv0+limit | 1 | $(secs "$ms") | $mb | $items | $cont |"
 done
 say ""
+
+# HNP_BENCH_PAUSE=FILE: wait here while FILE exists, the server loaded (its
+# env in $API_DIR/env), to use it by hand or build another agent meanwhile.
+if [ -n "${HNP_BENCH_PAUSE:-}" ]; then
+    cp "$API_DIR/env" "$OUT/api.env"
+    note "paused while $HNP_BENCH_PAUSE exists (server env in $OUT/api.env)"
+    while [ -e "$HNP_BENCH_PAUSE" ]; do sleep 2; done
+fi
 
 FLOOR_MS=$((LOCAL * LATENCY))
 ROWS_A=()
 ROWS_B=()
 DETAIL=()
 
+# Several agents (HNP_BENCH_AGENTS) take turns within each run, so that each
+# sees the same server and a similar share of the machine.
+turn=0
 for ((run = 1; run <= RUNS; run++)); do
-    note "run $run of $RUNS: initial sync ..."
-    fresh_state
-    agent_start "$WORK/agent-$run.log"
-    if wait_updates 0 "$LOCAL"; then
-        read -r n d first last sum max < <(update_stats 0)
-        modify=$(mock_calls modify)
-        total=$((last - AGENT_T0))
-        synced=$(log_ms "$(first_line 'initial sync done')")
-        listed=$(log_ms "$(first_line 'initial list done resource=pods')")
-        read -r vmrss vmhwm < <(rss "$AGENT_PID")
-        cpu=$(cpu_s "$AGENT_PID")
-        ROWS_A+=("| $run | $(secs "$total") | $(secs "$FLOOR_MS") | $(ratio "$total" "$FLOOR_MS") | $(secs $((last - synced))) | $(ratio $((last - synced)) "$FLOOR_MS") | $modify | $d | $(secs $((synced - AGENT_T0))) | $sum | $max |")
-        DETAIL+=("run $run (a): agent start -> pods listed $(secs $((listed - AGENT_T0))) s -> initial sync done $(secs $((synced - AGENT_T0))) s -> first Update $(secs $((first - AGENT_T0))) s -> last Update $(secs "$total") s; agent CPU so far $cpu s; VmRSS $vmrss MB, VmHWM $vmhwm MB")
-    else
-        ROWS_A+=("| $run | failed | | | | | $(mock_calls modify) | | | | |")
-    fi
+    for agent in $AGENTS; do
+        turn=$((turn + 1))
+        tag=$(basename "$(dirname "$agent")")
+        note "run $run of $RUNS ($agent): initial sync ..."
+        fresh_state
+        agent_start "$WORK/agent-$run-$tag.log" "$agent"
+        if wait_updates 0 "$LOCAL"; then
+            read -r n d first last sum max < <(update_stats 0)
+            modify=$(mock_calls modify)
+            total=$((last - AGENT_T0))
+            synced=$(log_ms "$(first_line 'initial sync done')")
+            listed=$(log_ms "$(first_line 'initial list done resource=pods')")
+            read -r vmrss vmhwm < <(rss "$AGENT_PID")
+            cpu=$(cpu_s "$AGENT_PID")
+            ROWS_A+=("| $run | $tag | $(secs "$total") | $(secs "$FLOOR_MS") | $(ratio "$total" "$FLOOR_MS") | $(secs $((last - synced))) | $(ratio $((last - synced)) "$FLOOR_MS") | $modify | $d | $(secs $((synced - AGENT_T0))) | $sum | $max |")
+            DETAIL+=("run $run $tag (a): agent start -> pods listed $(secs $((listed - AGENT_T0))) s -> initial sync done $(secs $((synced - AGENT_T0))) s -> first Update $(secs $((first - AGENT_T0))) s -> last Update $(secs "$total") s; agent CPU so far $cpu s; VmRSS $vmrss MB, VmHWM $vmhwm MB")
+        else
+            ROWS_A+=("| $run | $tag | failed | | | | | $(mock_calls modify) | | | | |")
+        fi
 
-    note "run $run of $RUNS: policy change ..."
-    if ((run % 2 == 1)); then ports=$PORTS_B; else ports=$PORTS_A; fi
-    before=$(mock_calls modify)
-    from=$(wc -l <"$AGENT_LOG")
-    t0=$(now_ms)
-    code=$(allow_frontends "$ports" | curl -sS -o "$WORK/patch.out" -w '%{http_code}' --cacert "$HNP_CA_FILE" \
-        -H "Authorization: Bearer $HNP_ADMIN_TOKEN" -H 'Content-Type: application/merge-patch+json' \
-        -X PATCH --data-binary @- \
-        "$HNP_APISERVER_URL/apis/networking.k8s.io/v1/namespaces/$LOCAL_NS/networkpolicies/allow-frontends")
-    [ "$code" = 200 ] || die "PATCH allow-frontends: HTTP $code: $(head -c 300 "$WORK/patch.out")"
-    if wait_updates "$from" "$LOCAL"; then
-        read -r n d first last sum max < <(update_stats "$from")
-        modify=$(($(mock_calls modify) - before))
-        total=$((last - t0))
-        seen=$(log_ms "$(first_line 'object updated kind=NetworkPolicy' "$from")")
-        ROWS_B+=("| $run | ports $ports | $(secs "$total") | $(secs "$FLOOR_MS") | $(ratio "$total" "$FLOOR_MS") | $modify | $d | $(secs $((seen - t0))) | $(secs $((first - t0))) | $sum | $max |")
-    else
-        ROWS_B+=("| $run | ports $ports | failed | | | $(($(mock_calls modify) - before)) | | | | | |")
-    fi
-    agent_stop
+        note "run $run of $RUNS ($agent): policy change ..."
+        if ((turn % 2 == 1)); then ports=$PORTS_B; else ports=$PORTS_A; fi
+        before=$(mock_calls modify)
+        from=$(wc -l <"$AGENT_LOG")
+        t0=$(now_ms)
+        code=$(allow_frontends "$ports" | curl -sS -o "$WORK/patch.out" -w '%{http_code}' --cacert "$HNP_CA_FILE" \
+            -H "Authorization: Bearer $HNP_ADMIN_TOKEN" -H 'Content-Type: application/merge-patch+json' \
+            -X PATCH --data-binary @- \
+            "$HNP_APISERVER_URL/apis/networking.k8s.io/v1/namespaces/$LOCAL_NS/networkpolicies/allow-frontends")
+        [ "$code" = 200 ] || die "PATCH allow-frontends: HTTP $code: $(head -c 300 "$WORK/patch.out")"
+        if wait_updates "$from" "$LOCAL"; then
+            read -r n d first last sum max < <(update_stats "$from")
+            modify=$(($(mock_calls modify) - before))
+            total=$((last - t0))
+            seen=$(log_ms "$(first_line 'object updated kind=NetworkPolicy' "$from")")
+            ROWS_B+=("| $run | $tag | ports $ports | $(secs "$total") | $(secs "$FLOOR_MS") | $(ratio "$total" "$FLOOR_MS") | $modify | $d | $(secs $((seen - t0))) | $(secs $((first - t0))) | $sum | $max |")
+        else
+            ROWS_B+=("| $run | $tag | ports $ports | failed | | | $(($(mock_calls modify) - before)) | | | | | |")
+        fi
+        agent_stop
+    done
 done
 
 say "## Convergence: $LOCAL local endpoints, modify latency $LATENCY ms, $PODS pods, $POLICIES policies"
@@ -496,16 +541,16 @@ say "Floor: $LOCAL endpoints changed x $LATENCY ms = $(secs "$FLOOR_MS") s (HNS 
 say ""
 say "### (a) agent start -> last Update of the initial sync"
 say ""
-say "| run | start -> last Update s | floor s | ratio | sync done -> last Update s | ratio | modify calls | endpoints updated | start -> sync done s | sum of modify s | max modify s |"
-say "|---|---|---|---|---|---|---|---|---|---|---|"
+say "| run | agent | start -> last Update s | floor s | ratio | sync done -> last Update s | ratio | modify calls | endpoints updated | start -> sync done s | sum of modify s | max modify s |"
+say "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for r in "${ROWS_A[@]}"; do say "$r"; done
 say ""
 for r in "${DETAIL[@]}"; do say "- $r"; done
 say ""
 say "### (b) one policy change (bench-local/allow-frontends, selects all $LOCAL pods) -> its last Update"
 say ""
-say "| run | change | PATCH -> last Update s | floor s | ratio | modify calls | endpoints updated | PATCH -> agent applied s | PATCH -> first Update s | sum of modify s | max modify s |"
-say "|---|---|---|---|---|---|---|---|---|---|---|"
+say "| run | agent | change | PATCH -> last Update s | floor s | ratio | modify calls | endpoints updated | PATCH -> agent applied s | PATCH -> first Update s | sum of modify s | max modify s |"
+say "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for r in "${ROWS_B[@]}"; do say "$r"; done
 say ""
 
