@@ -124,19 +124,14 @@ winsvc_reboot() {
     winsvc_boot
 }
 
-# w ARG...: hnsnetpol.exe under wine, CRs of its output removed.
-w() {
-    "$WINE" "$HNP_EXE" "$@" 2> >(tr -d '\r' >&2) | tr -d '\r'
-    return "${PIPESTATUS[0]}"
-}
-
-# run_w OUT ARG...: w with standard output and error into OUT; sets RC.
+# run_w OUT ARG...: hnsnetpol.exe under wine, standard output and error
+# into OUT (CRs removed); sets RC. Through a file, not a process
+# substitution: bash does not wait for one, so a check right after could
+# read OUT before the last of standard error was in it.
 run_w() {
     local out=$1
     shift
-    RC=0
-    w "$@" >"$out" 2>&1 || RC=$?
-    sed 's/^/       | /' "$out"
+    wcmd "$out" "$HNP_EXE" "$@"
 }
 
 # wcmd OUT PROGRAM ARG...: a wine program (net, sc, reg), output into OUT; sets RC.
