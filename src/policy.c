@@ -115,7 +115,7 @@ static const char *quote(char *buf, const char *s)
     size_t o = 0;
     buf[o++] = '"';
     size_t i = 0;
-    for (; s[i] != '\0' && i < QUOTE_MAX; i++) {
+    for (; i < QUOTE_MAX && s[i] != '\0'; i++) {
         char c = s[i];
         if (c == '"' || c == '\\')
             buf[o++] = '\\';
