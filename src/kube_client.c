@@ -1,6 +1,7 @@
 /*
- * kube_client.c - HTTPS requests and streaming watches to the Kubernetes API
- * server over libcurl, and the line splitter of watch streams (see kube.h).
+ * kube_client.c - HTTPS requests and streamed responses (watches by line, LIST
+ * bodies in raw pieces) to the Kubernetes API server over libcurl, and the
+ * line splitter of watch streams (see kube.h).
  *
  * Each client owns one easy handle inside its own multi handle, and drives
  * every transfer itself: curl_multi_poll() with a short timeout, then a look
@@ -511,7 +512,8 @@ struct xfer {
     long long last_data; /* ms, for the idle timeout */
     /* hnp_kube_request */
     struct dynbuf body;
-    /* hnp_kube_stream */
+    /* hnp_kube_stream (lines) and hnp_kube_stream_raw (raw: pieces as curl delivers them) */
+    bool raw;
     struct hnp_line_buffer lines;
     hnp_kube_line_fn fn;
     void *ctx;
@@ -542,7 +544,10 @@ static size_t stream_body(char *p, size_t size, size_t n, void *ud)
         dynbuf_add(&x->error_body, p, len < room ? len : room);
         return len;
     }
-    enum hnp_err rc = hnp_line_buffer_feed(&x->lines, p, len, x->fn, x->ctx);
+    if (len == 0)
+        return 0;
+    enum hnp_err rc =
+        x->raw ? x->fn(p, len, x->ctx) : hnp_line_buffer_feed(&x->lines, p, len, x->fn, x->ctx);
     if (rc != HNP_OK) {
         x->abort = rc;
         return 0;
@@ -807,9 +812,15 @@ enum hnp_err hnp_kube_request(struct hnp_kube_client *client, const char *method
     return rc;
 }
 
-enum hnp_err hnp_kube_stream(struct hnp_kube_client *client, const char *path, hnp_kube_line_fn fn,
-                             void *ctx, const volatile int *stop, size_t max_line,
-                             long idle_timeout_ms, struct hnp_error *err)
+/*
+ * hnp_kube_stream() (raw false: fn gets lines, max_line caps them) and
+ * hnp_kube_stream_raw() (raw true: fn gets the body's pieces, max_line
+ * unused): one transfer, one mapping of statuses and errors to codes and
+ * messages.
+ */
+static enum hnp_err stream(struct hnp_kube_client *client, const char *path, bool raw,
+                           hnp_kube_line_fn fn, void *ctx, const volatile int *stop,
+                           size_t max_line, long idle_timeout_ms, struct hnp_error *err)
 {
     hnp_error_clear(err);
     struct curl_slist *headers = NULL;
@@ -820,6 +831,7 @@ enum hnp_err hnp_kube_stream(struct hnp_kube_client *client, const char *path, h
     struct xfer x;
     memset(&x, 0, sizeof(x));
     x.easy = h;
+    x.raw = raw;
     x.fn = fn;
     x.ctx = ctx;
     x.error_body.max = ERROR_BODY_MAX;
@@ -840,12 +852,12 @@ enum hnp_err hnp_kube_stream(struct hnp_kube_client *client, const char *path, h
     } else if (outcome == IDLE) {
         rc = hnp_error_set(err, HNP_ERR_TIMEOUT, path, "GET %s: nothing received for %ld ms", path,
                            idle_timeout_ms);
-    } else if (x.abort == HNP_ERR_LIMIT) {
+    } else if (x.abort == HNP_ERR_LIMIT && !raw) {
         rc = hnp_error_set(err, HNP_ERR_LIMIT, path, "GET %s: a line is longer than %zu bytes",
                            path, x.lines.max_line);
     } else if (x.abort != HNP_OK) {
-        rc = hnp_error_set(err, x.abort, path, "GET %s: the line handler returned %s", path,
-                           hnp_err_name(x.abort));
+        rc = hnp_error_set(err, x.abort, path, "GET %s: the %s handler returned %s", path,
+                           raw ? "body" : "line", hnp_err_name(x.abort));
     } else if (cc != CURLE_OK) {
         rc = transport_error(client, "GET", path, cc, err);
     } else if (status < 200 || status > 299) {
@@ -860,7 +872,7 @@ enum hnp_err hnp_kube_stream(struct hnp_kube_client *client, const char *path, h
                       token_note ? ")" : "");
         if (err != NULL)
             err->code = status;
-    } else {
+    } else if (!raw) {
         rc = hnp_line_buffer_finish(&x.lines, fn, ctx);
         if (rc == HNP_ERR_LIMIT)
             hnp_error_set(err, rc, path, "GET %s: a line is longer than %zu bytes", path,
@@ -872,4 +884,18 @@ enum hnp_err hnp_kube_stream(struct hnp_kube_client *client, const char *path, h
     hnp_line_buffer_free(&x.lines);
     free(x.error_body.data);
     return rc;
+}
+
+enum hnp_err hnp_kube_stream(struct hnp_kube_client *client, const char *path, hnp_kube_line_fn fn,
+                             void *ctx, const volatile int *stop, size_t max_line,
+                             long idle_timeout_ms, struct hnp_error *err)
+{
+    return stream(client, path, false, fn, ctx, stop, max_line, idle_timeout_ms, err);
+}
+
+enum hnp_err hnp_kube_stream_raw(struct hnp_kube_client *client, const char *path,
+                                 hnp_kube_piece_fn fn, void *ctx, const volatile int *stop,
+                                 long idle_timeout_ms, struct hnp_error *err)
+{
+    return stream(client, path, true, fn, ctx, stop, 0, idle_timeout_ms, err);
 }

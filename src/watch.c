@@ -50,8 +50,14 @@
 #define DEFAULT_BACKOFF_INITIAL_MS 500
 #define DEFAULT_BACKOFF_MAX_MS 30000
 #define DEFAULT_WATCH_TIMEOUT_S 300
-/* One LIST page's body: what hnp_kube_request() allowed it before pages were streamed. */
-#define DEFAULT_MAX_PAGE_BYTES ((size_t)64 * 1024 * 1024)
+/* One listed object: as large as a watch event may be (an event carries one object). */
+#define DEFAULT_MAX_ITEM_BYTES DEFAULT_MAX_EVENT_BYTES
+/*
+ * One LIST response (a page, or the whole watch-cache answer of a first
+ * LIST): not a memory bound (the body is streamed, only one item is held),
+ * a bound on a server that never ends its answer. 20,000 pods are 138 MB.
+ */
+#define DEFAULT_MAX_LIST_BYTES ((uint64_t)4 * 1024 * 1024 * 1024)
 /* A LIST page silent this long is a dead connection (hnp_kube_request() allows 60 s in all). */
 #define LIST_IDLE_MS 60000L
 /* The item buffer is freed after an item larger than this, not kept for the next page. */
@@ -96,7 +102,7 @@ static const struct hnp_watch_transport default_transport = {
     .client_set_stop = hnp_kube_client_set_stop,
     .request = hnp_kube_request,
     .stream = hnp_kube_stream,
-    .list_stream = hnp_kube_stream,
+    .list_stream = hnp_kube_stream_raw,
 };
 
 static const struct hnp_watch_transport *transport = &default_transport;
@@ -331,6 +337,7 @@ struct hnp_reflector {
     size_t n_pending;
     size_t cap_pending;
     char *rv;             /* resourceVersion to watch from */
+    bool cache_tried;     /* a LIST from the watch cache was made (see list_all()) */
     unsigned failures;    /* failures in a row, for the backoff */
     unsigned relists_row; /* relists in a row without a good watch event */
     size_t stream_lines;  /* lines seen by the current watch */
@@ -689,7 +696,7 @@ struct page_scan {
     bool first;   /* right after '{' or '[' */
     size_t page;  /* 1 for the first page of the list, for messages */
     size_t index; /* index in the whole list of the next item */
-    /* Bytes of the page before the current piece (a line end counts one). */
+    /* Bytes of the page before the current piece. */
     uint64_t offset;
     /* The member name, raw: "\u0069tems" is not "items" (no API server writes that). */
     char key[16];
@@ -704,7 +711,7 @@ struct page_scan {
     bool keep;         /* its bytes are kept and parsed (an item or metadata) */
     size_t vstart;     /* where it starts in the current piece */
     uint64_t value_at; /* where it starts in the page */
-    char *buf;         /* its bytes from earlier pieces (within max_page_bytes) */
+    char *buf;         /* its bytes from earlier pieces (within max_item_bytes) */
     size_t len, cap;
     json_t *metadata; /* the page's, once read */
     bool logged;      /* the failure was logged */
@@ -811,23 +818,36 @@ static bool value_scan(struct page_scan *ps, const unsigned char *d, size_t n, s
     return false;
 }
 
-/* The page has reached off bytes: fail when that is more than max_page_bytes. */
+/* The page has reached off bytes: fail when that is more than max_list_bytes. */
 static enum hnp_err page_size_check(struct page_scan *ps, uint64_t off)
 {
-    if (off <= ps->r->opt.max_page_bytes)
+    if (off <= ps->r->opt.max_list_bytes)
         return HNP_OK;
     char what[96];
-    snprintf(what, sizeof(what), "the page is larger than %zu bytes (in items[%zu])",
-             ps->r->opt.max_page_bytes, ps->index);
+    snprintf(what, sizeof(what), "the page is larger than %llu bytes (in items[%zu])",
+             (unsigned long long)ps->r->opt.max_list_bytes, ps->index);
     return page_fail(ps, HNP_ERR_LIMIT, off, "watch: list page too large", what);
 }
 
-/* Keep d[0, n) of the current value (never more than the page may hold). */
+/* The kept value (an item or metadata) has more than max_item_bytes. */
+static enum hnp_err item_too_large(struct page_scan *ps)
+{
+    char what[96];
+    if (ps->state == PAGE_IN_ITEM)
+        snprintf(what, sizeof(what), "items[%zu] is larger than %zu bytes", ps->index,
+                 ps->r->opt.max_item_bytes);
+    else
+        snprintf(what, sizeof(what), "metadata is larger than %zu bytes",
+                 ps->r->opt.max_item_bytes);
+    return page_fail(ps, HNP_ERR_LIMIT, ps->value_at, "watch: listed object too large", what);
+}
+
+/* Keep d[0, n) of the current value (never more than max_item_bytes). */
 static enum hnp_err value_keep(struct page_scan *ps, const char *d, size_t n)
 {
-    size_t max = ps->r->opt.max_page_bytes;
+    size_t max = ps->r->opt.max_item_bytes;
     if (n > max || ps->len > max - n)
-        return page_size_check(ps, (uint64_t)max + 1);
+        return item_too_large(ps);
     if (ps->len + n > ps->cap) {
         size_t cap = ps->cap ? ps->cap : 4096;
         while (cap < ps->len + n)
@@ -881,9 +901,10 @@ static enum hnp_err value_end(struct page_scan *ps, const char *d, size_t end)
     enum hnp_err rc = HNP_OK;
     if (ps->keep) {
         size_t n = end - ps->vstart;
-        /* Whole in this piece (one line of a compact page): parsed where it lies. */
+        /* Whole in this piece: parsed where it lies, within the same cap. */
         if (ps->len == 0)
-            rc = value_take(ps, d + ps->vstart, n);
+            rc = n > ps->r->opt.max_item_bytes ? item_too_large(ps)
+                                               : value_take(ps, d + ps->vstart, n);
         else if ((rc = value_keep(ps, d + ps->vstart, n)) == HNP_OK)
             rc = value_take(ps, ps->buf, ps->len);
         ps->len = 0;
@@ -913,7 +934,7 @@ static enum page_member member_of(const struct page_scan *ps)
 static enum hnp_err page_feed(struct page_scan *ps, const char *text, size_t n)
 {
     const unsigned char *d = (const unsigned char *)text;
-    /* The line buffer bounds each line; this bounds a page of many lines. */
+    /* value_keep() bounds what is held; this bounds a body that never ends. */
     enum hnp_err rc = page_size_check(ps, ps->offset + n);
     if (rc != HNP_OK)
         return rc;
@@ -1044,14 +1065,13 @@ static enum hnp_err page_finish(struct page_scan *ps)
     return HNP_OK;
 }
 
-/* hnp_kube_line_fn of list_stream: a line of the page, then the newline it ended with. */
-static enum hnp_err on_page_line(const char *line, size_t len, void *ctx)
+/* hnp_kube_piece_fn of list_stream: the next piece of the page, cut anywhere. */
+static enum hnp_err on_page_piece(const char *bytes, size_t len, void *ctx)
 {
     struct page_scan *ps = ctx;
     if (ps->r->stop)
         return HNP_ERR_STOPPED;
-    enum hnp_err rc = page_feed(ps, line, len);
-    return rc == HNP_OK ? page_feed(ps, "\n", 1) : rc;
+    return page_feed(ps, bytes, len);
 }
 
 /*
@@ -1066,8 +1086,7 @@ static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool co
     char code[24];
     enum hnp_err rc;
     if (r->tr->list_stream != NULL) {
-        rc = r->tr->list_stream(r->client, path, on_page_line, ps, &r->stop, r->opt.max_page_bytes,
-                                LIST_IDLE_MS, &e);
+        rc = r->tr->list_stream(r->client, path, on_page_piece, ps, &r->stop, LIST_IDLE_MS, &e);
         if (rc == HNP_OK)
             return page_finish(ps);
         if (rc == HNP_ERR_STOPPED || rc == HNP_ERR_NOMEM || ps->logged)
@@ -1091,8 +1110,9 @@ static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool co
 
     long status = 0;
     json_t *body = NULL;
-    rc = r->tr->request(r->client, "GET", path, NULL, NULL, r->opt.max_page_bytes, &status, &body,
-                        &e);
+    size_t max_body =
+        r->opt.max_list_bytes < SIZE_MAX ? (size_t)r->opt.max_list_bytes : (size_t)SIZE_MAX;
+    rc = r->tr->request(r->client, "GET", path, NULL, NULL, max_body, &status, &body, &e);
     if (rc == HNP_ERR_STOPPED) {
         json_decref(body);
         return rc;
@@ -1137,6 +1157,24 @@ static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool co
  * a continue token expired (list again at once), HNP_ERR_STOPPED, or another
  * error to back off from (already logged). The watch resourceVersion is set
  * only on success.
+ *
+ * The first LIST of a reflector asks "resourceVersion=0&limit=<page>", as
+ * client-go's reflector does: kube-apiserver answers it from its watch cache,
+ * without reading etcd, and ignores the limit (all 20,000 pods in one
+ * answer about 2.5 x sooner than 40 consistent pages,
+ * docs/performance-agent.md 2 (c)); a server that pages anyway returns a
+ * continue token, and the next pages are asked with that token only (it
+ * carries the version), as for any list. The cache may be a little behind
+ * etcd, which is fine for a reflector that has nothing yet: the WATCH that
+ * follows starts from the answer's resourceVersion and delivers every later
+ * change. It is not fine for a reflector that has delivered state: a relist
+ * (after 410 Gone, an expired continue token, a bad or oversized event) must
+ * not step back to an older answer than what it already handed over, so
+ * every other LIST is consistent (no resourceVersion: read from etcd) and
+ * paged. Only the first attempt asks the cache: when it fails in any way (no
+ * answer, an error status, a bad or oversized answer: after the usual
+ * backoff; an expired continue token: at once), the next attempt is the
+ * consistent one.
  */
 static enum hnp_err list_all(struct hnp_reflector *r)
 {
@@ -1160,6 +1198,9 @@ static enum hnp_err list_all(struct hnp_reflector *r)
             char *enc = url_encode(cont);
             path = enc ? str_printf("%s?limit=%s&continue=%s", r->info->path, limit, enc) : NULL;
             free(enc);
+        } else if (!r->cache_tried) {
+            r->cache_tried = true;
+            path = str_printf("%s?resourceVersion=0&limit=%s", r->info->path, limit);
         } else {
             path = str_printf("%s?limit=%s", r->info->path, limit);
         }
@@ -1455,8 +1496,10 @@ enum hnp_err hnp_reflector_start(const struct hnp_kube_config *cfg, enum hnp_kin
         r->opt.backoff_max_ms = r->opt.backoff_initial_ms;
     if (r->opt.watch_timeout_s <= 0)
         r->opt.watch_timeout_s = DEFAULT_WATCH_TIMEOUT_S;
-    if (r->opt.max_page_bytes == 0)
-        r->opt.max_page_bytes = DEFAULT_MAX_PAGE_BYTES;
+    if (r->opt.max_item_bytes == 0)
+        r->opt.max_item_bytes = DEFAULT_MAX_ITEM_BYTES;
+    if (r->opt.max_list_bytes == 0)
+        r->opt.max_list_bytes = DEFAULT_MAX_LIST_BYTES;
     r->sink = sink;
     r->ctx = ctx;
     r->metrics = metrics;

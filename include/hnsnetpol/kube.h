@@ -1,7 +1,7 @@
 /*
  * kube.h - talking to the Kubernetes API server: where it is and how to
  * authenticate (kubeconfig or in-cluster), and blocking and streaming HTTPS
- * requests over libcurl.
+ * requests over libcurl (a watch by line, a LIST body in raw pieces).
  *
  * TLS is always verified unless the configuration explicitly says
  * insecure-skip-tls-verify. Tokens, keys and certificates are never logged
@@ -175,6 +175,24 @@ typedef enum hnp_err (*hnp_kube_line_fn)(const char *line, size_t len, void *ctx
 enum hnp_err hnp_kube_stream(struct hnp_kube_client *client, const char *path, hnp_kube_line_fn fn,
                              void *ctx, const volatile int *stop, size_t max_line,
                              long idle_timeout_ms, struct hnp_error *err);
+
+/*
+ * Called for each piece of a response body as it arrives (len > 0, not
+ * NUL-terminated, cut anywhere: the pieces concatenate to the body).
+ */
+typedef enum hnp_err (*hnp_kube_piece_fn)(const char *bytes, size_t len, void *ctx);
+
+/*
+ * Stream path (a LIST), calling fn with the body in the pieces it arrives
+ * in: no line splitting and no cap, so nothing of the body is held here; a
+ * cap is fn's to enforce (it returns HNP_ERR_LIMIT, say). Returns, and sets
+ * err, exactly as hnp_kube_stream() (HNP_OK when the body is complete,
+ * HNP_ERR_STOPPED, HNP_ERR_TIMEOUT, HNP_ERR_GONE, HNP_ERR_AUTH,
+ * HNP_ERR_HTTP, or what fn returned); a non-2xx body is never given to fn.
+ */
+enum hnp_err hnp_kube_stream_raw(struct hnp_kube_client *client, const char *path,
+                                 hnp_kube_piece_fn fn, void *ctx, const volatile int *stop,
+                                 long idle_timeout_ms, struct hnp_error *err);
 
 /*
  * Split a byte stream into lines across arbitrary chunk boundaries, with a

@@ -4,6 +4,14 @@
  * bookmarks; relist on 410 Gone or an expired continue token, reconnect
  * with capped exponential backoff and jitter.
  *
+ * Which LIST: the first one of a reflector asks
+ * "?resourceVersion=0&limit=<page_limit>", which kube-apiserver answers
+ * from its watch cache, all in one answer (it ignores the limit); a server
+ * that pages anyway is followed with "?limit=<page_limit>&continue=<token>".
+ * Every later LIST (a relist, or a retry after the first attempt failed in
+ * any way) is consistent and paged: "?limit=<page_limit>", then continue,
+ * so a reflector that has state never steps back to an older cache answer.
+ *
  * Each reflector runs in its own thread with its own API client and hands
  * changes to a sink. A relist is diffed against what the reflector already
  * delivered (by uid and resourceVersion), so unchanged objects cause no work.
@@ -35,8 +43,9 @@
  * and ERROR events other than 410 are logged and retried after a backoff of
  * random(0, min(backoff_max_ms, backoff_initial_ms * 2^(n-1))) for the n-th
  * failure in a row (full jitter); a complete list or a good watch event
- * resets n. A LIST page that is not JSON, is not a list, or is larger than
- * max_page_bytes fails the list (logged with the page, offset and item),
+ * resets n. A LIST page that is not JSON, is not a list, holds an object
+ * (or metadata) larger than max_item_bytes, or is larger than
+ * max_list_bytes fails the list (logged with the page, offset and item),
  * which is retried after a backoff. 410 Gone (HTTP or ERROR event), an
  * expired continue token, an unparseable event or one larger than
  * max_event_bytes cause an immediate relist. The normal end of a watch
@@ -49,6 +58,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -93,7 +103,19 @@ struct hnp_reflector_options {
     long backoff_initial_ms; /* 0 = 500 */
     long backoff_max_ms;     /* 0 = 30000 */
     long watch_timeout_s;    /* timeoutSeconds asked of the server; 0 = 300 */
-    size_t max_page_bytes;   /* one LIST page's body, so also one listed object; 0 = 64 MiB */
+    /*
+     * One listed object's JSON text (or a page's metadata): a LIST body is
+     * streamed and scanned item by item, so this is what a list holds of it
+     * at once (besides the compact texts of the objects kept until the list
+     * completes); 0 = 16 MiB, as max_event_bytes.
+     */
+    size_t max_item_bytes;
+    /*
+     * One LIST response's body (a page, or the whole watch-cache answer of
+     * the first LIST): no memory is held in proportion to it, it only ends
+     * an answer that never ends; 0 = 4 GiB (20,000 pods are 138 MB).
+     */
+    uint64_t max_list_bytes;
 };
 
 struct hnp_reflector;
@@ -129,16 +151,17 @@ void hnp_reflector_stop(struct hnp_reflector *r);
  * For tests only: the HTTP layer under the reflectors, so unit tests can
  * script an API server. The default is hnp_kube_client_new(),
  * hnp_kube_client_free(), hnp_kube_client_set_stop(), hnp_kube_request(),
- * hnp_kube_stream() and hnp_kube_stream() again for list_stream; the members
+ * hnp_kube_stream() and hnp_kube_stream_raw() for list_stream; the members
  * have exactly their contracts. client_set_stop may be NULL (then a LIST in
  * flight is not interrupted).
  *
- * list_stream fetches one LIST page: its body's lines go to fn as they
- * arrive, so the reflector never holds the page as one JSON tree (410 is
- * HNP_ERR_GONE, 401/403 HNP_ERR_AUTH, other statuses HNP_ERR_HTTP with
- * err->code = the status). It may be NULL: then pages are fetched with
- * request and the returned tree is serialised for the same item-by-item
- * reader (for test transports that script whole pages as JSON).
+ * list_stream fetches one LIST page: its body goes to fn in pieces as it
+ * arrives, so the reflector never holds the page, as text or as one JSON
+ * tree (410 is HNP_ERR_GONE, 401/403 HNP_ERR_AUTH, other statuses
+ * HNP_ERR_HTTP with err->code = the status). It may be NULL: then pages are
+ * fetched with request (max_body = max_list_bytes) and the returned tree is
+ * serialised for the same item-by-item reader (for test transports that
+ * script whole pages as JSON).
  */
 struct hnp_watch_transport {
     enum hnp_err (*client_new)(const struct hnp_kube_config *cfg, struct hnp_kube_client **out,
@@ -152,8 +175,8 @@ struct hnp_watch_transport {
                            void *ctx, const volatile int *stop, size_t max_line,
                            long idle_timeout_ms, struct hnp_error *err);
     enum hnp_err (*list_stream)(struct hnp_kube_client *client, const char *path,
-                                hnp_kube_line_fn fn, void *ctx, const volatile int *stop,
-                                size_t max_line, long idle_timeout_ms, struct hnp_error *err);
+                                hnp_kube_piece_fn fn, void *ctx, const volatile int *stop,
+                                long idle_timeout_ms, struct hnp_error *err);
 };
 
 /*

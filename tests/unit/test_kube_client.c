@@ -1097,17 +1097,21 @@ static void test_stream_statuses(void **state)
         {"/status/403", HNP_ERR_AUTH, 403}, {"/status/500", HNP_ERR_HTTP, 500},
         {"/status/404", HNP_ERR_HTTP, 404},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    /* Each case by line (a watch) and in raw pieces (a LIST): the same codes and messages. */
+    for (size_t k = 0; k < 2 * sizeof(cases) / sizeof(cases[0]); k++) {
+        size_t i = k / 2;
         struct hnp_error err = {0};
-        int lines = 0;
-        assert_int_equal(hnp_kube_stream(c, cases[i].path, count_line, &lines, NULL, 0, 0, &err),
-                         cases[i].code);
+        int calls = 0;
+        enum hnp_err rc =
+            k % 2 ? hnp_kube_stream_raw(c, cases[i].path, count_line, &calls, NULL, 0, &err)
+                  : hnp_kube_stream(c, cases[i].path, count_line, &calls, NULL, 0, 0, &err);
+        assert_int_equal(rc, cases[i].code);
         assert_int_equal(err.code, cases[i].status);
         char text[64];
         snprintf(text, sizeof(text), "HTTP %ld: test says %ld", cases[i].status, cases[i].status);
         assert_contains(err.message, text);
         assert_null(strstr(err.message, "secret-token-3"));
-        assert_int_equal(lines, 0); /* an error body is not watch events */
+        assert_int_equal(calls, 0); /* an error body is not watch events, nor a list */
     }
     hnp_kube_client_free(c);
     hnp_kube_config_clear(&cfg);
@@ -1134,6 +1138,102 @@ static void test_stream_max_line(void **state)
     assert_int_equal(json_array_size(l.seen), 2);
     assert_int_equal(json_string_length(json_array_get(l.seen, 1)), 5000);
     json_decref(l.seen);
+    hnp_kube_client_free(c);
+    hnp_kube_config_clear(&cfg);
+    server_stop(s);
+}
+
+/* What hnp_kube_stream_raw() handed over: the pieces, concatenated. */
+struct pieces {
+    char *data;
+    size_t len;
+    size_t count;
+    volatile int *stop_on_first;
+    enum hnp_err fail_with; /* returned for the first piece when not HNP_OK */
+};
+
+static enum hnp_err collect_piece(const char *bytes, size_t len, void *ctx)
+{
+    struct pieces *p = ctx;
+    assert_true(len > 0);
+    char *bigger = realloc(p->data, p->len + len + 1);
+    assert_non_null(bigger);
+    memcpy(bigger + p->len, bytes, len);
+    p->data = bigger;
+    p->len += len;
+    p->data[p->len] = '\0';
+    p->count++;
+    if (p->stop_on_first != NULL)
+        *p->stop_on_first = 1;
+    return p->fail_with;
+}
+
+static void pieces_clear(struct pieces *p)
+{
+    free(p->data);
+    memset(p, 0, sizeof(*p));
+}
+
+/*
+ * The raw stream: the pieces concatenate to the body, lines and all (no
+ * splitting, no line cap); handler errors, stop and idle timeout as for
+ * hnp_kube_stream() (statuses: test_stream_statuses).
+ */
+static void test_stream_raw(void **state)
+{
+    (void)state;
+    struct server *s = server_start(false);
+    struct hnp_kube_config cfg;
+    config_for(&cfg, s, "t");
+    struct hnp_kube_client *c = client_for(&cfg);
+    struct hnp_error err = {0};
+    struct pieces p = {0};
+
+    assert_int_equal(
+        hnp_kube_stream_raw(c, "/watch/chunks?limit=1", collect_piece, &p, NULL, 0, &err), HNP_OK);
+    char body[256] = "";
+    for (size_t i = 0; i < sizeof(watch_pieces) / sizeof(watch_pieces[0]); i++)
+        strcat(body, watch_pieces[i]);
+    assert_string_equal(p.data, body);
+    assert_string_equal(server_record(s).path, "/watch/chunks?limit=1");
+    pieces_clear(&p);
+
+    /* A 5,000-byte line: no cap here (the caller's handler keeps its own). */
+    assert_int_equal(hnp_kube_stream_raw(c, "/watch/long", collect_piece, &p, NULL, 0, &err),
+                     HNP_OK);
+    assert_int_equal(p.len, 12 + 5001);
+    assert_memory_equal(p.data, "{\"short\":1}\nyyy", 15);
+    pieces_clear(&p);
+
+    /* The handler's error ends the stream. */
+    p.fail_with = HNP_ERR_LIMIT;
+    assert_int_equal(hnp_kube_stream_raw(c, "/watch/long", collect_piece, &p, NULL, 0, &err),
+                     HNP_ERR_LIMIT);
+    assert_int_equal(p.count, 1);
+    assert_contains(err.message, "GET /watch/long: the body handler returned HNP_ERR_LIMIT");
+    pieces_clear(&p);
+
+    /* Stop: the first piece sets the flag, then the server is silent for 20 s. */
+    volatile int stop = 0;
+    p.stop_on_first = &stop;
+    long long start = now_ms();
+    assert_int_equal(hnp_kube_stream_raw(c, "/watch/silent", collect_piece, &p, &stop, 0, &err),
+                     HNP_ERR_STOPPED);
+    if (now_ms() - start > 8000) /* see test_stream_stop_and_idle */
+        fail_msg("stopping took %lld ms", now_ms() - start);
+    assert_string_equal(p.data, "{\"type\":\"ADDED\"}\n");
+    assert_contains(err.message, "GET /watch/silent: stopped");
+    pieces_clear(&p);
+
+    /* Idle timeout. */
+    start = now_ms();
+    assert_int_equal(hnp_kube_stream_raw(c, "/watch/silent", collect_piece, &p, NULL, 300, &err),
+                     HNP_ERR_TIMEOUT);
+    assert_true(now_ms() - start >= 300);
+    assert_contains(err.message, "nothing received for 300 ms");
+    assert_int_equal(p.count, 1);
+    pieces_clear(&p);
+
     hnp_kube_client_free(c);
     hnp_kube_config_clear(&cfg);
     server_stop(s);
@@ -1333,6 +1433,7 @@ int main(void)
         cmocka_unit_test(test_stream_stop_and_idle),
         cmocka_unit_test(test_stream_statuses),
         cmocka_unit_test(test_stream_max_line),
+        cmocka_unit_test(test_stream_raw),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -32,12 +32,17 @@
  *
  * Every scenario runs twice: with LIST pages answered by request (a JSON
  * tree, which the reflector serialises for its page reader) and with pages
- * streamed as hnp_kube_stream() streams them (the default transport):
- * pretty-printed over many lines, fed in odd chunks, non-200 statuses as
- * its error codes. The log is only checked in the first run (a streamed
+ * streamed as hnp_kube_stream_raw() streams them (the default transport):
+ * pretty-printed over many lines, fed as raw pieces of odd sizes, non-200
+ * statuses as its error codes. The log is only checked in the first run (a streamed
  * error carries the status and message, not the Status reason). Tests in
  * code feed raw page bytes (bad JSON, truncation, large items) that only
  * the streamed form can carry.
+ *
+ * In the scenario files the first LIST asks the watch cache, "GET
+ * <path>?resourceVersion=0&limit=N" (watch.h), and every later one (after
+ * a failed first attempt, a 410, an expired continue, a bad event) is the
+ * consistent "GET <path>?limit=N".
  *
  * Timing is never asserted except that stopping returns within a generous
  * bound; backoffs are a few milliseconds in the scenarios.
@@ -77,7 +82,6 @@ struct fake {
     enum hnp_err client_new_result;
     size_t last_max_line;
     long last_idle_ms;
-    size_t list_max_line; /* of the last streamed LIST */
     bool saw_stop_flag;
     const volatile int *client_stop; /* from client_set_stop */
 };
@@ -104,7 +108,6 @@ static void fake_reset(json_t *steps, enum hnp_kind kind)
     fk.client_new_result = HNP_OK;
     fk.last_max_line = 0;
     fk.last_idle_ms = 0;
-    fk.list_max_line = 0;
     fk.saw_stop_flag = false;
     fk.client_stop = NULL;
     pthread_mutex_unlock(&fk.mu);
@@ -303,22 +306,22 @@ static enum hnp_err fake_stream(struct hnp_kube_client *client, const char *path
     return hnp_error_set(err, err_from_name(result), NULL, "scripted end");
 }
 
+static enum hnp_err feed_pieces(const json_t *step, const char *text, size_t len,
+                                hnp_kube_piece_fn fn, void *ctx, const volatile int *stop);
+
 /*
- * A streamed LIST page, as hnp_kube_stream() answers: a non-200 status is
- * its error code (the Status message in err), else the body's lines go to
- * fn. The body is "text" as is, or "body" pretty-printed (so items span
- * lines).
+ * A streamed LIST page, as hnp_kube_stream_raw() answers: a non-200 status
+ * is its error code (the Status message in err), else the body goes to fn
+ * in raw pieces. The body is "text" as is, or "body" pretty-printed (so
+ * items span lines).
  */
 static enum hnp_err fake_list_stream(struct hnp_kube_client *client, const char *path,
-                                     hnp_kube_line_fn fn, void *ctx, const volatile int *stop,
-                                     size_t max_line, long idle_timeout_ms, struct hnp_error *err)
+                                     hnp_kube_piece_fn fn, void *ctx, const volatile int *stop,
+                                     long idle_timeout_ms, struct hnp_error *err)
 {
     (void)client, (void)idle_timeout_ms;
     char call[2048];
     snprintf(call, sizeof(call), "GET %s", path);
-    pthread_mutex_lock(&fk.mu);
-    fk.list_max_line = max_line;
-    pthread_mutex_unlock(&fk.mu);
     json_t *step = take_step(call);
     if (step == NULL) {
         while (stop != NULL && !*stop)
@@ -352,25 +355,45 @@ static enum hnp_err fake_list_stream(struct hnp_kube_client *client, const char 
                         : strdup(""); /* an empty body */
     if (text == NULL)
         return HNP_ERR_NOMEM;
-    enum hnp_err rc = feed_chunks(step, text, strlen(text), fn, ctx, stop, max_line);
+    enum hnp_err rc = feed_pieces(step, text, strlen(text), fn, ctx, stop);
     free(text);
-    if (rc == HNP_ERR_LIMIT)
-        return hnp_error_set(err, rc, path, "GET %s: a line is longer than %zu bytes", path,
-                             max_line);
     if (rc != HNP_OK)
-        return hnp_error_set(err, rc, path, "GET %s: the line handler returned %s", path,
+        return hnp_error_set(err, rc, path, "GET %s: the body handler returned %s", path,
                              hnp_err_name(rc));
     return HNP_OK;
 }
 
-/* Feed text to fn through hnp_line_buffer in the step's chunk sizes. */
-static enum hnp_err feed_chunks(const json_t *step, const char *text, size_t len,
-                                hnp_kube_line_fn fn, void *ctx, const volatile int *stop,
-                                size_t max_line)
+/* The size of the k-th piece of a step's bytes, off of len fed so far. */
+static size_t chunk_size(const json_t *step, size_t k, size_t off, size_t len)
 {
     static const size_t default_chunks[] = {13, 1, 64};
     json_t *chunks = json_object_get(step, "chunks");
     size_t n_chunks = json_array_size(chunks);
+    size_t size = n_chunks ? (size_t)json_integer_value(json_array_get(chunks, k % n_chunks))
+                           : default_chunks[k % 3];
+    return size == 0 || size > len - off ? len - off : size;
+}
+
+/* Feed text to fn as raw pieces of the step's chunk sizes (a streamed LIST). */
+static enum hnp_err feed_pieces(const json_t *step, const char *text, size_t len,
+                                hnp_kube_piece_fn fn, void *ctx, const volatile int *stop)
+{
+    enum hnp_err rc = HNP_OK;
+    for (size_t off = 0, k = 0; off < len && rc == HNP_OK; k++) {
+        if (stop != NULL && *stop)
+            return HNP_ERR_STOPPED;
+        size_t size = chunk_size(step, k, off, len);
+        rc = fn(text + off, size, ctx);
+        off += size;
+    }
+    return rc;
+}
+
+/* Feed text to fn through hnp_line_buffer in the step's chunk sizes (a watch). */
+static enum hnp_err feed_chunks(const json_t *step, const char *text, size_t len,
+                                hnp_kube_line_fn fn, void *ctx, const volatile int *stop,
+                                size_t max_line)
+{
     struct hnp_line_buffer lb;
     hnp_line_buffer_init(&lb, max_line);
     enum hnp_err rc = HNP_OK;
@@ -379,10 +402,7 @@ static enum hnp_err feed_chunks(const json_t *step, const char *text, size_t len
             rc = HNP_ERR_STOPPED;
             break;
         }
-        size_t size = n_chunks ? (size_t)json_integer_value(json_array_get(chunks, k % n_chunks))
-                               : default_chunks[k % 3];
-        if (size == 0 || size > len - off)
-            size = len - off;
+        size_t size = chunk_size(step, k, off, len);
         rc = hnp_line_buffer_feed(&lb, text + off, size, fn, ctx);
         off += size;
     }
@@ -536,6 +556,17 @@ static char *read_stream(FILE *f)
     return text;
 }
 
+/* Append s to the growing string *buf (length *len). */
+static void append(char **buf, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    char *bigger = realloc(*buf, *len + n + 1);
+    assert_non_null(bigger);
+    memcpy(bigger + *len, s, n + 1);
+    *buf = bigger;
+    *len += n;
+}
+
 /* ---- data-driven scenarios ---------------------------------------------- */
 
 /*
@@ -547,12 +578,13 @@ static void play(json_t *sc, const char *file, const struct hnp_watch_transport 
     enum hnp_kind kind = kind_from_resource(json_string_value(json_object_get(sc, "kind")));
     json_t *jopt = json_object_get(sc, "options");
     struct hnp_reflector_options opt = {
-        (size_t)json_integer_value(json_object_get(jopt, "page_limit")),
-        (size_t)json_integer_value(json_object_get(jopt, "max_event_bytes")),
-        (long)json_integer_value(json_object_get(jopt, "backoff_initial_ms")),
-        (long)json_integer_value(json_object_get(jopt, "backoff_max_ms")),
-        (long)json_integer_value(json_object_get(jopt, "watch_timeout_s")),
-        (size_t)json_integer_value(json_object_get(jopt, "max_page_bytes")),
+        .page_limit = (size_t)json_integer_value(json_object_get(jopt, "page_limit")),
+        .max_event_bytes = (size_t)json_integer_value(json_object_get(jopt, "max_event_bytes")),
+        .backoff_initial_ms = (long)json_integer_value(json_object_get(jopt, "backoff_initial_ms")),
+        .backoff_max_ms = (long)json_integer_value(json_object_get(jopt, "backoff_max_ms")),
+        .watch_timeout_s = (long)json_integer_value(json_object_get(jopt, "watch_timeout_s")),
+        .max_item_bytes = (size_t)json_integer_value(json_object_get(jopt, "max_item_bytes")),
+        .max_list_bytes = (uint64_t)json_integer_value(json_object_get(jopt, "max_list_bytes")),
     };
     if (opt.backoff_initial_ms == 0)
         opt.backoff_initial_ms = 1;
@@ -696,7 +728,7 @@ static void test_start_client_error(void **state)
 static void test_stop_during_backoff(void **state)
 {
     (void)state;
-    json_t *steps = hnp_test_json("[{\"expect\": \"GET /api/v1/pods?limit=500\","
+    json_t *steps = hnp_test_json("[{\"expect\": \"GET /api/v1/pods?resourceVersion=0&limit=500\","
                                   "  \"error\": \"HNP_ERR_HTTP\"}]");
     fake_reset(steps, HNP_KIND_POD);
     hnp_watch_set_transport_for_tests(&fake_transport);
@@ -771,7 +803,7 @@ static void test_stop_during_list(void **state)
 {
     (void)state;
     stop_during_list(&fake_transport, HNP_KIND_POLICY,
-                     "GET /apis/networking.k8s.io/v1/networkpolicies?limit=500");
+                     "GET /apis/networking.k8s.io/v1/networkpolicies?resourceVersion=0&limit=500");
 }
 
 /* Stop while a watch stream is open and silent (with a transport without client_set_stop). */
@@ -779,7 +811,8 @@ static void test_stop_during_watch(void **state)
 {
     (void)state;
     json_t *steps =
-        hnp_test_json("[{\"expect\": \"GET /api/v1/namespaces?limit=500\", \"status\": 200,"
+        hnp_test_json("[{\"expect\": \"GET /api/v1/namespaces?resourceVersion=0&limit=500\","
+                      "  \"status\": 200,"
                       "  \"body\": {\"metadata\": {\"resourceVersion\": \"7\"}, \"items\": ["
                       "    {\"metadata\": {\"name\": \"default\", \"uid\": \"u1\", "
                       "\"resourceVersion\": \"3\"}}]}}]");
@@ -823,13 +856,14 @@ static void test_metrics_shared(void **state)
     hnp_log_setup(HNP_LOG_ERROR, HNP_LOG_TEXT, NULL);
     enum hnp_kind kinds[] = {HNP_KIND_POD, HNP_KIND_POLICY};
     const char *scripts[] = {
-        "[{\"expect\": \"GET /api/v1/pods?limit=500\", \"status\": 200,"
+        "[{\"expect\": \"GET /api/v1/pods?resourceVersion=0&limit=500\", \"status\": 200,"
         "  \"body\": {\"metadata\": {\"resourceVersion\": \"7\"}, \"items\": []}},"
         " {\"expect\": \"WATCH /api/v1/pods?watch=1&allowWatchBookmarks=true"
         "&resourceVersion=7&timeoutSeconds=300\", \"result\": \"HNP_ERR_GONE\"},"
         " {\"expect\": \"GET /api/v1/pods?limit=500\", \"status\": 200,"
         "  \"body\": {\"metadata\": {\"resourceVersion\": \"9\"}, \"items\": []}}]",
-        "[{\"expect\": \"GET /apis/networking.k8s.io/v1/networkpolicies?limit=500\","
+        "[{\"expect\": \"GET /apis/networking.k8s.io/v1/networkpolicies?resourceVersion=0"
+        "&limit=500\","
         "  \"status\": 200, \"body\": {\"metadata\": {\"resourceVersion\": \"7\"}, \"items\": []}},"
         " {\"expect\": \"WATCH /apis/networking.k8s.io/v1/networkpolicies?watch=1"
         "&allowWatchBookmarks=true&resourceVersion=7&timeoutSeconds=300\","
@@ -867,6 +901,8 @@ static void test_metrics_shared(void **state)
 
 /* ---- LIST pages read item by item (streamed, raw bytes) ----------------- */
 
+/* The first LIST of a reflector (from the watch cache), and every other one (consistent). */
+#define LIST_PODS_FIRST "GET /api/v1/pods?resourceVersion=0&limit=500"
 #define LIST_PODS "GET /api/v1/pods?limit=500"
 #define WATCH_PODS(rv)                                                                             \
     "WATCH /api/v1/pods?watch=1&allowWatchBookmarks=true&resourceVersion=" rv "&timeoutSeconds="   \
@@ -887,17 +923,6 @@ static char *pod_text(size_t i)
     json_decref(pod);
     assert_non_null(text);
     return text;
-}
-
-/* Append s to the growing string *buf (length *len). */
-static void append(char **buf, size_t *len, const char *s)
-{
-    size_t n = strlen(s);
-    char *bigger = realloc(*buf, *len + n + 1);
-    assert_non_null(bigger);
-    memcpy(bigger + *len, s, n + 1);
-    *buf = bigger;
-    *len += n;
 }
 
 /*
@@ -933,13 +958,12 @@ static void test_page_many_items(void **state)
 
     json_t *sc =
         json_pack("{s:s, s:[{s:s, s:s, s:[i]}, {s:s, s:{s:{s:s}, s:o}}], s:s, s:o}", "kind", "pods",
-                  "steps", "expect", LIST_PODS, "text", page1, "chunks", 4093, "expect",
+                  "steps", "expect", LIST_PODS_FIRST, "text", page1, "chunks", 4093, "expect",
                   LIST_PODS "&continue=next", "body", "metadata", "resourceVersion", "9001",
                   "items", items2, "final", WATCH_PODS("9001"), "events", events);
     assert_non_null(sc);
     free(page1);
     play(sc, "many items", &fake_transport_streamed, true);
-    assert_int_equal(fk.list_max_line, (size_t)64 * 1024 * 1024);
     json_decref(sc);
 }
 
@@ -978,9 +1002,9 @@ static void test_page_tricky_strings(void **state)
     for (int k = 0; k < 3; k++) {
         json_t *sc = json_pack(
             "{s:s, s:[{s:s, s:s, s:[i]}], s:s, s:[s,s,s], s:[{s:i, s:O}], s:[s,s,s]}", "kind",
-            "pods", "steps", "expect", LIST_PODS, "text", texts[k], "chunks", chunks[k], "final",
-            WATCH_PODS("77"), "events", "UPSERT Pod ns/a]b 5", "UPSERT Pod ns/c\"d 6", "SYNCED",
-            "objects", "event", 0, "object", first, "log",
+            "pods", "steps", "expect", LIST_PODS_FIRST, "text", texts[k], "chunks", chunks[k],
+            "final", WATCH_PODS("77"), "events", "UPSERT Pod ns/a]b 5", "UPSERT Pod ns/c\"d 6",
+            "SYNCED", "objects", "event", 0, "object", first, "log",
             "watch: skipping a listed object without metadata.name resource=pods where=items[2]",
             "where=items[3]", "where=items[4]");
         assert_non_null(sc);
@@ -1000,7 +1024,7 @@ static void test_page_bad(void **state)
     (void)state;
     static const char *const bad[][2] = {
         {"{\"metadata\": {\"resourceVersion\": \"5\"}, \"items\": [{\"metadata\": {\"name\": \"a\"",
-         "page=1 offset=75 error=\"the page ends early (truncated)\""},
+         "page=1 offset=74 error=\"the page ends early (truncated)\""},
         {"<html><body>502 Bad Gateway</body></html>",
          "page=1 offset=0 error=\"expected '{' at the start of the page\""},
         {"{\"metadata\": {\"resourceVersion\": \"5\"}, \"items\": {\"a\": []}}",
@@ -1028,8 +1052,10 @@ static void test_page_bad(void **state)
     json_t *steps = json_array();
     json_t *log = json_array();
     for (size_t i = 0; i < n_bad; i++) {
+        /* The first is the answer of the watch cache: bad, so the next LISTs are consistent. */
         json_array_append_new(steps,
-                              json_pack("{s:s, s:s}", "expect", LIST_PODS, "text", bad[i][0]));
+                              json_pack("{s:s, s:s}", "expect",
+                                        i == 0 ? LIST_PODS_FIRST : LIST_PODS, "text", bad[i][0]));
         json_array_append_new(log, json_string(bad[i][1]));
     }
     /* A good first page, then a bad second one: the list starts over, "x" is never emitted. */
@@ -1068,10 +1094,31 @@ static void test_page_bad(void **state)
     json_decref(sc);
 }
 
+/* A page of n small pods, compact, with resourceVersion rv. New string. */
+static char *small_pods_page(size_t n, const char *rv)
+{
+    char *page = NULL;
+    size_t len = 0;
+    append(&page, &len, "{\"metadata\": {\"resourceVersion\": \"");
+    append(&page, &len, rv);
+    append(&page, &len, "\"}, \"items\": [");
+    for (size_t i = 0; i < n; i++) {
+        char *pod = pod_text(i);
+        if (i > 0)
+            append(&page, &len, ",");
+        append(&page, &len, pod);
+        free(pod);
+    }
+    append(&page, &len, "]}");
+    return page;
+}
+
 /*
- * A page larger than max_page_bytes, in one line (the line buffer's cap) or
- * in many short lines (the reader's own count): the list fails, is made
- * again, and the object comes once the page fits.
+ * Caps, on the first LIST (the watch cache's answer) and after it: an item
+ * larger than max_item_bytes, whole in one piece or over many, and a page
+ * of small items larger than max_list_bytes each fail the list; the next
+ * LIST, after a backoff, is the consistent one; the objects come once the
+ * page fits.
  */
 static void test_page_too_large(void **state)
 {
@@ -1079,50 +1126,99 @@ static void test_page_too_large(void **state)
     char big[3001];
     memset(big, 'v', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    json_t *labels = json_object();
-    for (int i = 0; i < 100; i++) {
-        char key[16];
-        snprintf(key, sizeof(key), "label-%03d", i);
-        json_object_set_new(labels, key, json_string("value"));
-    }
     json_t *huge = json_pack("{s:{s:s, s:s, s:s, s:{s:s}}}", "metadata", "name", "big", "namespace",
                              "ns", "resourceVersion", "3", "labels", "big", big);
-    json_t *many = json_pack("{s:{s:s, s:s, s:s, s:o}}", "metadata", "name", "many", "namespace",
-                             "ns", "resourceVersion", "4", "labels", labels);
     char *huge_text = json_dumps(huge, JSON_COMPACT);
+    static const char head[] = "{\"metadata\": {\"resourceVersion\": \"5\"}, \"items\": [";
     char *page = NULL;
     size_t len = 0;
-    append(&page, &len, "{\"metadata\": {\"resourceVersion\": \"5\"}, \"items\": [");
+    append(&page, &len, head);
     append(&page, &len, huge_text);
     append(&page, &len, "]}");
     free(huge_text);
-    json_t *sc = json_pack(
-        "{s:s, s:{s:i}, s:["
-        "{s:s, s:s},"                                    /* one line over the cap */
-        "{s:s, s:{s:{s:s}, s:[O]}},"                     /* many lines over the cap */
-        "{s:s, s:{s:{s:s}, s:[{s:{s:s, s:s, s:s}}]}}], " /* fits */
-        "s:s, s:[s,s], s:{s:i, s:i}, s:[s,s,s]}",
-        "kind", "pods", "options", "max_page_bytes", 2000, "steps", "expect", LIST_PODS, "text",
-        page, "expect", LIST_PODS, "body", "metadata", "resourceVersion", "6", "items", many,
-        "expect", LIST_PODS, "body", "metadata", "resourceVersion", "7", "items", "metadata",
-        "name", "small", "namespace", "ns", "resourceVersion", "8", "final", WATCH_PODS("7"),
-        "events", "UPSERT Pod ns/small 8", "SYNCED", "metrics", "restarts", 0, "relists", 0, "log",
-        "watch: list request failed resource=pods error=HNP_ERR_LIMIT",
-        "watch: list page too large resource=pods page=1 offset=20",
-        "error=\"the page is larger than 2000 bytes (in items[0])\"");
+    char *many = small_pods_page(40, "6"); /* about 7.5 KB */
+    char *fits = small_pods_page(2, "7");
+    char offset[48];
+    snprintf(offset, sizeof(offset), "page=1 offset=%zu", strlen(head));
+    json_t *sc =
+        json_pack("{s:s, s:{s:i, s:i}, s:["
+                  "{s:s, s:s, s:[i]}," /* the cache's answer: an item over the cap, in one piece */
+                  "{s:s, s:s},"        /* the same in many pieces */
+                  "{s:s, s:s},"        /* small items, the page over its cap */
+                  "{s:s, s:s}], "      /* fits */
+                  "s:s, s:[s,s,s], s:{s:i, s:i}, s:[s,s,s]}",
+                  "kind", "pods", "options", "max_item_bytes", 1000, "max_list_bytes", 4000,
+                  "steps", "expect", LIST_PODS_FIRST, "text", page, "chunks", 0, "expect",
+                  LIST_PODS, "text", page, "expect", LIST_PODS, "text", many, "expect", LIST_PODS,
+                  "text", fits, "final", WATCH_PODS("7"), "events", "UPSERT Pod ns/p00000 1",
+                  "UPSERT Pod ns/p00001 2", "SYNCED", "metrics", "restarts", 0, "relists", 0, "log",
+                  offset, "watch: listed object too large resource=pods page=1 offset=",
+                  "error=\"items[0] is larger than 1000 bytes\"");
     assert_non_null(sc);
+    json_array_append_new(json_object_get(sc, "log"),
+                          json_string("error=\"the page is larger than 4000 bytes (in items["));
+    json_array_append_new(json_object_get(sc, "log"),
+                          json_string("watch: list page too large resource=pods page=1"));
     free(page);
+    free(many);
+    free(fits);
     play(sc, "page too large", &fake_transport_streamed, true);
-    assert_int_equal(fk.list_max_line, 2000);
     json_decref(sc);
     json_decref(huge);
-    json_decref(many);
+}
+
+/*
+ * Which LIST when: the first from the watch cache; a server that pages it
+ * anyway is followed with continue only; a normal end of the watch and a
+ * transport error re-watch without a LIST; a 410 relists consistently, and
+ * an expired continue token during that relist lists consistently again.
+ * Both transports.
+ */
+static void test_list_paths(void **state)
+{
+    (void)state;
+    json_t *sc = hnp_test_json(
+        "{\"kind\": \"pods\", \"steps\": ["
+        " {\"expect\": \"GET /api/v1/pods?resourceVersion=0&limit=500\", \"status\": 200,"
+        "  \"body\": {\"metadata\": {\"resourceVersion\": \"10\", \"continue\": \"c/1\"},"
+        "   \"items\": [{\"metadata\": {\"name\": \"a\", \"namespace\": \"ns\", \"uid\": \"ua\","
+        "    \"resourceVersion\": \"4\"}}]}},"
+        " {\"expect\": \"GET /api/v1/pods?limit=500&continue=c%2F1\", \"status\": 200,"
+        "  \"body\": {\"metadata\": {\"resourceVersion\": \"10\"},"
+        "   \"items\": [{\"metadata\": {\"name\": \"b\", \"namespace\": \"ns\", \"uid\": \"ub\","
+        "    \"resourceVersion\": \"5\"}}]}},"
+        " {\"expect\": \"WATCH /api/v1/pods?watch=1&allowWatchBookmarks=true&resourceVersion=10"
+        "&timeoutSeconds=300\", \"lines\": [{\"type\": \"BOOKMARK\", \"object\": {\"metadata\":"
+        "  {\"resourceVersion\": \"11\"}}}]},"
+        " {\"expect\": \"WATCH /api/v1/pods?watch=1&allowWatchBookmarks=true&resourceVersion=11"
+        "&timeoutSeconds=300\", \"result\": \"HNP_ERR_HTTP\"},"
+        " {\"expect\": \"WATCH /api/v1/pods?watch=1&allowWatchBookmarks=true&resourceVersion=11"
+        "&timeoutSeconds=300\", \"result\": \"HNP_ERR_GONE\"},"
+        " {\"expect\": \"GET /api/v1/pods?limit=500\", \"status\": 200,"
+        "  \"body\": {\"metadata\": {\"resourceVersion\": \"20\", \"continue\": \"c2\"},"
+        "   \"items\": [{\"metadata\": {\"name\": \"a\", \"namespace\": \"ns\", \"uid\": \"ua\","
+        "    \"resourceVersion\": \"4\"}}]}},"
+        " {\"expect\": \"GET /api/v1/pods?limit=500&continue=c2\", \"status\": 410,"
+        "  \"body\": {\"kind\": \"Status\", \"status\": \"Failure\", \"reason\": \"Expired\","
+        "   \"message\": \"continue expired\", \"code\": 410}},"
+        " {\"expect\": \"GET /api/v1/pods?limit=500\", \"status\": 200,"
+        "  \"body\": {\"metadata\": {\"resourceVersion\": \"21\"},"
+        "   \"items\": [{\"metadata\": {\"name\": \"a\", \"namespace\": \"ns\", \"uid\": \"ua\","
+        "    \"resourceVersion\": \"4\"}}]}}],"
+        " \"final\": \"WATCH /api/v1/pods?watch=1&allowWatchBookmarks=true&resourceVersion=21"
+        "&timeoutSeconds=300\","
+        " \"events\": [\"UPSERT Pod ns/a 4\", \"UPSERT Pod ns/b 5\", \"SYNCED\","
+        "  \"DELETE Pod ns/b 5\", \"SYNCED\"],"
+        " \"metrics\": {\"restarts\": 2, \"relists\": 2}}");
+    play(sc, "list paths", &fake_transport, true);
+    play(sc, "list paths", &fake_transport_streamed, true);
+    json_decref(sc);
 }
 
 static void test_stop_during_streamed_list(void **state)
 {
     (void)state;
-    stop_during_list(&fake_transport_streamed, HNP_KIND_POD, LIST_PODS);
+    stop_during_list(&fake_transport_streamed, HNP_KIND_POD, LIST_PODS_FIRST);
 }
 
 static int group_setup(void **state)
@@ -1160,6 +1256,7 @@ int main(void)
         cmocka_unit_test(test_page_tricky_strings),
         cmocka_unit_test(test_page_bad),
         cmocka_unit_test(test_page_too_large),
+        cmocka_unit_test(test_list_paths),
         cmocka_unit_test(test_stop_during_streamed_list),
         SCENARIO("initial-list.json"),
         SCENARIO("relist-after-error-410.json"),
