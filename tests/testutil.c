@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hnsnetpol/cli_mock.h"
 #include "hnsnetpol/hns.h"
 #include "hnsnetpol/platform.h"
 
@@ -114,4 +115,36 @@ struct hnp_hns *hnp_test_mock_open(struct hnp_test_mock *fx)
 json_t *hnp_test_mock_state(struct hnp_test_mock *fx)
 {
     return hnp_test_json_file(fx->path);
+}
+
+int hnp_test_mock_hammer(const char *path)
+{
+    FILE *null = tmpfile(); /* the tool's output, not wanted */
+    if (null == NULL)
+        return 3;
+    for (int i = 0; i < 150; i++) {
+        char id[32], ip[32];
+        snprintf(id, sizeof(id), "child-%d", i);
+        snprintf(ip, sizeof(ip), "10.1.%d.%d", i / 250, i % 250 + 1);
+        char *add[] = {(char *)"hns-mock",
+                       (char *)path,
+                       (char *)"add-endpoint",
+                       (char *)"--id",
+                       id,
+                       (char *)"--ip",
+                       ip,
+                       NULL};
+        char *remove[] = {(char *)"hns-mock", (char *)path, (char *)"remove-endpoint",
+                          (char *)"--id",     id,           NULL};
+        if (hnp_cli_mock_main(7, add, null, null) != 0 ||
+            hnp_cli_mock_main(5, remove, null, null) != 0) {
+            fclose(null);
+            return 1;
+        }
+    }
+    char *last[] = {(char *)"hns-mock",    (char *)path,   (char *)"add-endpoint", (char *)"--id",
+                    (char *)"child-final", (char *)"--ip", (char *)"10.2.0.1",     NULL};
+    int rc = hnp_cli_mock_main(7, last, null, null);
+    fclose(null);
+    return rc == 0 ? 0 : 2;
 }

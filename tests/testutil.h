@@ -49,4 +49,12 @@ struct hnp_hns *hnp_test_mock_open(struct hnp_test_mock *fx);
 /* The state file parsed. New reference. */
 json_t *hnp_test_mock_state(struct hnp_test_mock *fx);
 
+/*
+ * The other editor of the concurrency tests: 150 rounds of add-endpoint and
+ * remove-endpoint through the `hns-mock` tool on path, as fast as it can,
+ * then one last endpoint "child-final" (10.2.0.1). 0 when every command
+ * worked; a lost update shows as a failed remove (1).
+ */
+int hnp_test_mock_hammer(const char *path);
+
 #endif

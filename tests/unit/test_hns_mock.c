@@ -993,42 +993,7 @@ static void test_cli_help(void **state)
 /* ------------------------------------------------------------------------ */
 /* Concurrent editing                                                       */
 
-#define CHILD_ROUNDS 150
 #define PARENT_MODIFIES 200
-
-/* The other editor: add and remove endpoints through the tool as fast as it can. */
-static int hammer(const char *path)
-{
-    FILE *null = tmpfile();
-    if (null == NULL)
-        return 3;
-    for (int i = 0; i < CHILD_ROUNDS; i++) {
-        char id[32], ip[32];
-        snprintf(id, sizeof(id), "child-%d", i);
-        snprintf(ip, sizeof(ip), "10.1.%d.%d", i / 250, i % 250 + 1);
-        char *add[] = {(char *)"hns-mock",
-                       (char *)path,
-                       (char *)"add-endpoint",
-                       (char *)"--id",
-                       id,
-                       (char *)"--ip",
-                       ip,
-                       NULL};
-        char *remove[] = {(char *)"hns-mock", (char *)path, (char *)"remove-endpoint",
-                          (char *)"--id",     id,           NULL};
-        /* a lost update shows as a failed remove (the add vanished) */
-        if (hnp_cli_mock_main(7, add, null, null) != 0 ||
-            hnp_cli_mock_main(5, remove, null, null) != 0) {
-            fclose(null);
-            return 1;
-        }
-    }
-    char *last[] = {(char *)"hns-mock",    (char *)path,   (char *)"add-endpoint", (char *)"--id",
-                    (char *)"child-final", (char *)"--ip", (char *)"10.2.0.1",     NULL};
-    int rc = hnp_cli_mock_main(7, last, null, null);
-    fclose(null);
-    return rc == 0 ? 0 : 2;
-}
 
 struct hammer_thread {
     const char *path;
@@ -1038,7 +1003,7 @@ struct hammer_thread {
 static void *hammer_main(void *arg)
 {
     struct hammer_thread *h = arg;
-    h->rc = hammer(h->path);
+    h->rc = hnp_test_mock_hammer(h->path);
     return NULL;
 }
 

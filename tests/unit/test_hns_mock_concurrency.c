@@ -19,42 +19,7 @@
 
 #define NAT "{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":[\"10.0.0.0/8\"]}}"
 
-#define CHILD_ROUNDS 150
 #define PARENT_MODIFIES 200
-
-/* The child: add and remove endpoints through the tool as fast as it can. */
-static int hammer(const char *path)
-{
-    FILE *null = fopen("/dev/null", "w");
-    if (null == NULL)
-        return 3;
-    for (int i = 0; i < CHILD_ROUNDS; i++) {
-        char id[32], ip[32];
-        snprintf(id, sizeof(id), "child-%d", i);
-        snprintf(ip, sizeof(ip), "10.1.%d.%d", i / 250, i % 250 + 1);
-        char *add[] = {(char *)"hns-mock",
-                       (char *)path,
-                       (char *)"add-endpoint",
-                       (char *)"--id",
-                       id,
-                       (char *)"--ip",
-                       ip,
-                       NULL};
-        char *remove[] = {(char *)"hns-mock", (char *)path, (char *)"remove-endpoint",
-                          (char *)"--id",     id,           NULL};
-        /* a lost update shows as a failed remove (the add vanished) */
-        if (hnp_cli_mock_main(7, add, null, null) != 0 ||
-            hnp_cli_mock_main(5, remove, null, null) != 0) {
-            fclose(null);
-            return 1;
-        }
-    }
-    char *last[] = {(char *)"hns-mock",    (char *)path,   (char *)"add-endpoint", (char *)"--id",
-                    (char *)"child-final", (char *)"--ip", (char *)"10.2.0.1",     NULL};
-    int rc = hnp_cli_mock_main(7, last, null, null);
-    fclose(null);
-    return rc == 0 ? 0 : 2;
-}
 
 static void test_concurrent_processes(void **state)
 {
@@ -67,7 +32,7 @@ static void test_concurrent_processes(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0)
-        _exit(hammer(fx->path));
+        _exit(hnp_test_mock_hammer(fx->path));
 
     char last[512] = "";
     int failures = 0;
