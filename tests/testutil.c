@@ -9,9 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hnsnetpol/cli_mock.h"
-#include "hnsnetpol/hns.h"
-#include "hnsnetpol/platform.h"
+#include "mock.h"
+#include "mock_cmd.h"
+#include "hns.h"
+#include "platform.h"
 
 json_t *hnp_test_json(const char *text)
 {

@@ -29,14 +29,15 @@
 
 #include <computenetwork.h>
 
-#include "hnsnetpol/hns_hcn.h"
+#include "hns_hcn.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hnsnetpol/log.h"
+#include "log.h"
+#include "text.h"
 #include "hnsnetpol/rangeset.h"
 #include "hnsnetpol/utf16.h"
 
@@ -186,14 +187,14 @@ static void parse_record(const char *text, uint32_t *code, char *detail, size_t 
         json_decref(doc);
         return;
     }
-    const json_t *ec = hnp_hns_member(doc, "ErrorCode");
+    const json_t *ec = hnp_json_get_nocase(doc, "ErrorCode");
     if (json_is_integer(ec) && json_integer_value(ec) != 0) {
         json_int_t v = json_integer_value(ec);
         /* As uint32 (2151350285) or as a negative int32 (-2143616995). */
         if (v >= INT32_MIN && v <= (json_int_t)UINT32_MAX)
             *code = (uint32_t)(v < 0 ? v + 0x100000000LL : v);
     }
-    const json_t *msg = hnp_hns_member(doc, "Error");
+    const json_t *msg = hnp_json_get_nocase(doc, "Error");
     if (json_is_string(msg) && json_string_value(msg)[0] != '\0')
         snprintf(detail, len, "%s", json_string_value(msg));
     else
@@ -406,10 +407,10 @@ static enum hnp_err endpoint_from_properties(const char *text, const char *fallb
                              doc == NULL ? "text that is not JSON" : "JSON that is not an object");
     }
     enum hnp_err rc = HNP_OK;
-    const json_t *id = hnp_hns_member(doc, "ID");
-    const json_t *name = hnp_hns_member(doc, "Name");
-    const json_t *ipc = hnp_hns_member(doc, "IpConfigurations");
-    json_t *policies = hnp_hns_member(doc, "Policies");
+    const json_t *id = hnp_json_get_nocase(doc, "ID");
+    const json_t *name = hnp_json_get_nocase(doc, "Name");
+    const json_t *ipc = hnp_json_get_nocase(doc, "IpConfigurations");
+    json_t *policies = hnp_json_get_nocase(doc, "Policies");
     if (policies != NULL && !json_is_array(policies) && !json_is_null(policies)) {
         rc = hnp_error_set(err, HNP_ERR_HNS, fallback_id,
                            "HcnQueryEndpointProperties on endpoint %s: \"Policies\" is not an "
@@ -430,13 +431,14 @@ static enum hnp_err endpoint_from_properties(const char *text, const char *fallb
         goto done;
     }
     for (size_t i = 0; json_is_array(ipc) && i < json_array_size(ipc); i++) {
-        const char *addr = json_string_value(hnp_hns_member(json_array_get(ipc, i), "IpAddress"));
+        const char *addr =
+            json_string_value(hnp_json_get_nocase(json_array_get(ipc, i), "IpAddress"));
         uint32_t ip;
         if (addr != NULL && ep.n_ips < HNP_HNS_MAX_IPS && hnp_ipv4_parse(addr, &ip))
             ep.ips[ep.n_ips++] = ip; /* IPv6 and the unparseable are skipped */
     }
-    const json_t *flags = hnp_hns_member(doc, "Flags");
-    const json_t *state = hnp_hns_member(doc, "State");
+    const json_t *flags = hnp_json_get_nocase(doc, "Flags");
+    const json_t *state = hnp_json_get_nocase(doc, "State");
     *local = !(json_is_integer(flags) && (json_integer_value(flags) & ENDPOINT_FLAG_REMOTE)) &&
              !(json_is_integer(state) && json_integer_value(state) != 2 &&
                json_integer_value(state) != 3);
@@ -716,16 +718,16 @@ static enum hnp_err check_version(const char *dll_name, co_task_mem_free_fn *co_
 
     enum hnp_err rc = HNP_OK;
     json_t *doc = text != NULL ? json_loads(text, 0, NULL) : NULL;
-    const json_t *output = hnp_hns_member(doc, "Output");
-    const json_t *major = hnp_hns_member(output, "Major");
-    const json_t *minor = hnp_hns_member(output, "Minor");
-    const json_t *success = hnp_hns_member(doc, "Success");
+    const json_t *output = hnp_json_get_nocase(doc, "Output");
+    const json_t *major = hnp_json_get_nocase(output, "Major");
+    const json_t *minor = hnp_json_get_nocase(output, "Minor");
+    const json_t *success = hnp_json_get_nocase(doc, "Success");
     char detail[300];
     if (FAILED(hr)) {
         snprintf(detail, sizeof(detail), "HNSCall returned 0x%08X", (unsigned)hr);
         version_warning("HNSCall GET /globals/version failed", detail);
     } else if (json_is_false(success)) {
-        const char *why = json_string_value(hnp_hns_member(doc, "Error"));
+        const char *why = json_string_value(hnp_json_get_nocase(doc, "Error"));
         version_warning("HNSCall GET /globals/version failed", why != NULL ? why : "no reason");
     } else if (!json_is_integer(major) || !json_is_integer(minor)) {
         snprintf(detail, sizeof(detail), "%.200s", text != NULL ? text : "(nothing)");

@@ -48,11 +48,11 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "hnsnetpol/agent.h"
-#include "hnsnetpol/cli_run.h"
-#include "hnsnetpol/config.h"
-#include "hnsnetpol/log.h"
-#include "hnsnetpol/log_file.h"
+#include "agent.h"
+#include "run.h"
+#include "config.h"
+#include "log.h"
+#include "log_file.h"
 
 #ifndef HNP_VERSION
 #define HNP_VERSION "0.0.0"

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 
 #include "hnsnetpol/error.h"
-#include "hnsnetpol/log.h"
+#include "log.h"
 
 /* The service's name, its Event Log source's name and the folder under %ProgramData%. */
 #define HNP_SERVICE_NAME L"hnsnetpol"

@@ -775,7 +775,7 @@ static enum hnp_err keep_document(const struct hnp_loaded_object *object, void *
 
 int main(int argc, char **argv)
 {
-    const char *path = argc > 1 ? argv[1] : HNP_SHARED_DIR "/conformance/upstream-e2e.yaml";
+    const char *path = argc > 1 ? argv[1] : HNP_SOURCE_DIR "/tests/conformance/upstream-e2e.yaml";
     struct hnp_error err = {0};
     json_t *doc = NULL;
     enum hnp_err rc = hnp_load_file(path, NULL, keep_document, &doc, &err);

@@ -28,17 +28,17 @@
 #include <curl/curl.h>
 
 #include "hnsnetpol/acl.h"
-#include "hnsnetpol/agent.h"
-#include "hnsnetpol/cli_mock.h"
-#include "hnsnetpol/cli_run.h"
-#include "hnsnetpol/hns.h"
-#include "hnsnetpol/log.h"
-#include "hnsnetpol/metrics.h"
-#include "hnsnetpol/platform.h"
+#include "agent.h"
+#include "mock.h"
+#include "run.h"
+#include "hns.h"
+#include "log.h"
+#include "metrics.h"
+#include "platform.h"
 #include "hnsnetpol/policy.h"
 #include "hnsnetpol/rangeset.h"
 #include "hnsnetpol/strtab.h"
-#include "hnsnetpol/watch.h"
+#include "watch.h"
 
 /* Bound of every wait for a condition (generous: valgrind is slow). */
 #define WAIT_MS 30000

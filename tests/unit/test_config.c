@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hnsnetpol/config.h"
-#include "hnsnetpol/platform.h"
+#include "config.h"
+#include "platform.h"
 
 static char *dir;
 

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "hnsnetpol/acl.h"
-#include "hnsnetpol/hns.h"
-#include "hnsnetpol/platform.h"
+#include "hns.h"
+#include "platform.h"
 
 /* ------------------------------------------------------------------------ */
 /* Opening                                                                  */

@@ -22,9 +22,10 @@
 #include <pthread.h>
 
 #include "hnsnetpol/acl.h"
-#include "hnsnetpol/cli_mock.h"
-#include "hnsnetpol/hns.h"
-#include "hnsnetpol/platform.h"
+#include "mock.h"
+#include "mock_cmd.h"
+#include "hns.h"
+#include "platform.h"
 #include "hnsnetpol/rangeset.h"
 
 #define EP_A "8A3C0D0E-0000-4000-8000-00000000000A"

@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hnsnetpol/cli_mock.h"
-#include "hnsnetpol/hns.h"
+#include "mock.h"
+#include "hns.h"
 
 #define NAT "{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":[\"10.0.0.0/8\"]}}"
 

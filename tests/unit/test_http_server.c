@@ -13,8 +13,8 @@
 
 #include <curl/curl.h>
 
-#include "hnsnetpol/log.h"
-#include "hnsnetpol/metrics.h"
+#include "log.h"
+#include "metrics.h"
 
 struct response {
     long status;

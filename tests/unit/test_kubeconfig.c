@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hnsnetpol/kube.h"
+#include "kube.h"
 
 #define KUBE_DIR HNP_TEST_DATA_DIR "/kube"
 

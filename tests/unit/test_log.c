@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hnsnetpol/log.h"
+#include "log.h"
 
 /* 2026-11-28T07:50:00.123Z */
 #define FIXED_MS 1795852200123LL

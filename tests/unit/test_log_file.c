@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hnsnetpol/log.h"
-#include "hnsnetpol/log_file.h"
-#include "hnsnetpol/platform.h"
+#include "log.h"
+#include "log_file.h"
+#include "platform.h"
 
 static char *dir;
 static char path[1024];

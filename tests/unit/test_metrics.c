@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hnsnetpol/metrics.h"
+#include "metrics.h"
 
 #define DROPPED_TAIL(n)                                                                            \
     "# HELP hnsnetpol_metrics_dropped_series_total Series not created: over the series cap, or "   \

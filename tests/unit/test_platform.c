@@ -24,7 +24,7 @@
 
 #include <pthread.h>
 
-#include "hnsnetpol/platform.h"
+#include "platform.h"
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */

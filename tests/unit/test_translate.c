@@ -17,7 +17,7 @@
 #include "hnsnetpol/acl.h"
 #include "hnsnetpol/cluster.h"
 #include "hnsnetpol/load.h"
-#include "hnsnetpol/platform.h"
+#include "platform.h"
 #include "hnsnetpol/rangeset.h"
 #include "hnsnetpol/translate.h"
 

@@ -58,10 +58,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "hnsnetpol/kube.h"
-#include "hnsnetpol/log.h"
-#include "hnsnetpol/metrics.h"
-#include "hnsnetpol/watch.h"
+#include "kube.h"
+#include "log.h"
+#include "metrics.h"
+#include "watch.h"
 
 #define WAIT_LIMIT_S 60 /* for the script to play out; generous for valgrind */
 

@@ -53,8 +53,8 @@
 #include <wchar.h>
 
 #include "fake_hcn.h"
-#include "hnsnetpol/cli_mock.h"
-#include "hnsnetpol/hns.h"
+#include "mock.h"
+#include "hns.h"
 #include "hnsnetpol/utf16.h"
 
 #define EXPORT __declspec(dllexport)

@@ -25,12 +25,12 @@
 
 #include "fake_hcn.h"
 #include "hnsnetpol/acl.h"
-#include "hnsnetpol/agent.h"
-#include "hnsnetpol/cli_mock.h"
-#include "hnsnetpol/hns.h"
-#include "hnsnetpol/hns_hcn.h"
-#include "hnsnetpol/log.h"
-#include "hnsnetpol/platform.h"
+#include "agent.h"
+#include "mock.h"
+#include "hns.h"
+#include "hns_hcn.h"
+#include "log.h"
+#include "platform.h"
 #include "hnsnetpol/rangeset.h"
 
 #define EP_A "8A3C0D0E-0000-4000-8000-00000000000A"

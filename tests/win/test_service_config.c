@@ -27,7 +27,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "hnsnetpol/log.h"
+#include "log.h"
 #include "service_internal.h"
 
 /* Handles the fakes expect: never used as real handles. */

@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hnsnetpol/agent.h"
-#include "hnsnetpol/kube.h"
-#include "hnsnetpol/log.h"
+#include "agent.h"
+#include "kube.h"
+#include "log.h"
 
 static volatile int stop_requested;
 

@@ -43,9 +43,9 @@
 #include <jansson.h>
 
 #include "hnsnetpol/cluster.h"
-#include "hnsnetpol/kube.h"
-#include "hnsnetpol/log.h"
-#include "hnsnetpol/watch.h"
+#include "kube.h"
+#include "log.h"
+#include "watch.h"
 
 #define ADDED_PREFIX "{\"type\":\"ADDED\""
 

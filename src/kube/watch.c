@@ -1,0 +1,1575 @@
+/*
+ * watch.c - the reflector: one thread per kind of object that LISTs, then
+ * WATCHes, the API server and hands changes to a sink (see watch.h for the
+ * contract the sink sees).
+ *
+ * State kept per reflector:
+ *   - `delivered`: key (namespace/name, or name) -> uid, resourceVersion of
+ *     every object handed to the sink and not deleted since. A relist is
+ *     diffed against it; each list attempt has a generation number and an
+ *     entry seen by the attempt carries it, so what is left with an older
+ *     one after a complete list has vanished.
+ *   - `pending`: the new or changed objects of the list in progress, as
+ *     compact JSON text of the trimmed objects. A 20,000-pod list held as
+ *     JSON trees would take several times the memory the text does.
+ *   - while a LIST page arrives, a small scanner (struct page_scan) finds
+ *     the elements of its top-level "items" array in the bytes and parses
+ *     each alone: one 500-pod page as one jansson tree took 35-40 MB, ten
+ *     times its text, and was the agent's memory peak
+ *     (docs/performance-agent.md).
+ *   - the resourceVersion to watch from, updated by every event.
+ *
+ * The HTTP layer is a table of function pointers (struct
+ * hnp_watch_transport): kube.h's functions by default, a scripted server in
+ * the unit tests.
+ *
+ * Waiting (backoff) is a timed wait on a condition variable that
+ * hnp_reflector_stop() signals. The wait uses CLOCK_MONOTONIC where the
+ * pthreads library supports it for condition variables and the realtime
+ * clock otherwise (winpthreads): the clock is asked of the library at run
+ * time, not chosen by platform.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "watch.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pthread.h>
+
+#include "log.h"
+
+#define DEFAULT_PAGE_LIMIT 500
+#define DEFAULT_MAX_EVENT_BYTES ((size_t)16 * 1024 * 1024)
+#define DEFAULT_BACKOFF_INITIAL_MS 500
+#define DEFAULT_BACKOFF_MAX_MS 30000
+#define DEFAULT_WATCH_TIMEOUT_S 300
+/* One listed object: as large as a watch event may be (an event carries one object). */
+#define DEFAULT_MAX_ITEM_BYTES DEFAULT_MAX_EVENT_BYTES
+/*
+ * One LIST response (a page, or the whole watch-cache answer of a first
+ * LIST): not a memory bound (the body is streamed, only one item is held),
+ * a bound on a server that never ends its answer. 20,000 pods are 138 MB.
+ */
+#define DEFAULT_MAX_LIST_BYTES ((uint64_t)4 * 1024 * 1024 * 1024)
+/* A LIST page silent this long is a dead connection (hnp_kube_request() allows 60 s in all). */
+#define LIST_IDLE_MS 60000L
+/* The item buffer is freed after an item larger than this, not kept for the next page. */
+#define ITEM_BUF_KEEP ((size_t)1024 * 1024)
+/* A watch silent this much longer than timeoutSeconds is a dead connection. */
+#define IDLE_GRACE_MS 60000L
+
+#define METRIC_RESTARTS "hnsnetpol_watch_restarts_total"
+#define METRIC_RELISTS "hnsnetpol_relists_total"
+
+#define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+
+struct kind_info {
+    const char *resource;    /* plural, for paths, metrics and logs */
+    const char *kind;        /* the "kind" of the objects */
+    const char *api_version; /* their "apiVersion" */
+    const char *path;        /* collection across all namespaces */
+    int namespaced;
+};
+
+static const struct kind_info kinds[] = {
+    [HNP_KIND_NAMESPACE] = {"namespaces", "Namespace", "v1", "/api/v1/namespaces", 0},
+    [HNP_KIND_POD] = {"pods", "Pod", "v1", "/api/v1/pods", 1},
+    [HNP_KIND_POLICY] = {"networkpolicies", "NetworkPolicy", "networking.k8s.io/v1",
+                         "/apis/networking.k8s.io/v1/networkpolicies", 1},
+};
+
+#define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+const char *hnp_kind_resource(enum hnp_kind kind)
+{
+    if ((unsigned)kind >= N_KINDS)
+        return "unknown";
+    return kinds[kind].resource;
+}
+
+/* ---- transport ---------------------------------------------------------- */
+
+static const struct hnp_watch_transport default_transport = {
+    .client_new = hnp_kube_client_new,
+    .client_free = hnp_kube_client_free,
+    .client_set_stop = hnp_kube_client_set_stop,
+    .request = hnp_kube_request,
+    .stream = hnp_kube_stream,
+    .list_stream = hnp_kube_stream_raw,
+};
+
+static const struct hnp_watch_transport *transport = &default_transport;
+
+void hnp_watch_set_transport_for_tests(const struct hnp_watch_transport *t)
+{
+    transport = t ? t : &default_transport;
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = malloc(n);
+    if (copy != NULL)
+        memcpy(copy, s, n);
+    return copy;
+}
+
+/* New string from a printf format, or NULL when out of memory. */
+static char *str_printf(const char *fmt, ...) HNP_PRINTF(1, 2);
+
+static char *str_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (s == NULL)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Percent-encode everything but RFC 3986 unreserved characters. New string or NULL. */
+static char *url_encode(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = strlen(s);
+    char *out = malloc(len * 3 + 1);
+    if (out == NULL)
+        return NULL;
+    char *p = out;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+            *c == '-' || *c == '_' || *c == '.' || *c == '~') {
+            *p++ = (char)*c;
+        } else {
+            *p++ = '%';
+            *p++ = hex[*c >> 4];
+            *p++ = hex[*c & 15];
+        }
+    }
+    *p = '\0';
+    return out;
+}
+
+/* The string member `key` of obj, or NULL. */
+static const char *string_of(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+static const char *metadata_string(const json_t *obj, const char *key)
+{
+    return string_of(json_object_get(obj, "metadata"), key);
+}
+
+/* ---- delivered objects: key -> (uid, resourceVersion) ------------------- */
+
+struct kentry {
+    struct kentry *next;
+    uint64_t hash;
+    unsigned gen; /* the last list attempt that saw it */
+    char *uid;    /* "" when the object had none */
+    char *rv;
+    char key[];
+};
+
+struct keymap {
+    struct kentry **buckets;
+    size_t nbuckets; /* power of two, or 0 */
+    size_t count;
+};
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static struct kentry *keymap_find(const struct keymap *m, const char *key)
+{
+    if (m->nbuckets == 0)
+        return NULL;
+    uint64_t h = hash_str(key);
+    for (struct kentry *e = m->buckets[h & (m->nbuckets - 1)]; e; e = e->next)
+        if (e->hash == h && strcmp(e->key, key) == 0)
+            return e;
+    return NULL;
+}
+
+static void kentry_free(struct kentry *e)
+{
+    free(e->uid);
+    free(e->rv);
+    free(e);
+}
+
+static enum hnp_err keymap_grow(struct keymap *m)
+{
+    size_t n = m->nbuckets ? m->nbuckets * 2 : 64;
+    struct kentry **b = calloc(n, sizeof(*b));
+    if (b == NULL)
+        return HNP_ERR_NOMEM;
+    for (size_t i = 0; i < m->nbuckets; i++) {
+        struct kentry *e = m->buckets[i];
+        while (e) {
+            struct kentry *next = e->next;
+            e->next = b[e->hash & (n - 1)];
+            b[e->hash & (n - 1)] = e;
+            e = next;
+        }
+    }
+    free(m->buckets);
+    m->buckets = b;
+    m->nbuckets = n;
+    return HNP_OK;
+}
+
+/* Insert or update key with copies of uid and rv; gen marks it seen. */
+static enum hnp_err keymap_put(struct keymap *m, const char *key, const char *uid, const char *rv,
+                               unsigned gen)
+{
+    char *uid_copy = dup_str(uid);
+    char *rv_copy = dup_str(rv);
+    if (uid_copy == NULL || rv_copy == NULL)
+        goto nomem;
+    struct kentry *e = keymap_find(m, key);
+    if (e != NULL) {
+        free(e->uid);
+        free(e->rv);
+        e->uid = uid_copy;
+        e->rv = rv_copy;
+        e->gen = gen;
+        return HNP_OK;
+    }
+    if (m->count >= m->nbuckets && keymap_grow(m) != HNP_OK)
+        goto nomem;
+    size_t klen = strlen(key) + 1;
+    e = malloc(sizeof(*e) + klen);
+    if (e == NULL)
+        goto nomem;
+    memcpy(e->key, key, klen);
+    e->hash = hash_str(key);
+    e->gen = gen;
+    e->uid = uid_copy;
+    e->rv = rv_copy;
+    e->next = m->buckets[e->hash & (m->nbuckets - 1)];
+    m->buckets[e->hash & (m->nbuckets - 1)] = e;
+    m->count++;
+    return HNP_OK;
+nomem:
+    free(uid_copy);
+    free(rv_copy);
+    return HNP_ERR_NOMEM;
+}
+
+static void keymap_remove(struct keymap *m, const char *key)
+{
+    if (m->nbuckets == 0)
+        return;
+    uint64_t h = hash_str(key);
+    for (struct kentry **p = &m->buckets[h & (m->nbuckets - 1)]; *p; p = &(*p)->next) {
+        struct kentry *e = *p;
+        if (e->hash == h && strcmp(e->key, key) == 0) {
+            *p = e->next;
+            kentry_free(e);
+            m->count--;
+            return;
+        }
+    }
+}
+
+static void keymap_free(struct keymap *m)
+{
+    for (size_t i = 0; i < m->nbuckets; i++) {
+        struct kentry *e = m->buckets[i];
+        while (e) {
+            struct kentry *next = e->next;
+            kentry_free(e);
+            e = next;
+        }
+    }
+    free(m->buckets);
+    memset(m, 0, sizeof(*m));
+}
+
+/* ---- the reflector ------------------------------------------------------ */
+
+struct hnp_reflector {
+    enum hnp_kind kind;
+    const struct kind_info *info;
+    struct hnp_reflector_options opt; /* defaults filled in */
+    hnp_watch_sink sink;
+    void *ctx;
+    struct hnp_metrics *metrics;
+    char metric_labels[64];
+    const struct hnp_watch_transport *tr;
+    struct hnp_kube_client *client;
+
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    clockid_t cv_clock;
+    volatile int stop; /* set under mu by hnp_reflector_stop() */
+
+    /* Used by the reflector's thread only. */
+    struct keymap delivered;
+    unsigned list_gen;
+    char **pending; /* compact JSON texts */
+    size_t n_pending;
+    size_t cap_pending;
+    char *rv;             /* resourceVersion to watch from */
+    bool cache_tried;     /* a LIST from the watch cache was made (see list_all()) */
+    unsigned failures;    /* failures in a row, for the backoff */
+    unsigned relists_row; /* relists in a row without a good watch event */
+    size_t stream_lines;  /* lines seen by the current watch */
+    bool line_ended;      /* on_line() ended the current watch (and logged why) */
+    uint64_t rng;
+};
+
+static void count_metric(struct hnp_reflector *r, const char *name)
+{
+    if (r->metrics != NULL)
+        hnp_metrics_add(r->metrics, name, r->metric_labels, 1);
+}
+
+/* bytes: the length of the text object was parsed from, 0 when unknown (see watch.h). */
+static void emit(struct hnp_reflector *r, enum hnp_watch_event_type type, json_t *object,
+                 size_t bytes)
+{
+    struct hnp_watch_event event = {r->kind, type, object, bytes};
+    r->sink(&event, r->ctx);
+}
+
+/* Replace the resourceVersion to watch from; false when out of memory (then unchanged). */
+static bool set_rv(struct hnp_reflector *r, const char *rv)
+{
+    char *copy = dup_str(rv);
+    if (copy == NULL)
+        return false;
+    free(r->rv);
+    r->rv = copy;
+    return true;
+}
+
+static void pending_clear(struct hnp_reflector *r)
+{
+    for (size_t i = 0; i < r->n_pending; i++)
+        free(r->pending[i]);
+    free(r->pending);
+    r->pending = NULL;
+    r->n_pending = r->cap_pending = 0;
+}
+
+/* Takes text (also on failure). */
+static enum hnp_err pending_push(struct hnp_reflector *r, char *text)
+{
+    if (r->n_pending == r->cap_pending) {
+        size_t cap = r->cap_pending ? r->cap_pending * 2 : 256;
+        char **p = realloc(r->pending, cap * sizeof(*p));
+        if (p == NULL) {
+            free(text);
+            return HNP_ERR_NOMEM;
+        }
+        r->pending = p;
+        r->cap_pending = cap;
+    }
+    r->pending[r->n_pending++] = text;
+    return HNP_OK;
+}
+
+/* ---- objects ------------------------------------------------------------ */
+
+static bool in_list(const char *key, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(key, *list) == 0)
+            return true;
+    return false;
+}
+
+/* Delete every member of obj (when an object) whose key is not in keep (NULL-terminated). */
+static void keep_only(json_t *obj, const char *const *keep)
+{
+    const char *key;
+    json_t *value;
+    void *tmp;
+    if (!json_is_object(obj))
+        return;
+    json_object_foreach_safe(obj, tmp, key, value)
+    {
+        if (!in_list(key, keep))
+            json_object_del(obj, key);
+    }
+}
+
+/* Set kind and apiVersion and drop what the engine never reads (see watch.h). */
+static void trim_object(const struct hnp_reflector *r, json_t *obj)
+{
+    static const char *const pod_spec[] = {"nodeName", "hostNetwork", "containers", NULL};
+    static const char *const pod_container[] = {"name", "ports", NULL};
+    static const char *const pod_status[] = {"phase", "podIP", "podIPs", "hostIP", "hostIPs", NULL};
+
+    json_object_set_new(obj, "kind", json_string(r->info->kind));
+    if (!json_is_string(json_object_get(obj, "apiVersion")))
+        json_object_set_new(obj, "apiVersion", json_string(r->info->api_version));
+
+    json_t *metadata = json_object_get(obj, "metadata");
+    if (json_is_object(metadata)) {
+        json_object_del(metadata, "managedFields");
+        if (r->kind == HNP_KIND_POD) {
+            json_object_del(metadata, "annotations");
+            json_object_del(metadata, "ownerReferences");
+        } else {
+            json_t *annotations = json_object_get(metadata, "annotations");
+            if (json_is_object(annotations))
+                json_object_del(annotations, LAST_APPLIED);
+        }
+    }
+    if (r->kind != HNP_KIND_POD)
+        return;
+    json_t *spec = json_object_get(obj, "spec");
+    keep_only(spec, pod_spec);
+    json_t *containers = json_object_get(spec, "containers");
+    size_t i;
+    json_t *container;
+    json_array_foreach(containers, i, container) keep_only(container, pod_container);
+    keep_only(json_object_get(obj, "status"), pod_status);
+}
+
+/* "namespace/name" for namespaced kinds, "name" otherwise. New string or NULL. */
+static char *object_key(const struct hnp_reflector *r, const json_t *obj)
+{
+    const char *name = metadata_string(obj, "name");
+    if (name == NULL)
+        return NULL;
+    if (!r->info->namespaced)
+        return dup_str(name);
+    const char *ns = metadata_string(obj, "namespace");
+    return str_printf("%s/%s", ns ? ns : "", name);
+}
+
+/* The object a relist's DELETE carries for a vanished entry. New reference or NULL. */
+static json_t *minimal_object(const struct hnp_reflector *r, const struct kentry *e)
+{
+    const char *name = e->key;
+    json_t *metadata = json_object();
+    if (metadata == NULL)
+        return NULL;
+    if (r->info->namespaced) {
+        const char *slash = strchr(e->key, '/');
+        if (slash != NULL) {
+            if (slash != e->key)
+                json_object_set_new(metadata, "namespace",
+                                    json_stringn(e->key, (size_t)(slash - e->key)));
+            name = slash + 1;
+        }
+    }
+    json_object_set_new(metadata, "name", json_string(name));
+    if (e->uid[0])
+        json_object_set_new(metadata, "uid", json_string(e->uid));
+    if (e->rv[0])
+        json_object_set_new(metadata, "resourceVersion", json_string(e->rv));
+    return json_pack("{s:s, s:s, s:o}", "apiVersion", r->info->api_version, "kind", r->info->kind,
+                     "metadata", metadata);
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+/* Wait ms milliseconds or until stopped; true when stopped. */
+static bool wait_ms(struct hnp_reflector *r, long ms)
+{
+    struct timespec deadline;
+    clock_gettime(r->cv_clock, &deadline);
+    deadline.tv_sec += ms / 1000;
+    deadline.tv_nsec += (ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop) {
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &deadline) == ETIMEDOUT)
+            break;
+    }
+    bool stopped = r->stop != 0;
+    pthread_mutex_unlock(&r->mu);
+    return stopped;
+}
+
+static uint64_t next_random(struct hnp_reflector *r)
+{
+    /* xorshift64* */
+    r->rng ^= r->rng >> 12;
+    r->rng ^= r->rng << 25;
+    r->rng ^= r->rng >> 27;
+    return r->rng * 0x2545F4914F6CDD1DULL;
+}
+
+/* One more failure in a row: wait the full-jitter backoff. True when stopped meanwhile. */
+static bool back_off(struct hnp_reflector *r)
+{
+    r->failures++;
+    long cap = r->opt.backoff_initial_ms;
+    for (unsigned i = 1; i < r->failures && cap < r->opt.backoff_max_ms; i++)
+        cap = cap > r->opt.backoff_max_ms / 2 ? r->opt.backoff_max_ms : cap * 2;
+    if (cap > r->opt.backoff_max_ms)
+        cap = r->opt.backoff_max_ms;
+    long ms = (long)(next_random(r) % ((uint64_t)cap + 1));
+    char failures[16], delay[24];
+    snprintf(failures, sizeof(failures), "%u", r->failures);
+    snprintf(delay, sizeof(delay), "%ld", ms);
+    hnp_log(HNP_LOG_DEBUG, "watch: backing off", "resource", r->info->resource, "failures",
+            failures, "delay_ms", delay, NULL);
+    return wait_ms(r, ms);
+}
+
+/* ---- LIST --------------------------------------------------------------- */
+
+/* A 410, or a Status saying the continue token expired. */
+static bool is_expired(long status, const json_t *body)
+{
+    if (status == 410)
+        return true;
+    const char *reason = string_of(body, "reason");
+    return reason != NULL &&
+           (strcmp(reason, "Expired") == 0 || strcmp(reason, "ResourceExpired") == 0 ||
+            strcmp(reason, "Gone") == 0);
+}
+
+static void log_http_status(enum hnp_log_level level, const char *msg,
+                            const struct hnp_reflector *r, long status, const json_t *body)
+{
+    char code[24];
+    snprintf(code, sizeof(code), "%ld", status);
+    hnp_log(level, msg, "resource", r->info->resource, "status", code, "reason",
+            string_of(body, "reason"), "message", string_of(body, "message"), NULL);
+}
+
+/* Take one item of a page: skip it when unchanged, else queue it. */
+static enum hnp_err list_item(struct hnp_reflector *r, json_t *item, size_t index)
+{
+    char *key = json_is_object(item) ? object_key(r, item) : NULL;
+    if (key == NULL) {
+        char where[32];
+        snprintf(where, sizeof(where), "items[%zu]", index);
+        hnp_log(HNP_LOG_WARN, "watch: skipping a listed object without metadata.name", "resource",
+                r->info->resource, "where", where, NULL);
+        return HNP_OK;
+    }
+    const char *uid = metadata_string(item, "uid");
+    const char *rv = metadata_string(item, "resourceVersion");
+    struct kentry *e = keymap_find(&r->delivered, key);
+    free(key);
+    if (e != NULL) {
+        e->gen = r->list_gen;
+        if (rv != NULL && rv[0] && strcmp(e->rv, rv) == 0 && strcmp(e->uid, uid ? uid : "") == 0)
+            return HNP_OK; /* unchanged */
+    }
+    trim_object(r, item);
+    char *text = json_dumps(item, JSON_COMPACT);
+    if (text == NULL)
+        return HNP_ERR_NOMEM;
+    return pending_push(r, text);
+}
+
+static int compare_entries(const void *a, const void *b)
+{
+    const struct kentry *const *x = a;
+    const struct kentry *const *y = b;
+    return strcmp((*x)->key, (*y)->key);
+}
+
+/*
+ * Hand a complete list to the sink: DELETE what vanished (in key order),
+ * UPSERT what is new or changed (in list order), SYNCED.
+ */
+static enum hnp_err deliver_list(struct hnp_reflector *r, size_t listed)
+{
+    size_t n_gone = 0;
+    struct kentry **gone = NULL;
+    if (r->delivered.count > 0) {
+        gone = malloc(r->delivered.count * sizeof(*gone));
+        if (gone == NULL)
+            return HNP_ERR_NOMEM;
+        for (size_t i = 0; i < r->delivered.nbuckets; i++)
+            for (struct kentry *e = r->delivered.buckets[i]; e; e = e->next)
+                if (e->gen != r->list_gen)
+                    gone[n_gone++] = e;
+        qsort(gone, n_gone, sizeof(*gone), compare_entries);
+    }
+    /* Past this point nothing fails but single objects (logged and skipped). */
+    for (size_t i = 0; i < n_gone; i++) {
+        json_t *obj = minimal_object(r, gone[i]);
+        if (obj != NULL)
+            emit(r, HNP_WATCH_DELETE, obj, 0);
+        keymap_remove(&r->delivered, gone[i]->key);
+    }
+    free(gone);
+
+    size_t changed = 0;
+    for (size_t i = 0; i < r->n_pending; i++) {
+        /* Each text goes as soon as it is a tree: the trees pile up in the sink meanwhile. */
+        size_t bytes = strlen(r->pending[i]);
+        json_t *obj = json_loads(r->pending[i], 0, NULL);
+        free(r->pending[i]);
+        r->pending[i] = NULL;
+        char *key = obj ? object_key(r, obj) : NULL;
+        const char *uid = obj ? metadata_string(obj, "uid") : NULL;
+        const char *rv = obj ? metadata_string(obj, "resourceVersion") : NULL;
+        if (key == NULL ||
+            keymap_put(&r->delivered, key, uid ? uid : "", rv ? rv : "", r->list_gen) != HNP_OK) {
+            hnp_log(HNP_LOG_ERROR, "watch: out of memory delivering a listed object", "resource",
+                    r->info->resource, NULL);
+            free(key);
+            json_decref(obj);
+            continue;
+        }
+        free(key);
+        emit(r, HNP_WATCH_UPSERT, obj, bytes);
+        changed++;
+    }
+    pending_clear(r);
+    emit(r, HNP_WATCH_SYNCED, NULL, 0);
+
+    char n_listed[24], n_changed[24], n_deleted[24];
+    snprintf(n_listed, sizeof(n_listed), "%zu", listed);
+    snprintf(n_changed, sizeof(n_changed), "%zu", changed);
+    snprintf(n_deleted, sizeof(n_deleted), "%zu", n_gone);
+    hnp_log(HNP_LOG_INFO, "watch: listed", "resource", r->info->resource, "objects", n_listed,
+            "changed", n_changed, "deleted", n_deleted, "resourceVersion", r->rv, NULL);
+    return HNP_OK;
+}
+
+/* ---- reading a LIST page item by item ------------------------------------ */
+
+/*
+ * Where the scanner is in a page: {"kind": ..., "metadata": {...},
+ * "items": [{...}, ...]} with the members in any order.
+ */
+enum page_state {
+    PAGE_START,     /* before the top-level '{' */
+    PAGE_KEY,       /* a member name, or '}' right after '{' */
+    PAGE_IN_KEY,    /* inside a member name */
+    PAGE_COLON,     /* ':' after a member name */
+    PAGE_VALUE,     /* a member's value */
+    PAGE_IN_VALUE,  /* inside a member's value other than the items array */
+    PAGE_NEXT,      /* ',' or '}' after a member */
+    PAGE_ITEM,      /* an item, or ']' right after '[' */
+    PAGE_IN_ITEM,   /* inside an item */
+    PAGE_ITEM_NEXT, /* ',' or ']' after an item */
+    PAGE_END,       /* after the top-level '}': only blanks */
+};
+
+enum page_member { MEMBER_OTHER, MEMBER_ITEMS, MEMBER_METADATA };
+
+/*
+ * The state of one page, fed its bytes in pieces of any size. The scanner
+ * checks the page's outer structure (the top-level object, its member names,
+ * the items array and its commas) exactly; inside a value it only follows
+ * strings (with their escapes) and counts brackets to find where the value
+ * ends. Whether a kept value (an item, metadata) is valid JSON is jansson's
+ * to say when it parses the value alone; values of other members ("kind",
+ * "apiVersion") are skipped unchecked.
+ */
+struct page_scan {
+    struct hnp_reflector *r;
+    enum page_state state;
+    bool first;   /* right after '{' or '[' */
+    size_t page;  /* 1 for the first page of the list, for messages */
+    size_t index; /* index in the whole list of the next item */
+    /* Bytes of the page before the current piece. */
+    uint64_t offset;
+    /* The member name, raw: "\u0069tems" is not "items" (no API server writes that). */
+    char key[16];
+    size_t key_len;
+    bool key_long;
+    bool key_escape;
+    enum page_member member;
+    bool saw_items;
+    /* The value being scanned. */
+    size_t depth;
+    bool in_string, escape, scalar;
+    bool keep;         /* its bytes are kept and parsed (an item or metadata) */
+    size_t vstart;     /* where it starts in the current piece */
+    uint64_t value_at; /* where it starts in the page */
+    char *buf;         /* its bytes from earlier pieces (within max_item_bytes) */
+    size_t len, cap;
+    json_t *metadata; /* the page's, once read */
+    bool logged;      /* the failure was logged */
+};
+
+static void page_init(struct page_scan *ps, struct hnp_reflector *r, size_t page, size_t index)
+{
+    memset(ps, 0, sizeof(*ps));
+    ps->r = r;
+    ps->page = page;
+    ps->index = index;
+}
+
+static void page_done(struct page_scan *ps)
+{
+    free(ps->buf);
+    json_decref(ps->metadata);
+    ps->buf = NULL;
+    ps->metadata = NULL;
+    ps->len = ps->cap = 0;
+}
+
+/* Log why the page is refused; returns code. off: offset in the page. */
+static enum hnp_err page_fail(struct page_scan *ps, enum hnp_err code, uint64_t off,
+                              const char *msg, const char *what)
+{
+    char page[24], offset[24];
+    snprintf(page, sizeof(page), "%zu", ps->page);
+    snprintf(offset, sizeof(offset), "%llu", (unsigned long long)off);
+    hnp_log(HNP_LOG_WARN, msg, "resource", ps->r->info->resource, "page", page, "offset", offset,
+            "error", what, NULL);
+    ps->logged = true;
+    return code;
+}
+
+/* off: offset in the current piece. */
+static enum hnp_err page_syntax(struct page_scan *ps, size_t off, const char *expected)
+{
+    return page_fail(ps, HNP_ERR_PARSE, ps->offset + off, "watch: list page is not valid JSON",
+                     expected);
+}
+
+static bool blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Start scanning the value whose first byte is c; false when no value starts with c. */
+static bool value_begin(struct page_scan *ps, unsigned char c, size_t at, bool keep)
+{
+    ps->depth = 0;
+    ps->in_string = ps->escape = false;
+    ps->scalar = c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
+    ps->keep = keep;
+    ps->vstart = at;
+    ps->value_at = ps->offset + at;
+    ps->len = 0;
+    return ps->scalar || c == '{' || c == '[' || c == '"';
+}
+
+/*
+ * Scan the current value from *pos in d[0, n). True when it ends in d: *pos
+ * is then just past it; else *pos = n.
+ */
+static bool value_scan(struct page_scan *ps, const unsigned char *d, size_t n, size_t *pos)
+{
+    size_t i = *pos;
+    if (ps->scalar) {
+        while (i < n && !blank(d[i]) && d[i] != ',' && d[i] != '}' && d[i] != ']')
+            i++;
+        *pos = i;
+        return i < n;
+    }
+    while (i < n) {
+        if (ps->in_string && !ps->escape) {
+            while (i < n && d[i] != '"' && d[i] != '\\')
+                i++;
+            if (i == n)
+                break;
+        }
+        unsigned char c = d[i++];
+        if (ps->in_string) {
+            if (ps->escape)
+                ps->escape = false;
+            else if (c == '\\')
+                ps->escape = true;
+            else if (c == '"') {
+                ps->in_string = false;
+                if (ps->depth == 0) {
+                    *pos = i;
+                    return true;
+                }
+            }
+        } else if (c == '"') {
+            ps->in_string = true;
+        } else if (c == '{' || c == '[') {
+            ps->depth++;
+        } else if ((c == '}' || c == ']') && ps->depth > 0 && --ps->depth == 0) {
+            *pos = i;
+            return true;
+        }
+    }
+    *pos = i;
+    return false;
+}
+
+/* The page has reached off bytes: fail when that is more than max_list_bytes. */
+static enum hnp_err page_size_check(struct page_scan *ps, uint64_t off)
+{
+    if (off <= ps->r->opt.max_list_bytes)
+        return HNP_OK;
+    char what[96];
+    snprintf(what, sizeof(what), "the page is larger than %llu bytes (in items[%zu])",
+             (unsigned long long)ps->r->opt.max_list_bytes, ps->index);
+    return page_fail(ps, HNP_ERR_LIMIT, off, "watch: list page too large", what);
+}
+
+/* The kept value (an item or metadata) has more than max_item_bytes. */
+static enum hnp_err item_too_large(struct page_scan *ps)
+{
+    char what[96];
+    if (ps->state == PAGE_IN_ITEM)
+        snprintf(what, sizeof(what), "items[%zu] is larger than %zu bytes", ps->index,
+                 ps->r->opt.max_item_bytes);
+    else
+        snprintf(what, sizeof(what), "metadata is larger than %zu bytes",
+                 ps->r->opt.max_item_bytes);
+    return page_fail(ps, HNP_ERR_LIMIT, ps->value_at, "watch: listed object too large", what);
+}
+
+/* Keep d[0, n) of the current value (never more than max_item_bytes). */
+static enum hnp_err value_keep(struct page_scan *ps, const char *d, size_t n)
+{
+    size_t max = ps->r->opt.max_item_bytes;
+    if (n > max || ps->len > max - n)
+        return item_too_large(ps);
+    if (ps->len + n > ps->cap) {
+        size_t cap = ps->cap ? ps->cap : 4096;
+        while (cap < ps->len + n)
+            cap = cap > max / 2 ? max : cap * 2;
+        char *bigger = realloc(ps->buf, cap);
+        if (bigger == NULL)
+            return HNP_ERR_NOMEM;
+        ps->buf = bigger;
+        ps->cap = cap;
+    }
+    memcpy(ps->buf + ps->len, d, n);
+    ps->len += n;
+    return HNP_OK;
+}
+
+/* A kept value is complete in text[0, n): parse it and take it. */
+static enum hnp_err value_take(struct page_scan *ps, const char *text, size_t n)
+{
+    json_error_t jerr;
+    json_t *value = json_loadb(text, n, JSON_DECODE_ANY, &jerr);
+    if (value == NULL) {
+        /* The offset is where the value starts; jansson's position is inside it. */
+        char what[256];
+        if (ps->state == PAGE_IN_ITEM)
+            snprintf(what, sizeof(what), "items[%zu], byte %d of the item: %s", ps->index,
+                     jerr.position, jerr.text);
+        else
+            snprintf(what, sizeof(what), "metadata, byte %d of it: %s", jerr.position, jerr.text);
+        return page_fail(ps, HNP_ERR_PARSE, ps->value_at, "watch: list page is not valid JSON",
+                         what);
+    }
+    if (ps->state == PAGE_IN_VALUE) {
+        if (!json_is_object(value)) {
+            json_decref(value);
+            return page_fail(ps, HNP_ERR_SCHEMA, ps->value_at, "watch: list response is not a list",
+                             "metadata is not an object");
+        }
+        json_decref(ps->metadata);
+        ps->metadata = value;
+        return HNP_OK;
+    }
+    enum hnp_err rc = list_item(ps->r, value, ps->index);
+    json_decref(value);
+    ps->index++;
+    return rc;
+}
+
+/* A value ended at d + end (d + vstart its start in this piece). */
+static enum hnp_err value_end(struct page_scan *ps, const char *d, size_t end)
+{
+    enum hnp_err rc = HNP_OK;
+    if (ps->keep) {
+        size_t n = end - ps->vstart;
+        /* Whole in this piece: parsed where it lies, within the same cap. */
+        if (ps->len == 0)
+            rc = n > ps->r->opt.max_item_bytes ? item_too_large(ps)
+                                               : value_take(ps, d + ps->vstart, n);
+        else if ((rc = value_keep(ps, d + ps->vstart, n)) == HNP_OK)
+            rc = value_take(ps, ps->buf, ps->len);
+        ps->len = 0;
+        if (ps->cap > ITEM_BUF_KEEP) {
+            free(ps->buf);
+            ps->buf = NULL;
+            ps->cap = 0;
+        }
+    }
+    if (rc == HNP_OK)
+        ps->state = ps->state == PAGE_IN_ITEM ? PAGE_ITEM_NEXT : PAGE_NEXT;
+    return rc;
+}
+
+static enum page_member member_of(const struct page_scan *ps)
+{
+    if (ps->key_long)
+        return MEMBER_OTHER;
+    if (ps->key_len == 5 && memcmp(ps->key, "items", 5) == 0)
+        return MEMBER_ITEMS;
+    if (ps->key_len == 8 && memcmp(ps->key, "metadata", 8) == 0)
+        return MEMBER_METADATA;
+    return MEMBER_OTHER;
+}
+
+/* Feed the next piece of the page. Returns HNP_OK, or the failure (logged unless NOMEM). */
+static enum hnp_err page_feed(struct page_scan *ps, const char *text, size_t n)
+{
+    const unsigned char *d = (const unsigned char *)text;
+    /* value_keep() bounds what is held; this bounds a body that never ends. */
+    enum hnp_err rc = page_size_check(ps, ps->offset + n);
+    if (rc != HNP_OK)
+        return rc;
+    size_t i = 0;
+    ps->vstart = 0; /* a value carried over from the last piece goes on from here */
+    while (i < n && rc == HNP_OK) {
+        unsigned char c = d[i];
+        switch (ps->state) {
+        case PAGE_IN_VALUE:
+        case PAGE_IN_ITEM:
+            if (value_scan(ps, d, n, &i))
+                rc = value_end(ps, text, i);
+            else if (ps->keep)
+                rc = value_keep(ps, text + ps->vstart, n - ps->vstart);
+            continue;
+        case PAGE_IN_KEY:
+            i++;
+            if (c == '"' && !ps->key_escape) {
+                ps->state = PAGE_COLON;
+            } else {
+                ps->key_escape = !ps->key_escape && c == '\\';
+                if (ps->key_len < sizeof(ps->key))
+                    ps->key[ps->key_len++] = (char)c;
+                else
+                    ps->key_long = true;
+            }
+            continue;
+        default:
+            break;
+        }
+        if (blank(c)) {
+            i++;
+            continue;
+        }
+        switch (ps->state) {
+        case PAGE_START:
+            if (c != '{')
+                return page_syntax(ps, i, "expected '{' at the start of the page");
+            ps->state = PAGE_KEY;
+            ps->first = true;
+            i++;
+            break;
+        case PAGE_KEY:
+            if (c == '}' && ps->first) {
+                ps->state = PAGE_END;
+            } else if (c == '"') {
+                ps->state = PAGE_IN_KEY;
+                ps->key_len = 0;
+                ps->key_long = ps->key_escape = false;
+            } else {
+                return page_syntax(ps, i, "expected a member name");
+            }
+            i++;
+            break;
+        case PAGE_COLON:
+            if (c != ':')
+                return page_syntax(ps, i, "expected ':' after a member name");
+            ps->member = member_of(ps);
+            ps->state = PAGE_VALUE;
+            i++;
+            break;
+        case PAGE_VALUE:
+            if (ps->member == MEMBER_ITEMS) {
+                ps->saw_items = true;
+                if (c == '[') {
+                    ps->state = PAGE_ITEM;
+                    ps->first = true;
+                    i++;
+                    break;
+                }
+                if (c != 'n') /* null: a list without items, as before */
+                    return page_fail(ps, HNP_ERR_SCHEMA, ps->offset + i,
+                                     "watch: list response is not a list", "items is not an array");
+            }
+            if (!value_begin(ps, c, i, ps->member == MEMBER_METADATA))
+                return page_syntax(ps, i, "expected a value");
+            ps->state = PAGE_IN_VALUE;
+            break;
+        case PAGE_NEXT:
+            if (c == ',')
+                ps->state = PAGE_KEY;
+            else if (c == '}')
+                ps->state = PAGE_END;
+            else
+                return page_syntax(ps, i, "expected ',' or '}' after a member");
+            ps->first = false;
+            i++;
+            break;
+        case PAGE_ITEM:
+            if (c == ']' && ps->first) {
+                ps->state = PAGE_NEXT;
+                i++;
+                break;
+            }
+            if (!value_begin(ps, c, i, true))
+                return page_syntax(ps, i, "expected an item");
+            ps->state = PAGE_IN_ITEM;
+            break;
+        case PAGE_ITEM_NEXT:
+            if (c == ',')
+                ps->state = PAGE_ITEM;
+            else if (c == ']')
+                ps->state = PAGE_NEXT;
+            else
+                return page_syntax(ps, i, "expected ',' or ']' after an item");
+            ps->first = false;
+            i++;
+            break;
+        case PAGE_END:
+            return page_syntax(ps, i, "unexpected bytes after the list");
+        default:
+            i++;
+            break;
+        }
+    }
+    ps->offset += n;
+    return rc;
+}
+
+/* The whole page was fed: it must be complete and a list. */
+static enum hnp_err page_finish(struct page_scan *ps)
+{
+    if (ps->state != PAGE_END)
+        return page_syntax(ps, 0, "the page ends early (truncated)");
+    if (!ps->saw_items || string_of(ps->metadata, "resourceVersion") == NULL)
+        return page_fail(ps, HNP_ERR_SCHEMA, ps->offset, "watch: list response is not a list",
+                         ps->saw_items ? "no metadata.resourceVersion" : "no items");
+    return HNP_OK;
+}
+
+/* hnp_kube_piece_fn of list_stream: the next piece of the page, cut anywhere. */
+static enum hnp_err on_page_piece(const char *bytes, size_t len, void *ctx)
+{
+    struct page_scan *ps = ctx;
+    if (ps->r->stop)
+        return HNP_ERR_STOPPED;
+    return page_feed(ps, bytes, len);
+}
+
+/*
+ * Fetch the page at path and read it into ps. Returns HNP_OK (ps->metadata
+ * set), HNP_ERR_GONE for an expired continue token (when continuing),
+ * HNP_ERR_STOPPED, or another failure (logged, except HNP_ERR_NOMEM).
+ */
+static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool continuing,
+                              struct page_scan *ps)
+{
+    struct hnp_error e = {0};
+    char code[24];
+    enum hnp_err rc;
+    if (r->tr->list_stream != NULL) {
+        rc = r->tr->list_stream(r->client, path, on_page_piece, ps, &r->stop, LIST_IDLE_MS, &e);
+        if (rc == HNP_OK)
+            return page_finish(ps);
+        if (rc == HNP_ERR_STOPPED || rc == HNP_ERR_NOMEM || ps->logged)
+            return rc;
+        /* The HTTP status, or curl's code for a transport failure. */
+        snprintf(code, sizeof(code), "%lld", e.code);
+        if (rc == HNP_ERR_GONE && continuing) {
+            hnp_log(HNP_LOG_INFO, "watch: continue token expired, listing again", "resource",
+                    r->info->resource, "status", code, "detail", e.message, NULL);
+            return HNP_ERR_GONE;
+        }
+        if (rc == HNP_ERR_AUTH) {
+            hnp_log(HNP_LOG_WARN, "watch: list not allowed", "resource", r->info->resource,
+                    "status", code, "detail", e.message, NULL);
+            return rc;
+        }
+        hnp_log(HNP_LOG_WARN, "watch: list request failed", "resource", r->info->resource, "error",
+                hnp_err_name(rc), "code", code, "detail", e.message, NULL);
+        return rc == HNP_ERR_GONE ? HNP_ERR_HTTP : rc; /* a 410 without continue: back off */
+    }
+
+    long status = 0;
+    json_t *body = NULL;
+    size_t max_body =
+        r->opt.max_list_bytes < SIZE_MAX ? (size_t)r->opt.max_list_bytes : (size_t)SIZE_MAX;
+    rc = r->tr->request(r->client, "GET", path, NULL, NULL, max_body, &status, &body, &e);
+    if (rc == HNP_ERR_STOPPED) {
+        json_decref(body);
+        return rc;
+    }
+    if (rc != HNP_OK) {
+        snprintf(code, sizeof(code), "%lld", e.code);
+        hnp_log(HNP_LOG_WARN, "watch: list request failed", "resource", r->info->resource, "error",
+                hnp_err_name(rc), "code", code, "detail", e.message, NULL);
+        json_decref(body);
+        return rc;
+    }
+    if (status != 200) {
+        if (continuing && is_expired(status, body)) {
+            log_http_status(HNP_LOG_INFO, "watch: continue token expired, listing again", r, status,
+                            body);
+            rc = HNP_ERR_GONE;
+        } else if (status == 401 || status == 403) {
+            log_http_status(HNP_LOG_WARN, "watch: list not allowed", r, status, body);
+            rc = HNP_ERR_AUTH;
+        } else {
+            log_http_status(HNP_LOG_WARN, "watch: list failed", r, status, body);
+            rc = HNP_ERR_HTTP;
+        }
+        json_decref(body);
+        return rc;
+    }
+    if (body == NULL)
+        return page_fail(ps, HNP_ERR_SCHEMA, 0, "watch: list response is not a list",
+                         "the body is not JSON");
+    /* The same reader as for streamed pages, so both paths accept the same pages. */
+    char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(body);
+    if (text == NULL)
+        return HNP_ERR_NOMEM;
+    rc = page_feed(ps, text, strlen(text));
+    free(text);
+    return rc == HNP_OK ? page_finish(ps) : rc;
+}
+
+/*
+ * One complete paginated LIST, delivered. Returns HNP_OK, HNP_ERR_GONE when
+ * a continue token expired (list again at once), HNP_ERR_STOPPED, or another
+ * error to back off from (already logged). The watch resourceVersion is set
+ * only on success.
+ *
+ * The first LIST of a reflector asks "resourceVersion=0&limit=<page>", as
+ * client-go's reflector does: kube-apiserver answers it from its watch cache,
+ * without reading etcd, and ignores the limit (all 20,000 pods in one
+ * answer about 2.5 x sooner than 40 consistent pages,
+ * docs/performance-agent.md 2 (c)); a server that pages anyway returns a
+ * continue token, and the next pages are asked with that token only (it
+ * carries the version), as for any list. The cache may be a little behind
+ * etcd, which is fine for a reflector that has nothing yet: the WATCH that
+ * follows starts from the answer's resourceVersion and delivers every later
+ * change. It is not fine for a reflector that has delivered state: a relist
+ * (after 410 Gone, an expired continue token, a bad or oversized event) must
+ * not step back to an older answer than what it already handed over, so
+ * every other LIST is consistent (no resourceVersion: read from etcd) and
+ * paged. Only the first attempt asks the cache: when it fails in any way (no
+ * answer, an error status, a bad or oversized answer: after the usual
+ * backoff; an expired continue token: at once), the next attempt is the
+ * consistent one.
+ */
+static enum hnp_err list_all(struct hnp_reflector *r)
+{
+    enum hnp_err rc = HNP_OK;
+    char *cont = NULL;
+    char *list_rv = NULL;
+    size_t listed = 0;
+
+    r->list_gen++;
+    pending_clear(r);
+    for (size_t page = 1;; page++) {
+        if (r->stop) {
+            rc = HNP_ERR_STOPPED;
+            break;
+        }
+        /* size_t goes through snprintf: mingw-w64 checks str_printf's format as ms_printf. */
+        char limit[24];
+        snprintf(limit, sizeof(limit), "%zu", r->opt.page_limit);
+        char *path;
+        if (cont != NULL) {
+            char *enc = url_encode(cont);
+            path = enc ? str_printf("%s?limit=%s&continue=%s", r->info->path, limit, enc) : NULL;
+            free(enc);
+        } else if (!r->cache_tried) {
+            r->cache_tried = true;
+            path = str_printf("%s?resourceVersion=0&limit=%s", r->info->path, limit);
+        } else {
+            path = str_printf("%s?limit=%s", r->info->path, limit);
+        }
+        if (path == NULL) {
+            rc = HNP_ERR_NOMEM;
+            break;
+        }
+        struct page_scan ps;
+        page_init(&ps, r, page, listed);
+        rc = list_page(r, path, cont != NULL, &ps);
+        free(path);
+        bool more = false;
+        if (rc == HNP_OK) {
+            listed = ps.index;
+            const char *next = string_of(ps.metadata, "continue");
+            more = next != NULL && next[0] != '\0';
+            free(list_rv);
+            list_rv = dup_str(string_of(ps.metadata, "resourceVersion"));
+            free(cont);
+            cont = more ? dup_str(next) : NULL;
+            if (list_rv == NULL || (more && cont == NULL))
+                rc = HNP_ERR_NOMEM;
+        }
+        page_done(&ps);
+        if (rc != HNP_OK || !more)
+            break;
+    }
+    free(cont);
+    if (rc == HNP_OK && !set_rv(r, list_rv))
+        rc = HNP_ERR_NOMEM;
+    free(list_rv);
+    if (rc == HNP_OK)
+        rc = deliver_list(r, listed);
+    if (rc != HNP_OK)
+        pending_clear(r);
+    if (rc == HNP_ERR_NOMEM)
+        hnp_log(HNP_LOG_ERROR, "watch: out of memory while listing", "resource", r->info->resource,
+                NULL);
+    return rc;
+}
+
+/* ---- WATCH -------------------------------------------------------------- */
+
+/* A good event: the failure streaks end. */
+static void watch_progress(struct hnp_reflector *r)
+{
+    r->failures = 0;
+    r->relists_row = 0;
+}
+
+/* An ADDED, MODIFIED or DELETED event; obj borrowed, bytes the event line's length. */
+static enum hnp_err watch_object(struct hnp_reflector *r, const char *type, json_t *obj,
+                                 size_t bytes)
+{
+    const char *rv = metadata_string(obj, "resourceVersion");
+    char *key = object_key(r, obj);
+    if (key == NULL || rv == NULL) {
+        free(key);
+        hnp_log(HNP_LOG_WARN, "watch: event object without metadata.name or resourceVersion",
+                "resource", r->info->resource, "type", type, NULL);
+        return HNP_ERR_SCHEMA;
+    }
+    /*
+     * The version advances only once the event is applied (else watching
+     * again would skip it); copied first because the sink may change obj.
+     */
+    char *new_rv = dup_str(rv);
+    if (new_rv == NULL) {
+        free(key);
+        return HNP_ERR_NOMEM;
+    }
+    const char *uid = metadata_string(obj, "uid");
+    enum hnp_err rc = HNP_OK;
+    if (strcmp(type, "DELETED") == 0) {
+        keymap_remove(&r->delivered, key);
+        trim_object(r, obj);
+        emit(r, HNP_WATCH_DELETE, json_incref(obj), bytes);
+    } else {
+        struct kentry *e = keymap_find(&r->delivered, key);
+        if (e == NULL || strcmp(e->rv, rv) != 0 || strcmp(e->uid, uid ? uid : "") != 0) {
+            rc = keymap_put(&r->delivered, key, uid ? uid : "", rv, r->list_gen);
+            if (rc == HNP_OK) {
+                trim_object(r, obj);
+                emit(r, HNP_WATCH_UPSERT, json_incref(obj), bytes);
+            }
+        }
+    }
+    free(key);
+    if (rc == HNP_OK) {
+        free(r->rv);
+        r->rv = new_rv;
+    } else {
+        free(new_rv);
+    }
+    return rc;
+}
+
+/*
+ * hnp_kube_line_fn for the watch stream. Returns HNP_OK to go on; else the
+ * stream ends with what this returns: HNP_ERR_STOPPED, HNP_ERR_GONE (410:
+ * relist), HNP_ERR_PARSE / HNP_ERR_SCHEMA (bad event: relist), HNP_ERR_HTTP
+ * (an ERROR event: back off and watch again), HNP_ERR_NOMEM.
+ */
+static enum hnp_err on_line(const char *line, size_t len, void *ctx)
+{
+    struct hnp_reflector *r = ctx;
+    if (r->stop)
+        return HNP_ERR_STOPPED;
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+        i++;
+    if (i == len)
+        return HNP_OK; /* a blank line */
+    r->stream_lines++;
+
+    json_error_t jerr;
+    json_t *event = json_loadb(line, len, 0, &jerr);
+    if (event == NULL) {
+        char column[24];
+        snprintf(column, sizeof(column), "%d", jerr.column);
+        hnp_log(HNP_LOG_WARN, "watch: event is not JSON, relisting", "resource", r->info->resource,
+                "column", column, "error", jerr.text, NULL);
+        r->line_ended = true;
+        return HNP_ERR_PARSE;
+    }
+    const char *type = string_of(event, "type");
+    json_t *obj = json_object_get(event, "object");
+    enum hnp_err rc = HNP_OK;
+    if (type == NULL || !json_is_object(obj)) {
+        hnp_log(HNP_LOG_WARN, "watch: event without type or object, relisting", "resource",
+                r->info->resource, NULL);
+        rc = HNP_ERR_SCHEMA;
+    } else if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0 ||
+               strcmp(type, "DELETED") == 0) {
+        rc = watch_object(r, type, obj, len);
+    } else if (strcmp(type, "BOOKMARK") == 0) {
+        const char *rv = metadata_string(obj, "resourceVersion");
+        if (rv != NULL && !set_rv(r, rv))
+            rc = HNP_ERR_NOMEM;
+    } else if (strcmp(type, "ERROR") == 0) {
+        json_int_t code = json_integer_value(json_object_get(obj, "code"));
+        char code_text[24];
+        snprintf(code_text, sizeof(code_text), "%lld", (long long)code);
+        if (code == 410 || is_expired(0, obj)) {
+            hnp_log(HNP_LOG_INFO, "watch: resource version gone, relisting", "resource",
+                    r->info->resource, "code", code_text, "reason", string_of(obj, "reason"),
+                    "message", string_of(obj, "message"), NULL);
+            rc = HNP_ERR_GONE;
+        } else {
+            hnp_log(HNP_LOG_WARN, "watch: error event", "resource", r->info->resource, "code",
+                    code_text, "reason", string_of(obj, "reason"), "message",
+                    string_of(obj, "message"), NULL);
+            rc = HNP_ERR_HTTP;
+        }
+    } else {
+        hnp_log(HNP_LOG_WARN, "watch: ignoring an event of unknown type", "resource",
+                r->info->resource, "type", type, NULL);
+    }
+    json_decref(event);
+    if (rc == HNP_OK)
+        watch_progress(r);
+    else
+        r->line_ended = true;
+    return rc;
+}
+
+/* One watch from r->rv until the stream ends; returns how it ended. */
+static enum hnp_err watch_once(struct hnp_reflector *r)
+{
+    char *rv = url_encode(r->rv ? r->rv : "");
+    char *path = rv ? str_printf("%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s"
+                                 "&timeoutSeconds=%ld",
+                                 r->info->path, rv, r->opt.watch_timeout_s)
+                    : NULL;
+    free(rv);
+    if (path == NULL)
+        return HNP_ERR_NOMEM;
+    r->stream_lines = 0;
+    r->line_ended = false;
+    struct hnp_error e = {0};
+    long idle_ms = r->opt.watch_timeout_s * 1000L + IDLE_GRACE_MS;
+    enum hnp_err rc =
+        r->tr->stream(r->client, path, on_line, r, &r->stop, r->opt.max_event_bytes, idle_ms, &e);
+    free(path);
+    if (rc != HNP_OK && rc != HNP_ERR_STOPPED && !r->line_ended) {
+        char code[24];
+        snprintf(code, sizeof(code), "%lld", e.code);
+        hnp_log(rc == HNP_ERR_GONE ? HNP_LOG_INFO : HNP_LOG_WARN, "watch: stream ended", "resource",
+                r->info->resource, "error", hnp_err_name(rc), "code", code, "detail", e.message,
+                NULL);
+    }
+    return rc;
+}
+
+/* ---- the thread --------------------------------------------------------- */
+
+static void *reflector_main(void *arg)
+{
+    struct hnp_reflector *r = arg;
+    bool need_list = true;
+    unsigned empty_ends = 0;
+
+    while (!r->stop) {
+        if (need_list) {
+            enum hnp_err rc = list_all(r);
+            if (rc == HNP_OK) {
+                need_list = false;
+                r->failures = 0;
+                empty_ends = 0;
+            } else if (rc == HNP_ERR_GONE) {
+                count_metric(r, METRIC_RELISTS); /* a continue token expired: at once */
+            } else if (rc == HNP_ERR_STOPPED || back_off(r)) {
+                break;
+            }
+            continue;
+        }
+
+        enum hnp_err rc = watch_once(r);
+        switch (rc) {
+        case HNP_OK: /* the server ended the watch (timeoutSeconds) */
+            if (r->stream_lines > 0) {
+                empty_ends = 0;
+                watch_progress(r);
+            } else if (++empty_ends >= 2 && back_off(r)) {
+                goto out;
+            }
+            break;
+        case HNP_ERR_STOPPED:
+            goto out;
+        case HNP_ERR_GONE:
+        case HNP_ERR_PARSE:
+        case HNP_ERR_SCHEMA:
+        case HNP_ERR_LIMIT:
+            count_metric(r, METRIC_RESTARTS);
+            count_metric(r, METRIC_RELISTS);
+            need_list = true;
+            /* Relisting again without a good event in between: something is off; slow down. */
+            if (r->relists_row++ > 0 && back_off(r))
+                goto out;
+            break;
+        default: /* HTTP, AUTH, TIMEOUT, NOMEM, ...: watch again from the same version */
+            count_metric(r, METRIC_RESTARTS);
+            if (back_off(r))
+                goto out;
+            break;
+        }
+    }
+out:
+    return NULL;
+}
+
+/* ---- start / stop ------------------------------------------------------- */
+
+static void reflector_free(struct hnp_reflector *r)
+{
+    if (r->client != NULL)
+        r->tr->client_free(r->client);
+    keymap_free(&r->delivered);
+    pending_clear(r);
+    free(r->rv);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+enum hnp_err hnp_reflector_start(const struct hnp_kube_config *cfg, enum hnp_kind kind,
+                                 const struct hnp_reflector_options *options, hnp_watch_sink sink,
+                                 void *ctx, struct hnp_metrics *metrics, struct hnp_reflector **out,
+                                 struct hnp_error *err)
+{
+    if (cfg == NULL || sink == NULL || out == NULL)
+        return hnp_error_set(err, HNP_ERR_INVALID, NULL,
+                             "a configuration, a sink and an output are required");
+    if ((unsigned)kind >= N_KINDS)
+        return hnp_error_set(err, HNP_ERR_INVALID, NULL, "unknown kind %d", (int)kind);
+
+    struct hnp_reflector *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return hnp_error_set(err, HNP_ERR_NOMEM, NULL, "out of memory");
+    r->kind = kind;
+    r->info = &kinds[kind];
+    if (options != NULL)
+        r->opt = *options;
+    if (r->opt.page_limit == 0)
+        r->opt.page_limit = DEFAULT_PAGE_LIMIT;
+    if (r->opt.max_event_bytes == 0)
+        r->opt.max_event_bytes = DEFAULT_MAX_EVENT_BYTES;
+    if (r->opt.backoff_initial_ms <= 0)
+        r->opt.backoff_initial_ms = DEFAULT_BACKOFF_INITIAL_MS;
+    if (r->opt.backoff_max_ms <= 0)
+        r->opt.backoff_max_ms = DEFAULT_BACKOFF_MAX_MS;
+    if (r->opt.backoff_max_ms < r->opt.backoff_initial_ms)
+        r->opt.backoff_max_ms = r->opt.backoff_initial_ms;
+    if (r->opt.watch_timeout_s <= 0)
+        r->opt.watch_timeout_s = DEFAULT_WATCH_TIMEOUT_S;
+    if (r->opt.max_item_bytes == 0)
+        r->opt.max_item_bytes = DEFAULT_MAX_ITEM_BYTES;
+    if (r->opt.max_list_bytes == 0)
+        r->opt.max_list_bytes = DEFAULT_MAX_LIST_BYTES;
+    r->sink = sink;
+    r->ctx = ctx;
+    r->metrics = metrics;
+    r->tr = transport;
+    hnp_metrics_label(r->metric_labels, sizeof(r->metric_labels), "resource", r->info->resource);
+
+    /* The condition variable waits on the monotonic clock where the library can. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    r->cv_clock = CLOCK_REALTIME;
+    if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0)
+        r->cv_clock = CLOCK_MONOTONIC;
+    int prc = pthread_cond_init(&r->cv, &attr);
+    pthread_condattr_destroy(&attr);
+    if (prc != 0) {
+        free(r);
+        return hnp_error_set(err, HNP_ERR_NOMEM, NULL, "cannot create a condition variable");
+    }
+    if (pthread_mutex_init(&r->mu, NULL) != 0) {
+        pthread_cond_destroy(&r->cv);
+        free(r);
+        return hnp_error_set(err, HNP_ERR_NOMEM, NULL, "cannot create a mutex");
+    }
+
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    r->rng = ((uint64_t)(uintptr_t)r * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)now.tv_nsec ^
+             ((uint64_t)now.tv_sec << 32) ^ (uint64_t)kind;
+    if (r->rng == 0)
+        r->rng = 0x9E3779B97F4A7C15ULL;
+
+    enum hnp_err rc = r->tr->client_new(cfg, &r->client, err);
+    if (rc != HNP_OK) {
+        r->client = NULL;
+        reflector_free(r);
+        return rc;
+    }
+    /* A LIST request in flight ends when the reflector is stopped. */
+    if (r->tr->client_set_stop != NULL)
+        r->tr->client_set_stop(r->client, &r->stop);
+
+    if (metrics != NULL) {
+        /* Another reflector may have declared them already: that result is fine. */
+        (void)hnp_metrics_declare(metrics, METRIC_RESTARTS, HNP_METRIC_COUNTER,
+                                  "Watches of the API server that ended abnormally, by resource.",
+                                  NULL, 0);
+        (void)hnp_metrics_declare(
+            metrics, METRIC_RELISTS, HNP_METRIC_COUNTER,
+            "Full lists made again because a watch could not resume, by resource.", NULL, 0);
+        hnp_metrics_add(metrics, METRIC_RESTARTS, r->metric_labels, 0);
+        hnp_metrics_add(metrics, METRIC_RELISTS, r->metric_labels, 0);
+    }
+
+    if (pthread_create(&r->thread, NULL, reflector_main, r) != 0) {
+        reflector_free(r);
+        return hnp_error_set(err, HNP_ERR_NOMEM, NULL, "cannot create the %s reflector thread",
+                             kinds[kind].resource);
+    }
+    *out = r;
+    return HNP_OK;
+}
+
+void hnp_reflector_stop(struct hnp_reflector *r)
+{
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->thread, NULL);
+    reflector_free(r);
+}

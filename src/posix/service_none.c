@@ -1,0 +1,17 @@
+/*
+ * service_none.c - `hnsnetpol service` where there are no Windows services.
+ * CMake builds it everywhere but Windows, which has win/service.c instead
+ * (as with src/hns_hcn_none.c and win/hcn.c).
+ */
+#include "run.h"
+
+int hnp_cli_service_main(int argc, char **argv, FILE *out, FILE *errout)
+{
+    (void)argc;
+    (void)argv;
+    (void)out;
+    fputs("hnsnetpol service: Windows services exist only on Windows; here, run the agent with "
+          "`hnsnetpol run` (under systemd, for example)\n",
+          errout);
+    return 2;
+}
