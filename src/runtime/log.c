@@ -17,6 +17,7 @@
 #include <pthread.h>
 
 #include "platform.h"
+#include "text.h"
 
 /* A line never grows past this; the input bounds keep real lines far below it. */
 #define LINE_MAX_BYTES (4u << 20)
@@ -142,39 +143,6 @@ void hnp_log_format_time(long long ms, char out[25])
              min, sec, msec);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /*
  * Copy s into a new string, cut at max bytes on a character boundary (then
  * ending in "..."), with invalid UTF-8 replaced by U+FFFD when fix_utf8 and
@@ -190,7 +158,7 @@ static char *clean_copy(const char *s, size_t max, int fix_utf8, int flatten)
     size_t o = 0;
     size_t i = 0;
     while (i < n && s[i] != '\0') {
-        size_t len = utf8_len((const unsigned char *)s + i, n - i);
+        size_t len = hnp_utf8_char_len((const unsigned char *)s + i, n - i);
         const char *piece = s + i;
         size_t piece_len = len;
         if (len == 0) {

@@ -20,6 +20,8 @@
 
 #include <pthread.h>
 
+#include "text.h"
+
 struct series {
     char *labels; /* owned, "" for none */
     size_t family;
@@ -83,15 +85,6 @@ static void out_putn(struct out *o, const char *s, size_t n)
 static void out_puts(struct out *o, const char *s)
 {
     out_putn(o, s, strlen(s));
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
 }
 
 static bool valid_name(const char *name)
@@ -210,7 +203,7 @@ static struct family *add_family(struct hnp_metrics *m, const char *name, size_t
 {
     if (m->n_families >= HNP_METRICS_MAX_FAMILIES)
         return NULL;
-    char *copy = dup_str(name);
+    char *copy = hnp_strdup(name);
     if (copy == NULL)
         return NULL;
     struct family *f = &m->families[m->n_families];
@@ -283,7 +276,7 @@ enum hnp_err hnp_metrics_declare(struct hnp_metrics *m, const char *name, enum h
     }
 
     char *help_copy = NULL;
-    if (help != NULL && (help_copy = dup_str(help)) == NULL)
+    if (help != NULL && (help_copy = hnp_strdup(help)) == NULL)
         return HNP_ERR_NOMEM;
     double *bounds = NULL;
     if (n_buckets > 0) {
@@ -369,7 +362,7 @@ static struct series *lookup(struct hnp_metrics *m, const char *name, const char
         slot = find_slot(m->slots, m->n_slots, index, labels);
     }
     struct series *s = calloc(1, sizeof(*s));
-    if (s == NULL || (s->labels = dup_str(labels)) == NULL) {
+    if (s == NULL || (s->labels = hnp_strdup(labels)) == NULL) {
         free(s);
         m->dropped += 1;
         return NULL;
@@ -603,37 +596,6 @@ char *hnp_metrics_render(struct hnp_metrics *m)
     return o.data;
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 when invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) /* also stops at the NUL */
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* Write key="value" into buf[0..len); true when the whole value fit. */
 static bool write_label(char *buf, size_t len, const char *key, const char *value)
 {
@@ -663,7 +625,7 @@ static bool write_label(char *buf, size_t len, const char *key, const char *valu
         } else if (*p == '\n') {
             piece = "\\n";
             piece_len = 2;
-        } else if ((used = utf8_len(p)) == 0) {
+        } else if ((used = hnp_utf8_char_len(p, 4)) == 0) {
             piece = "\xEF\xBF\xBD"; /* U+FFFD: label values must be UTF-8 */
             piece_len = 3;
             used = 1;
