@@ -9,7 +9,7 @@
 # "lean" (the same cluster cut down to about what translation reads, near the
 # issue's reference file). Prints markdown tables; everything it writes
 # (cached clusters, logs, results.md) goes under BUILD_DIR/bench/. See
-# docs/performance.md.
+# docs/dev/performance.md.
 #
 # BUILD_DIR holds the hnsnetpol program; TOOLS_DIR holds hnp-gen-cluster,
 # hnp-jansson-floor and hnp-measure (default BUILD_DIR/tests/bench).
