@@ -84,7 +84,7 @@ struct hnp_opt_parser {
     const struct hnp_opt *opts;
     size_t n_opts;
     uint64_t allowed;        /* HNP_OPT_BIT(id) of each option the command takes, or HNP_OPT_ALL */
-    hnp_opt_set_fn set;      /* every option's value */
+    hnp_opt_set_fn set;      /* every option's value; may be NULL when n_opts is 0 */
     hnp_opt_arg_fn argument; /* NULL: the command takes no arguments; else each one, and "--"
                                 ends the options ("-" alone is an argument) */
     void *ctx;               /* passed to set and argument */
