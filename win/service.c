@@ -49,7 +49,7 @@
 #include <wchar.h>
 
 #include "agent.h"
-#include "cli.h"
+#include "exit_code.h"
 #include "config.h"
 #include "options.h"
 #include "run.h"

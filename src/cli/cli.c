@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "exit_code.h"
 #include "mock_cmd.h"
 #include "offline.h"
 #include "run.h"

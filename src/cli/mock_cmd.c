@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "hnsnetpol/acl.h"
-#include "cli.h"
+#include "exit_code.h"
 #include "mock.h"
 #include "options.h"
 #include "hnsnetpol/rangeset.h"

@@ -6,7 +6,7 @@
  * hnp_cluster, then works on it without a cluster: validate reports the
  * policies' findings, translate computes the ACLs of a node's endpoints,
  * explain evaluates connections against those ACLs. What they print is
- * render.c's. Exit codes are the same for the three (cli.h): 0 fine, 1 some
+ * render.c's. Exit codes are the same for the three (exit_code.h): 0 fine, 1 some
  * policy rejected (explain: connection denied), 2 bad usage or input that
  * cannot be read or parsed.
  */
@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#include "cli.h"
+#include "exit_code.h"
 #include "hnsnetpol/acl.h"
 #include "hnsnetpol/cluster.h"
 #include "hnsnetpol/error.h"

@@ -10,7 +10,7 @@
 /*
  * Run `validate|translate|explain [options] FILE...`: argv[0] is the
  * command's name. Results go to out, --help to out, diagnostics and
- * summaries to errout. Returns the exit code (enum hnp_exit, cli.h): 0
+ * summaries to errout. Returns the exit code (enum hnp_exit, exit_code.h): 0
  * every policy enforceable (explain: allowed; --matrix: printed), 1 some
  * policy rejected (explain: denied), 2 bad usage or input that cannot be
  * read or parsed.

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "agent.h"
-#include "cli.h"
+#include "exit_code.h"
 #include "hns.h"
 #include "kube.h"
 #include "log.h"

@@ -3,7 +3,7 @@
  * CMake builds it everywhere but Windows, which has win/service.c instead
  * (as with src/posix/hcn_none.c and win/hcn.c).
  */
-#include "cli.h"
+#include "exit_code.h"
 #include "run.h"
 
 int hnp_cli_service_main(int argc, char **argv, FILE *out, FILE *errout)
