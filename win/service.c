@@ -49,16 +49,16 @@
 #include <wchar.h>
 
 #include "agent.h"
-#include "run.h"
+#include "exit_code.h"
 #include "config.h"
+#include "options.h"
+#include "run.h"
 #include "log.h"
 #include "log_file.h"
 
 #ifndef HNP_VERSION
 #define HNP_VERSION "0.0.0"
 #endif
-
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOT_RUNNING = 3, EXIT_NOT_INSTALLED = 4 };
 
 #define DISPLAY_NAME L"hnsnetpol NetworkPolicy agent"
 #define DESCRIPTION                                                                                \
@@ -166,7 +166,7 @@ static int report_failure(FILE *errout, const char *prog, const char *what, DWOR
                 prog, what);
     else
         fprintf(errout, "%s: %s: %s\n", prog, what, win_message(code, text, sizeof(text)));
-    return EXIT_FAIL;
+    return HNP_EXIT_FAILURE;
 }
 
 /* A new UTF-16 string of text in code page cp, NULL on failure. */
@@ -469,15 +469,15 @@ static int cmd_install(int argc, char **argv, FILE *out, FILE *errout)
     bool help = false;
     enum hnp_err rc = hnp_run_flags_parse(argc, argv, prog, &flags, &help, errout);
     if (rc != HNP_OK)
-        return rc == HNP_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
+        return rc == HNP_ERR_USAGE ? HNP_EXIT_USAGE : HNP_EXIT_FAILURE;
     if (help) {
         hnp_run_config_clear(&flags);
         fputs(usage_service, out);
-        return EXIT_OK;
+        return HNP_EXIT_OK;
     }
     wchar_t *exe = program_path();
     wchar_t *command = NULL;
-    int code = EXIT_FAIL;
+    int code = HNP_EXIT_FAILURE;
     SC_HANDLE scm = NULL, svc = NULL;
     if (exe == NULL) {
         fprintf(errout, "%s: cannot find the path of this program\n", prog);
@@ -496,7 +496,7 @@ static int cmd_install(int argc, char **argv, FILE *out, FILE *errout)
         rc = hnp_run_config_load(flags.config_file, &file, &err);
         if (rc != HNP_OK) {
             fprintf(errout, "%s: --config: %s: %s\n", prog, err.where, err.message);
-            code = EXIT_USAGE;
+            code = HNP_EXIT_USAGE;
             goto out;
         }
         hnp_run_config_clear(&file);
@@ -546,7 +546,7 @@ static int cmd_install(int argc, char **argv, FILE *out, FILE *errout)
         fputs("The new settings apply from the next start (hnsnetpol service stop, then start).\n",
               out);
     free(shown);
-    code = EXIT_OK;
+    code = HNP_EXIT_OK;
 out:
     if (svc != NULL)
         CloseServiceHandle(svc);
@@ -563,7 +563,7 @@ out:
 
 /*
  * Open the service with access; prints the failure (access denied, not
- * installed - unless quiet_missing) and sets *code (EXIT_NOT_INSTALLED when
+ * installed - unless quiet_missing) and sets *code (HNP_EXIT_NOT_INSTALLED when
  * it is not installed).
  */
 static SC_HANDLE open_service(const char *prog, DWORD access, bool quiet_missing, FILE *errout,
@@ -582,7 +582,7 @@ static SC_HANDLE open_service(const char *prog, DWORD access, bool quiet_missing
             fprintf(errout,
                     "%s: the service hnsnetpol is not installed (hnsnetpol service install)\n",
                     prog);
-        *code = EXIT_NOT_INSTALLED;
+        *code = HNP_EXIT_NOT_INSTALLED;
     } else if (svc == NULL) {
         *code = report_failure(errout, prog, "cannot open the service", error);
     }
@@ -597,7 +597,7 @@ static int stop_and_wait(SC_HANDLE svc, const char *prog, FILE *out, FILE *errou
         DWORD error = GetLastError();
         if (error == ERROR_SERVICE_NOT_ACTIVE) {
             fputs("hnsnetpol is not running\n", out);
-            return EXIT_OK;
+            return HNP_EXIT_OK;
         }
         return report_failure(errout, prog, "cannot stop the service", error);
     }
@@ -608,19 +608,19 @@ static int stop_and_wait(SC_HANDLE svc, const char *prog, FILE *out, FILE *errou
     if (st.dwCurrentState != SERVICE_STOPPED) {
         fprintf(errout, "%s: hnsnetpol is still %s after %d s\n", prog,
                 state_name(st.dwCurrentState), CLI_WAIT_MS / 1000);
-        return EXIT_FAIL;
+        return HNP_EXIT_FAILURE;
     }
     fprintf(out, "hnsnetpol STOPPED, exit code %s\n", exit_code_text(&st, text, sizeof(text)));
-    return st.dwWin32ExitCode == NO_ERROR ? EXIT_OK : EXIT_FAIL;
+    return st.dwWin32ExitCode == NO_ERROR ? HNP_EXIT_OK : HNP_EXIT_FAILURE;
 }
 
 static int cmd_uninstall(FILE *out, FILE *errout)
 {
     static const char prog[] = "hnsnetpol service uninstall";
-    int code = EXIT_FAIL;
+    int code = HNP_EXIT_FAILURE;
     SC_HANDLE svc =
         open_service(prog, SERVICE_STOP | SERVICE_QUERY_STATUS | DELETE, true, errout, &code);
-    if (svc == NULL && code != EXIT_NOT_INSTALLED)
+    if (svc == NULL && code != HNP_EXIT_NOT_INSTALLED)
         return code;
     if (svc != NULL) {
         SERVICE_STATUS_PROCESS st;
@@ -638,21 +638,21 @@ static int cmd_uninstall(FILE *out, FILE *errout)
     struct hnp_error err = {0};
     if (hnp_eventlog_uninstall(&err) != HNP_OK) {
         fprintf(errout, "%s: %s\n", prog, err.message);
-        return EXIT_FAIL;
+        return HNP_EXIT_FAILURE;
     }
     fputs(svc != NULL ? "Removed service hnsnetpol and its Event Log source (log files are kept)\n"
                       : "hnsnetpol is not installed; nothing to remove\n",
           out);
-    return EXIT_OK;
+    return HNP_EXIT_OK;
 }
 
 static int cmd_start(FILE *out, FILE *errout)
 {
     static const char prog[] = "hnsnetpol service start";
-    int code = EXIT_FAIL;
+    int code = HNP_EXIT_FAILURE;
     SC_HANDLE svc = open_service(prog, SERVICE_START | SERVICE_QUERY_STATUS, false, errout, &code);
     if (svc == NULL)
-        return code == EXIT_NOT_INSTALLED ? EXIT_FAIL : code;
+        return code == HNP_EXIT_NOT_INSTALLED ? HNP_EXIT_FAILURE : code;
     SERVICE_STATUS_PROCESS st;
     char text[600];
     if (!StartServiceW(svc, 0, NULL) && GetLastError() != ERROR_SERVICE_ALREADY_RUNNING) {
@@ -661,11 +661,11 @@ static int cmd_start(FILE *out, FILE *errout)
         code = report_failure(errout, prog, "cannot query the service", GetLastError());
     } else if (st.dwCurrentState == SERVICE_RUNNING) {
         fprintf(out, "hnsnetpol RUNNING, process %lu\n", (unsigned long)st.dwProcessId);
-        code = EXIT_OK;
+        code = HNP_EXIT_OK;
     } else {
         fprintf(errout, "%s: hnsnetpol is %s, exit code %s (see the log file and the Event Log)\n",
                 prog, state_name(st.dwCurrentState), exit_code_text(&st, text, sizeof(text)));
-        code = EXIT_FAIL;
+        code = HNP_EXIT_FAILURE;
     }
     CloseServiceHandle(svc);
     return code;
@@ -674,10 +674,10 @@ static int cmd_start(FILE *out, FILE *errout)
 static int cmd_stop(FILE *out, FILE *errout)
 {
     static const char prog[] = "hnsnetpol service stop";
-    int code = EXIT_FAIL;
+    int code = HNP_EXIT_FAILURE;
     SC_HANDLE svc = open_service(prog, SERVICE_STOP | SERVICE_QUERY_STATUS, false, errout, &code);
     if (svc == NULL)
-        return code == EXIT_NOT_INSTALLED ? EXIT_FAIL : code;
+        return code == HNP_EXIT_NOT_INSTALLED ? HNP_EXIT_FAILURE : code;
     code = stop_and_wait(svc, prog, out, errout);
     CloseServiceHandle(svc);
     return code;
@@ -716,7 +716,7 @@ static void print_failure_actions(SC_HANDLE svc, FILE *out)
 static int cmd_status(FILE *out, FILE *errout)
 {
     static const char prog[] = "hnsnetpol service status";
-    int code = EXIT_FAIL;
+    int code = HNP_EXIT_FAILURE;
     SC_HANDLE svc =
         open_service(prog, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, false, errout, &code);
     if (svc == NULL)
@@ -749,7 +749,7 @@ static int cmd_status(FILE *out, FILE *errout)
     free(config);
     print_failure_actions(svc, out);
     CloseServiceHandle(svc);
-    return st.dwCurrentState == SERVICE_RUNNING ? EXIT_OK : EXIT_NOT_RUNNING;
+    return st.dwCurrentState == SERVICE_RUNNING ? HNP_EXIT_OK : HNP_EXIT_NOT_RUNNING;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -950,9 +950,9 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv)
 
     hnp_run_config_init(&svc_state.cfg);
     if (!parse_arguments()) {
-        svc_state.exit_code = EXIT_USAGE;
+        svc_state.exit_code = HNP_EXIT_USAGE;
         hnp_eventlog_close();
-        hnp_service_report(SERVICE_STOPPED, EXIT_USAGE);
+        hnp_service_report(SERVICE_STOPPED, HNP_EXIT_USAGE);
         return;
     }
     const struct hnp_run_config *cfg = &svc_state.cfg;
@@ -987,7 +987,7 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv)
     HANDLE thread = svc_state.started ? CreateThread(NULL, 0, agent_thread, NULL, 0, NULL) : NULL;
     if (thread == NULL) {
         hnp_log(HNP_LOG_ERROR, "cannot start the agent's thread", NULL);
-        svc_state.exit_code = EXIT_FAIL;
+        svc_state.exit_code = HNP_EXIT_FAILURE;
     } else {
         /* START_PENDING until the agent's loop runs or the agent returns (it could not start). */
         HANDLE both[2] = {thread, svc_state.started};
@@ -1004,9 +1004,9 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv)
     int code = svc_state.exit_code;
     hnp_agent_set_started_callback(NULL, NULL);
     hnp_agent_set_ready_callback(NULL, NULL);
-    if (code == EXIT_OK && !svc_state.stop)
-        code = EXIT_FAIL; /* the agent only returns 0 when asked to stop */
-    if (code == EXIT_OK) {
+    if (code == HNP_EXIT_OK && !svc_state.stop)
+        code = HNP_EXIT_FAILURE; /* the agent only returns 0 when asked to stop */
+    if (code == HNP_EXIT_OK) {
         hnp_log(HNP_LOG_INFO, "service stopped", "exit_code", "0", NULL);
     } else {
         char text[64];
@@ -1037,7 +1037,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
 {
     if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         fputs(usage_service, out);
-        return EXIT_OK;
+        return HNP_EXIT_OK;
     }
     svc_state.argc = argc;
     svc_state.argv = argv;
@@ -1048,7 +1048,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
             fputs("hnsnetpol service run: this is what the service manager starts; in a console "
                   "or a HostProcess container use `hnsnetpol run` with the same flags\n",
                   errout);
-            return EXIT_USAGE;
+            return HNP_EXIT_USAGE;
         }
         return report_failure(errout, "hnsnetpol service run",
                               "cannot connect to the service "
@@ -1060,38 +1060,57 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
 
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The arguments of a command without options (uninstall, start, stop,
+ * status): only -h / --help, which sets *help. HNP_ERR_USAGE after a
+ * message about anything else.
+ */
+static enum hnp_err no_options(const char *cmd, int argc, char **argv, bool *help, FILE *errout)
+{
+    char prog[64];
+    snprintf(prog, sizeof(prog), "hnsnetpol service %s", cmd);
+    const struct hnp_opt_parser parser = {
+        .prog = prog,
+        .messages = HNP_OPT_MESSAGES_RUN,
+        .allowed = HNP_OPT_ALL,
+    };
+    return hnp_opt_parse(&parser, argc, argv, 2, help, errout);
+}
+
 int hnp_cli_service_main(int argc, char **argv, FILE *out, FILE *errout)
 {
     if (argc < 2) {
         fputs(usage_service, errout);
-        return EXIT_USAGE;
+        return HNP_EXIT_USAGE;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_service, out);
-        return EXIT_OK;
+        return HNP_EXIT_OK;
     }
     if (strcmp(cmd, "install") == 0)
         return cmd_install(argc - 1, argv + 1, out, errout);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1, out, errout);
-    if (argc > 2) {
-        bool help = strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0;
-        if (help) {
-            fputs(usage_service, out);
-            return EXIT_OK;
-        }
-        fprintf(errout, "hnsnetpol service %s: unexpected argument \"%s\"\n", cmd, argv[2]);
-        return EXIT_USAGE;
-    }
+    int (*fn)(FILE *, FILE *) = NULL;
     if (strcmp(cmd, "uninstall") == 0)
-        return cmd_uninstall(out, errout);
-    if (strcmp(cmd, "start") == 0)
-        return cmd_start(out, errout);
-    if (strcmp(cmd, "stop") == 0)
-        return cmd_stop(out, errout);
-    if (strcmp(cmd, "status") == 0)
-        return cmd_status(out, errout);
-    fprintf(errout, "hnsnetpol service: unknown command \"%s\"\n\n%s", cmd, usage_service);
-    return EXIT_USAGE;
+        fn = cmd_uninstall;
+    else if (strcmp(cmd, "start") == 0)
+        fn = cmd_start;
+    else if (strcmp(cmd, "stop") == 0)
+        fn = cmd_stop;
+    else if (strcmp(cmd, "status") == 0)
+        fn = cmd_status;
+    if (fn == NULL) {
+        fprintf(errout, "hnsnetpol service: unknown command \"%s\"\n\n%s", cmd, usage_service);
+        return HNP_EXIT_USAGE;
+    }
+    bool help = false;
+    if (no_options(cmd, argc, argv, &help, errout) != HNP_OK)
+        return HNP_EXIT_USAGE;
+    if (help) {
+        fputs(usage_service, out);
+        return HNP_EXIT_OK;
+    }
+    return fn(out, errout);
 }

@@ -38,6 +38,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "agent.h"
+#include "http_server.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,7 +1,8 @@
 /*
- * cli.h - the hnsnetpol command line: `validate`, `translate`, `explain`,
- * `version`, `help`. The program's main() only calls hnp_cli_main(), so the
- * commands are part of the library and testable in-process.
+ * cli.h - the hnsnetpol command line: hnp_cli_main() picks the command
+ * (validate, translate, explain, run, service, hns-mock, version, help) and
+ * runs it. The program's main() only calls it, so the commands are part of
+ * the library and testable in-process.
  */
 #ifndef HNP_CLI_H
 #define HNP_CLI_H
@@ -9,10 +10,9 @@
 #include <stdio.h>
 
 /*
- * Run the command line argv[0..argc) writing results to out and diagnostics
- * to errout. Returns the process exit code: 0 success, 1 some policy
- * rejected (or connection denied for `explain`), 2 bad usage or unreadable
- * input.
+ * Run the command line argv[0..argc) (argv[0] the program, argv[1] the
+ * command), writing results to out and diagnostics to errout. Returns the
+ * command's exit code (enum hnp_exit, exit_code.h).
  */
 int hnp_cli_main(int argc, char **argv, FILE *out, FILE *errout);
 

@@ -1,7 +1,9 @@
 /*
  * config.c - the settings of `hnsnetpol run` from flags and from a YAML
- * configuration file (config.h), both through one table, so a setting has
- * the same values and the same messages wherever it comes from.
+ * configuration file (config.h). Every value, from a flag or from the file,
+ * goes through hnp_run_config_set(), so a setting has the same values and
+ * the same messages wherever it comes from; the flags are a table of the
+ * shared option parser (options.h), the file keys a table here.
  *
  * The file is read whole (it is small and capped) so that the line of a key
  * whose value has no line of its own (true, false, null) can still be found
@@ -19,6 +21,8 @@
 
 #include "hnsnetpol/load.h"
 #include "hnsnetpol/rangeset.h"
+#include "options.h"
+#include "text.h"
 
 /* The longest duration any option takes. */
 #define MAX_DURATION_MS (24L * 60 * 60 * 1000)
@@ -37,29 +41,51 @@ enum kind {
     K_FORMAT
 };
 
+/* The flags: row s is setting s (an alias would be one more row after them). */
+static const struct hnp_opt flag_opts[] = {
+    [HNP_RUN_KUBECONFIG] = {"--kubeconfig", 0, HNP_OPT_VALUE, HNP_RUN_KUBECONFIG},
+    [HNP_RUN_CONTEXT] = {"--context", 0, HNP_OPT_VALUE, HNP_RUN_CONTEXT},
+    [HNP_RUN_NODE_NAME] = {"--node-name", 0, HNP_OPT_VALUE, HNP_RUN_NODE_NAME},
+    [HNP_RUN_HNS] = {"--hns", 0, HNP_OPT_VALUE, HNP_RUN_HNS},
+    [HNP_RUN_NODE_IP] = {"--node-ip", 0, HNP_OPT_VALUE, HNP_RUN_NODE_IP},
+    [HNP_RUN_METRICS_ADDR] = {"--metrics-addr", 0, HNP_OPT_VALUE, HNP_RUN_METRICS_ADDR},
+    [HNP_RUN_BATCH_INTERVAL] = {"--batch-interval", 0, HNP_OPT_VALUE, HNP_RUN_BATCH_INTERVAL},
+    [HNP_RUN_ENDPOINT_POLL_INTERVAL] = {"--endpoint-poll-interval", 0, HNP_OPT_VALUE,
+                                        HNP_RUN_ENDPOINT_POLL_INTERVAL},
+    [HNP_RUN_RESYNC_INTERVAL] = {"--resync-interval", 0, HNP_OPT_VALUE, HNP_RUN_RESYNC_INTERVAL},
+    [HNP_RUN_HNS_TIMEOUT] = {"--hns-timeout", 0, HNP_OPT_VALUE, HNP_RUN_HNS_TIMEOUT},
+    [HNP_RUN_UNSUPPORTED_POLICY] = {"--unsupported-policy", 0, HNP_OPT_VALUE,
+                                    HNP_RUN_UNSUPPORTED_POLICY},
+    [HNP_RUN_CLEANUP_ON_EXIT] = {"--cleanup-on-exit", 0, HNP_OPT_SWITCH, HNP_RUN_CLEANUP_ON_EXIT},
+    [HNP_RUN_EVENTS] = {"--no-events", 0, HNP_OPT_SWITCH, HNP_RUN_EVENTS},
+    [HNP_RUN_LOG_LEVEL] = {"--log-level", 0, HNP_OPT_VALUE, HNP_RUN_LOG_LEVEL},
+    [HNP_RUN_LOG_FORMAT] = {"--log-format", 0, HNP_OPT_VALUE, HNP_RUN_LOG_FORMAT},
+    [HNP_RUN_LOG_FILE] = {"--log-file", 0, HNP_OPT_VALUE, HNP_RUN_LOG_FILE},
+    [HNP_RUN_CONFIG_FILE] = {"--config", 0, HNP_OPT_VALUE, HNP_RUN_CONFIG_FILE},
+};
+
+/* The file keys and the kind of value of each setting. */
 static const struct setting {
-    const char *flag;
     const char *key;
     enum kind kind;
 } settings[HNP_RUN_SETTING_COUNT_] = {
-    [HNP_RUN_KUBECONFIG] = {"--kubeconfig", "kubeconfig", K_PATH},
-    [HNP_RUN_CONTEXT] = {"--context", "context", K_STRING},
-    [HNP_RUN_NODE_NAME] = {"--node-name", "nodeName", K_STRING},
-    [HNP_RUN_HNS] = {"--hns", "hns", K_HNS},
-    [HNP_RUN_NODE_IP] = {"--node-ip", "nodeIP", K_IPV4},
-    [HNP_RUN_METRICS_ADDR] = {"--metrics-addr", "metricsAddr", K_STRING},
-    [HNP_RUN_BATCH_INTERVAL] = {"--batch-interval", "batchInterval", K_DURATION},
-    [HNP_RUN_ENDPOINT_POLL_INTERVAL] = {"--endpoint-poll-interval", "endpointPollInterval",
-                                        K_DURATION},
-    [HNP_RUN_RESYNC_INTERVAL] = {"--resync-interval", "resyncInterval", K_DURATION},
-    [HNP_RUN_HNS_TIMEOUT] = {"--hns-timeout", "hnsTimeout", K_DURATION},
-    [HNP_RUN_UNSUPPORTED_POLICY] = {"--unsupported-policy", "unsupportedPolicy", K_UNSUPPORTED},
-    [HNP_RUN_CLEANUP_ON_EXIT] = {"--cleanup-on-exit", "cleanupOnExit", K_SWITCH},
-    [HNP_RUN_EVENTS] = {"--no-events", "events", K_SWITCH},
-    [HNP_RUN_LOG_LEVEL] = {"--log-level", "logLevel", K_LEVEL},
-    [HNP_RUN_LOG_FORMAT] = {"--log-format", "logFormat", K_FORMAT},
-    [HNP_RUN_LOG_FILE] = {"--log-file", "logFile", K_PATH},
-    [HNP_RUN_CONFIG_FILE] = {"--config", NULL, K_PATH},
+    [HNP_RUN_KUBECONFIG] = {"kubeconfig", K_PATH},
+    [HNP_RUN_CONTEXT] = {"context", K_STRING},
+    [HNP_RUN_NODE_NAME] = {"nodeName", K_STRING},
+    [HNP_RUN_HNS] = {"hns", K_HNS},
+    [HNP_RUN_NODE_IP] = {"nodeIP", K_IPV4},
+    [HNP_RUN_METRICS_ADDR] = {"metricsAddr", K_STRING},
+    [HNP_RUN_BATCH_INTERVAL] = {"batchInterval", K_DURATION},
+    [HNP_RUN_ENDPOINT_POLL_INTERVAL] = {"endpointPollInterval", K_DURATION},
+    [HNP_RUN_RESYNC_INTERVAL] = {"resyncInterval", K_DURATION},
+    [HNP_RUN_HNS_TIMEOUT] = {"hnsTimeout", K_DURATION},
+    [HNP_RUN_UNSUPPORTED_POLICY] = {"unsupportedPolicy", K_UNSUPPORTED},
+    [HNP_RUN_CLEANUP_ON_EXIT] = {"cleanupOnExit", K_SWITCH},
+    [HNP_RUN_EVENTS] = {"events", K_SWITCH},
+    [HNP_RUN_LOG_LEVEL] = {"logLevel", K_LEVEL},
+    [HNP_RUN_LOG_FORMAT] = {"logFormat", K_FORMAT},
+    [HNP_RUN_LOG_FILE] = {"logFile", K_PATH},
+    [HNP_RUN_CONFIG_FILE] = {NULL, K_PATH},
 };
 
 static bool valid_setting(enum hnp_run_setting s)
@@ -134,21 +160,12 @@ bool hnp_run_config_has(const struct hnp_run_config *cfg, enum hnp_run_setting s
 
 const char *hnp_run_setting_flag(enum hnp_run_setting s)
 {
-    return valid_setting(s) ? settings[s].flag : "";
+    return valid_setting(s) ? flag_opts[s].name : "";
 }
 
 const char *hnp_run_setting_key(enum hnp_run_setting s)
 {
     return valid_setting(s) ? settings[s].key : NULL;
-}
-
-static char *copy_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *c = malloc(n);
-    if (c != NULL)
-        memcpy(c, s, n);
-    return c;
 }
 
 enum hnp_err hnp_run_config_set(struct hnp_run_config *cfg, enum hnp_run_setting s,
@@ -165,7 +182,7 @@ enum hnp_err hnp_run_config_set(struct hnp_run_config *cfg, enum hnp_run_setting
     case K_STRING:
     case K_PATH:
     case K_HNS: {
-        char *copy = copy_string(text);
+        char *copy = hnp_strdup(text);
         if (copy == NULL)
             return hnp_error_set(err, HNP_ERR_NOMEM, NULL, "out of memory");
         char **field = string_field(cfg, s);
@@ -229,12 +246,24 @@ enum hnp_err hnp_run_config_set(struct hnp_run_config *cfg, enum hnp_run_setting
 /* ------------------------------------------------------------------------ */
 /* Flags                                                                    */
 
-static int setting_of_flag(const char *name)
+struct flags_call {
+    struct hnp_run_config *cfg;
+    const char *prog;
+};
+
+/* One flag's value (hnp_opt_set_fn): through hnp_run_config_set(), as the file's are. */
+static enum hnp_err set_flag(void *ctx, const struct hnp_opt *opt, const char *value, FILE *errout)
 {
-    for (int s = 0; s < HNP_RUN_SETTING_COUNT_; s++)
-        if (strcmp(settings[s].flag, name) == 0)
-            return s;
-    return -1;
+    const struct flags_call *call = ctx;
+    struct hnp_error err = {0};
+    enum hnp_err rc = hnp_run_config_set(call->cfg, (enum hnp_run_setting)opt->id, value, &err);
+    if (rc == HNP_ERR_INVALID) {
+        fprintf(errout, "%s: %s: %s\n", call->prog, opt->name, err.message);
+        return HNP_ERR_USAGE;
+    }
+    if (rc != HNP_OK)
+        fprintf(errout, "%s: %s\n", call->prog, err.message);
+    return rc;
 }
 
 enum hnp_err hnp_run_flags_parse(int argc, char **argv, const char *prog,
@@ -243,57 +272,17 @@ enum hnp_err hnp_run_flags_parse(int argc, char **argv, const char *prog,
     struct hnp_run_config cfg;
     hnp_run_config_init(&cfg);
     *help = false;
-    enum hnp_err rc = HNP_OK;
-    for (int i = 1; i < argc && rc == HNP_OK; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            *help = true;
-            continue;
-        }
-        if (strncmp(arg, "--", 2) != 0) {
-            fprintf(errout, "%s: unexpected argument \"%s\" (see %s --help)\n", prog, arg, prog);
-            rc = HNP_ERR_USAGE;
-            break;
-        }
-        char name[64];
-        const char *eq = strchr(arg, '=');
-        const char *value = eq ? eq + 1 : NULL;
-        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-        int s = -1;
-        if (len < sizeof(name)) {
-            memcpy(name, arg, len);
-            name[len] = '\0';
-            s = setting_of_flag(name);
-        }
-        if (s < 0) {
-            fprintf(errout, "%s: unknown option \"%.*s\" (see %s --help)\n", prog, (int)len, arg,
-                    prog);
-            rc = HNP_ERR_USAGE;
-            break;
-        }
-        if (settings[s].kind == K_SWITCH) {
-            if (value != NULL) {
-                fprintf(errout, "%s: %s takes no value\n", prog, name);
-                rc = HNP_ERR_USAGE;
-                break;
-            }
-        } else if (value == NULL) {
-            if (i + 1 >= argc) {
-                fprintf(errout, "%s: %s needs a value (see %s --help)\n", prog, name, prog);
-                rc = HNP_ERR_USAGE;
-                break;
-            }
-            value = argv[++i];
-        }
-        struct hnp_error err = {0};
-        rc = hnp_run_config_set(&cfg, (enum hnp_run_setting)s, value, &err);
-        if (rc == HNP_ERR_INVALID) {
-            fprintf(errout, "%s: %s: %s\n", prog, name, err.message);
-            rc = HNP_ERR_USAGE;
-        } else if (rc != HNP_OK) {
-            fprintf(errout, "%s: %s\n", prog, err.message);
-        }
-    }
+    struct flags_call call = {&cfg, prog};
+    const struct hnp_opt_parser parser = {
+        .prog = prog,
+        .messages = HNP_OPT_MESSAGES_RUN,
+        .opts = flag_opts,
+        .n_opts = sizeof(flag_opts) / sizeof(flag_opts[0]),
+        .allowed = HNP_OPT_ALL,
+        .set = set_flag,
+        .ctx = &call,
+    };
+    enum hnp_err rc = hnp_opt_parse(&parser, argc, argv, 1, help, errout);
     if (rc != HNP_OK) {
         hnp_run_config_clear(&cfg);
         *help = false;
@@ -384,7 +373,7 @@ static const char *near_key(const char *key)
         squash(settings[s].key, have, sizeof(have));
         if (strcmp(want, have) == 0)
             return settings[s].key;
-        squash(settings[s].flag, have, sizeof(have));
+        squash(flag_opts[s].name, have, sizeof(have));
         if (strcmp(want, have) == 0)
             return settings[s].key;
     }
@@ -410,7 +399,7 @@ static char *relative_to(const char *base, const char *path)
     if (bslash != NULL && (slash == NULL || bslash > slash))
         slash = bslash;
     if (path[0] == '\0' || is_absolute(path) || slash == NULL)
-        return copy_string(path);
+        return hnp_strdup(path);
     size_t dir = (size_t)(slash - base) + 1, n = strlen(path);
     char *out = malloc(dir + n + 1);
     if (out == NULL)
@@ -475,7 +464,7 @@ static enum hnp_err set_from_file(struct load_ctx *c, const struct hnp_loaded_ob
             free(p);
         }
     } else {
-        resolved = copy_string(text);
+        resolved = hnp_strdup(text);
     }
     if (resolved == NULL)
         return hnp_error_set(err, HNP_ERR_NOMEM, c->path, "out of memory");
@@ -587,7 +576,7 @@ enum hnp_err hnp_run_config_merge(struct hnp_run_config *base, const struct hnp_
         const char *value = string_value(over, (enum hnp_run_setting)s, &is_string);
         if (!hnp_run_config_has(over, (enum hnp_run_setting)s) || value == NULL)
             continue;
-        copies[s] = copy_string(value);
+        copies[s] = hnp_strdup(value);
         if (copies[s] == NULL) {
             for (int t = 0; t < s; t++)
                 free(copies[t]);
@@ -711,7 +700,7 @@ enum hnp_err hnp_run_config_to_args(const struct hnp_run_config *cfg, char ***ou
         enum hnp_run_setting setting = (enum hnp_run_setting)s;
         if (!hnp_run_config_has(cfg, setting))
             continue;
-        const char *flag = settings[s].flag;
+        const char *flag = flag_opts[s].name;
         char text[32];
         bool is_string;
         const char *value = string_value(cfg, setting, &is_string);
@@ -758,7 +747,7 @@ enum hnp_err hnp_run_config_to_args(const struct hnp_run_config *cfg, char ***ou
                 continue;
             }
         }
-        args[n] = value == NULL ? copy_string(flag) : flag_arg(flag, value);
+        args[n] = value == NULL ? hnp_strdup(flag) : flag_arg(flag, value);
         if (args[n] == NULL) {
             hnp_run_args_free(args);
             return HNP_ERR_NOMEM;

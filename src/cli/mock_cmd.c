@@ -1,5 +1,5 @@
 /*
- * cli_mock.c - `hnsnetpol hns-mock STATE COMMAND ...`: look at and edit the
+ * mock_cmd.c - `hnsnetpol hns-mock STATE COMMAND ...`: look at and edit the
  * mock HNS state file (docs/mock-hns.md) while an agent runs against it.
  *
  * Tests and the demo use it to add and remove endpoints, read the ACLs the
@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include "hnsnetpol/acl.h"
+#include "exit_code.h"
 #include "mock.h"
+#include "options.h"
 #include "hnsnetpol/rangeset.h"
-
-enum exit_code { EXIT_OK = 0, EXIT_NOT_FOUND = 1, EXIT_USAGE = 2 };
 
 #define MAX_IPS HNP_HNS_MAX_IPS
 #define MAX_POLICIES 256
@@ -75,22 +75,25 @@ static const char usage_main[] =
 
 /* ---- options ------------------------------------------------------------- */
 
-enum opt_bit {
-    OPT_ID = 1 << 0,
-    OPT_IP = 1 << 1,
-    OPT_NAME = 1 << 2,
-    OPT_STATE = 1 << 3,
-    OPT_POLICY = 1 << 4,
-    OPT_OPERATION = 1 << 5,
-    OPT_FAIL = 1 << 6,
-    OPT_CODE = 1 << 7,
-    OPT_LATENCY = 1 << 8,
-    OPT_VANISH = 1 << 9,
-    OPT_JSON = 1 << 10,
+enum opt_id {
+    OPT_ID,
+    OPT_IP,
+    OPT_NAME,
+    OPT_STATE,
+    OPT_POLICY,
+    OPT_OPERATION,
+    OPT_FAIL,
+    OPT_CODE,
+    OPT_LATENCY,
+    OPT_VANISH,
+    OPT_JSON,
 };
 
+/* The bit of an option in `given`, `allowed` and `required`. */
+#define BIT(id) HNP_OPT_BIT(id)
+
 struct options {
-    unsigned given; /* enum opt_bit */
+    uint64_t given; /* BIT() of each option given */
     const char *id;
     const char *name;
     long state;
@@ -107,14 +110,19 @@ struct options {
     bool help;
 };
 
-static const struct {
-    const char *name;
-    enum opt_bit bit;
-} option_names[] = {
-    {"--id", OPT_ID},         {"--ip", OPT_IP},         {"--name", OPT_NAME},
-    {"--state", OPT_STATE},   {"--policy", OPT_POLICY}, {"--operation", OPT_OPERATION},
-    {"--fail", OPT_FAIL},     {"--code", OPT_CODE},     {"--latency-ms", OPT_LATENCY},
-    {"--vanish", OPT_VANISH}, {"--json", OPT_JSON},
+/* Every option of the commands; struct command says which one takes which. */
+static const struct hnp_opt mock_opts[] = {
+    {"--id", 0, HNP_OPT_VALUE, OPT_ID},
+    {"--ip", 0, HNP_OPT_VALUE, OPT_IP},
+    {"--name", 0, HNP_OPT_VALUE, OPT_NAME},
+    {"--state", 0, HNP_OPT_VALUE, OPT_STATE},
+    {"--policy", 0, HNP_OPT_VALUE, OPT_POLICY},
+    {"--operation", 0, HNP_OPT_VALUE, OPT_OPERATION},
+    {"--fail", 0, HNP_OPT_VALUE, OPT_FAIL},
+    {"--code", 0, HNP_OPT_VALUE, OPT_CODE},
+    {"--latency-ms", 0, HNP_OPT_VALUE, OPT_LATENCY},
+    {"--vanish", 0, HNP_OPT_VALUE, OPT_VANISH},
+    {"--json", 0, HNP_OPT_VALUE, OPT_JSON},
 };
 
 static bool parse_long(const char *text, long min, long max, long *out)
@@ -157,18 +165,20 @@ static bool parse_ip(const char *text, char *addr, size_t addr_len, unsigned *pr
     return true;
 }
 
-/* Store one option's value; false (message printed) when it is bad. */
-static bool set_option(struct options *o, enum opt_bit bit, const char *name, const char *value,
-                       FILE *errout)
+/* Store one option's value (hnp_opt_set_fn); HNP_ERR_USAGE (message printed) when it is bad. */
+static enum hnp_err set_option(void *ctx, const struct hnp_opt *opt, const char *value,
+                               FILE *errout)
 {
+    struct options *o = ctx;
     json_error_t jerr;
     json_t *parsed;
-    if (bit != OPT_IP && bit != OPT_POLICY && (o->given & bit)) {
-        fprintf(errout, "hns-mock: %s given twice\n", name);
-        return false;
+    enum opt_id id = (enum opt_id)opt->id;
+    if (id != OPT_IP && id != OPT_POLICY && (o->given & BIT(id))) {
+        fprintf(errout, "hns-mock: %s given twice\n", opt->name);
+        return HNP_ERR_USAGE;
     }
-    o->given |= bit;
-    switch (bit) {
+    o->given |= BIT(id);
+    switch (id) {
     case OPT_ID:
         o->id = value;
         break;
@@ -182,7 +192,7 @@ static bool set_option(struct options *o, enum opt_bit bit, const char *name, co
         if (strcmp(value, "list") != 0 && strcmp(value, "query") != 0 &&
             strcmp(value, "modify") != 0) {
             fprintf(errout, "hns-mock: --operation \"%s\": use list, query or modify\n", value);
-            return false;
+            return HNP_ERR_USAGE;
         }
         o->operation = value;
         break;
@@ -192,19 +202,19 @@ static bool set_option(struct options *o, enum opt_bit bit, const char *name, co
                     "hns-mock: --state \"%s\": use 1..6 (2 Attached and 3 AttachedSharing are "
                     "local endpoints)\n",
                     value);
-            return false;
+            return HNP_ERR_USAGE;
         }
         break;
     case OPT_FAIL:
         if (!parse_long(value, 1, 1000000, &o->fail)) {
             fprintf(errout, "hns-mock: --fail \"%s\": give a number of calls >= 1\n", value);
-            return false;
+            return HNP_ERR_USAGE;
         }
         break;
     case OPT_LATENCY:
         if (!parse_long(value, 0, 600000, &o->latency_ms)) {
             fprintf(errout, "hns-mock: --latency-ms \"%s\": give 0..600000 milliseconds\n", value);
-            return false;
+            return HNP_ERR_USAGE;
         }
         break;
     case OPT_CODE:
@@ -213,7 +223,7 @@ static bool set_option(struct options *o, enum opt_bit bit, const char *name, co
                     "hns-mock: --code \"%s\": give an HCN error code such as 0x803B0020 or "
                     "2151350304\n",
                     value);
-            return false;
+            return HNP_ERR_USAGE;
         }
         break;
     case OPT_IP: {
@@ -223,7 +233,7 @@ static bool set_option(struct options *o, enum opt_bit bit, const char *name, co
                     "hns-mock: --ip \"%s\": give an IPv4 address, optionally /N (at most "
                     "%d addresses)\n",
                     value, MAX_IPS);
-            return false;
+            return HNP_ERR_USAGE;
         }
         o->ips[o->n_ips++] = value;
         break;
@@ -236,12 +246,12 @@ static bool set_option(struct options *o, enum opt_bit bit, const char *name, co
                         ? jerr.text
                         : "give a policy object {\"Type\": \"...\", \"Settings\": {...}}");
             json_decref(parsed);
-            return false;
+            return HNP_ERR_USAGE;
         }
         if (json_array_size(o->policies) >= MAX_POLICIES ||
             json_array_append_new(o->policies, parsed) != 0) {
             fprintf(errout, "hns-mock: too many --policy options\n");
-            return false;
+            return HNP_ERR_USAGE;
         }
         break;
     case OPT_JSON:
@@ -250,48 +260,12 @@ static bool set_option(struct options *o, enum opt_bit bit, const char *name, co
             fprintf(errout, "hns-mock: --json: %s\n",
                     parsed == NULL ? jerr.text : "give a JSON array of policy objects");
             json_decref(parsed);
-            return false;
+            return HNP_ERR_USAGE;
         }
         o->json = parsed;
         break;
     }
-    return true;
-}
-
-/* Parse argv[first..argc) against the options allowed; false (message printed) on bad usage. */
-static bool parse_options(int argc, char **argv, int first, unsigned allowed, struct options *o,
-                          FILE *errout)
-{
-    for (int i = first; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            o->help = true;
-            continue;
-        }
-        const char *eq = strchr(arg, '=');
-        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-        int found = -1;
-        for (size_t k = 0; k < sizeof(option_names) / sizeof(option_names[0]); k++) {
-            if (strlen(option_names[k].name) == len && strncmp(arg, option_names[k].name, len) == 0)
-                found = (int)k;
-        }
-        if (found < 0 || !(allowed & option_names[found].bit)) {
-            fprintf(errout, "hns-mock: %s: unknown option for %s\n", arg, argv[2]);
-            return false;
-        }
-        const char *value;
-        if (eq != NULL) {
-            value = eq + 1;
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-        } else {
-            fprintf(errout, "hns-mock: %s needs a value\n", arg);
-            return false;
-        }
-        if (!set_option(o, option_names[found].bit, option_names[found].name, value, errout))
-            return false;
-    }
-    return true;
+    return HNP_OK;
 }
 
 /* ---- the commands -------------------------------------------------------- */
@@ -354,8 +328,8 @@ static enum hnp_err cmd_add(json_t *state, bool *write, void *ctx, struct hnp_er
     bool ok = ipc != NULL && ep != NULL;
     if (ok && o->name != NULL)
         ok = json_object_set_new(ep, "Name", json_string(o->name)) == 0;
-    ok = ok &&
-         json_object_set_new(ep, "State", json_integer((o->given & OPT_STATE) ? o->state : 3)) == 0;
+    ok = ok && json_object_set_new(ep, "State",
+                                   json_integer((o->given & BIT(OPT_STATE)) ? o->state : 3)) == 0;
     ok = ok && json_object_set(ep, "IpConfigurations", ipc) == 0;
     ok = ok && json_object_set_new(ep, "Policies", json_deep_copy(o->policies)) == 0;
     ok = ok && json_array_append(json_object_get(state, "endpoints"), ep) == 0;
@@ -447,7 +421,7 @@ static enum hnp_err cmd_fault(json_t *state, bool *write, void *ctx, struct hnp_
 {
     const struct run *run = ctx;
     const struct options *o = run->o;
-    if (o->given & OPT_FAIL) {
+    if (o->given & BIT(OPT_FAIL)) {
         json_t *fail = fault_member(state, "fail", json_array);
         if (fail == NULL ||
             json_array_append_new(fail,
@@ -455,7 +429,7 @@ static enum hnp_err cmd_fault(json_t *state, bool *write, void *ctx, struct hnp_
                                             (json_int_t)o->fail, "code", (json_int_t)o->code)) != 0)
             return nomem(err);
     }
-    if (o->given & OPT_LATENCY) {
+    if (o->given & BIT(OPT_LATENCY)) {
         json_t *latency = fault_member(state, "latency_ms", json_object);
         static const char *const ops[] = {"list", "query", "modify"};
         for (size_t i = 0; i < 3; i++) {
@@ -466,7 +440,7 @@ static enum hnp_err cmd_fault(json_t *state, bool *write, void *ctx, struct hnp_
                 return nomem(err);
         }
     }
-    if (o->given & OPT_VANISH) {
+    if (o->given & BIT(OPT_VANISH)) {
         json_t *vanish = fault_member(state, "vanish", json_array);
         if (vanish == NULL || json_array_append_new(vanish, json_string(o->vanish)) != 0)
             return nomem(err);
@@ -503,13 +477,15 @@ static enum hnp_err cmd_set_policies(json_t *state, bool *write, void *ctx, stru
 struct command {
     const char *name;
     hnp_hns_mock_edit_fn fn;
-    unsigned allowed;  /* options it takes */
-    unsigned required; /* options it needs */
+    uint64_t allowed;  /* BIT() of each option it takes */
+    uint64_t required; /* BIT() of each option it needs */
     const char *usage;
 };
 
 static const struct command commands[] = {
-    {"add-endpoint", cmd_add, OPT_ID | OPT_IP | OPT_NAME | OPT_STATE | OPT_POLICY, OPT_ID | OPT_IP,
+    {"add-endpoint", cmd_add,
+     BIT(OPT_ID) | BIT(OPT_IP) | BIT(OPT_NAME) | BIT(OPT_STATE) | BIT(OPT_POLICY),
+     BIT(OPT_ID) | BIT(OPT_IP),
      "Usage: hnsnetpol hns-mock STATE add-endpoint --id GUID --ip IP[/N] [--ip ...] [--name NAME]\n"
      "                                [--state N] [--policy JSON]...\n"
      "\n"
@@ -529,7 +505,7 @@ static const struct command commands[] = {
      "                 repeatable; stored as given\n"
      "\n"
      "Exit codes: 0 added, 1 an endpoint with this ID exists, 2 bad usage or state.\n"},
-    {"remove-endpoint", cmd_remove, OPT_ID, OPT_ID,
+    {"remove-endpoint", cmd_remove, BIT(OPT_ID), BIT(OPT_ID),
      "Usage: hnsnetpol hns-mock STATE remove-endpoint --id GUID\n"
      "\n"
      "Removes the endpoint, as when its pod is deleted.\n"
@@ -539,7 +515,7 @@ static const struct command commands[] = {
      "\n"
      "Prints the whole state (endpoints, calls, faults) as indented JSON; a missing\n"
      "file shows as the empty state.\n"},
-    {"acls", cmd_acls, OPT_ID, OPT_ID,
+    {"acls", cmd_acls, BIT(OPT_ID), BIT(OPT_ID),
      "Usage: hnsnetpol hns-mock STATE acls --id GUID\n"
      "\n"
      "Prints the endpoint's ACLs that hnsnetpol owns (Settings.Id starting \"hnp-\") as a\n"
@@ -558,7 +534,8 @@ static const struct command commands[] = {
      "\n"
      "Sets every call count to 0, for instance before restarting the agent to check\n"
      "that a restart with nothing changed sends no Update.\n"},
-    {"fault", cmd_fault, OPT_OPERATION | OPT_FAIL | OPT_CODE | OPT_LATENCY | OPT_VANISH, 0,
+    {"fault", cmd_fault,
+     BIT(OPT_OPERATION) | BIT(OPT_FAIL) | BIT(OPT_CODE) | BIT(OPT_LATENCY) | BIT(OPT_VANISH), 0,
      "Usage: hnsnetpol hns-mock STATE fault --operation OP --fail N --code CODE\n"
      "       hnsnetpol hns-mock STATE fault [--operation OP] --latency-ms N\n"
      "       hnsnetpol hns-mock STATE fault --vanish GUID\n"
@@ -579,7 +556,7 @@ static const struct command commands[] = {
      "Usage: hnsnetpol hns-mock STATE clear-faults\n"
      "\n"
      "Removes every injected fault (pending failures, latencies, vanishing endpoints).\n"},
-    {"set-policies", cmd_set_policies, OPT_ID | OPT_JSON, OPT_ID | OPT_JSON,
+    {"set-policies", cmd_set_policies, BIT(OPT_ID) | BIT(OPT_JSON), BIT(OPT_ID) | BIT(OPT_JSON),
      "Usage: hnsnetpol hns-mock STATE set-policies --id GUID --json JSON\n"
      "\n"
      "Overwrites the endpoint's Policies with the JSON array as given, without any\n"
@@ -592,28 +569,30 @@ static const struct command commands[] = {
 /* Options a command needs but was not given, and fault's combinations. */
 static bool check_required(const struct command *cmd, const struct options *o, FILE *errout)
 {
-    for (size_t k = 0; k < sizeof(option_names) / sizeof(option_names[0]); k++) {
-        if ((cmd->required & option_names[k].bit) && !(o->given & option_names[k].bit)) {
+    for (size_t k = 0; k < sizeof(mock_opts) / sizeof(mock_opts[0]); k++) {
+        uint64_t bit = BIT(mock_opts[k].id);
+        if ((cmd->required & bit) && !(o->given & bit)) {
             fprintf(errout, "hns-mock: %s needs %s (see `hns-mock STATE %s --help`)\n", cmd->name,
-                    option_names[k].name, cmd->name);
+                    mock_opts[k].name, cmd->name);
             return false;
         }
     }
     if (cmd->fn != cmd_fault)
         return true;
-    if (!(o->given & (OPT_FAIL | OPT_LATENCY | OPT_VANISH))) {
+    if (!(o->given & (BIT(OPT_FAIL) | BIT(OPT_LATENCY) | BIT(OPT_VANISH)))) {
         fprintf(errout, "hns-mock: fault needs --fail, --latency-ms or --vanish\n");
         return false;
     }
-    if ((o->given & OPT_FAIL) && (!(o->given & OPT_CODE) || !(o->given & OPT_OPERATION))) {
+    if ((o->given & BIT(OPT_FAIL)) &&
+        (!(o->given & BIT(OPT_CODE)) || !(o->given & BIT(OPT_OPERATION)))) {
         fprintf(errout, "hns-mock: fault --fail needs --operation and --code\n");
         return false;
     }
-    if ((o->given & OPT_CODE) && !(o->given & OPT_FAIL)) {
+    if ((o->given & BIT(OPT_CODE)) && !(o->given & BIT(OPT_FAIL))) {
         fprintf(errout, "hns-mock: fault --code goes with --fail N\n");
         return false;
     }
-    if ((o->given & OPT_OPERATION) && !(o->given & (OPT_FAIL | OPT_LATENCY))) {
+    if ((o->given & BIT(OPT_OPERATION)) && !(o->given & (BIT(OPT_FAIL) | BIT(OPT_LATENCY)))) {
         fprintf(errout, "hns-mock: fault --operation goes with --fail or --latency-ms\n");
         return false;
     }
@@ -649,12 +628,12 @@ int hnp_cli_mock_main(int argc, char **argv, FILE *out, FILE *errout)
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
                       strcmp(argv[1], "help") == 0)) {
         fputs(usage_main, out);
-        return EXIT_OK;
+        return HNP_EXIT_OK;
     }
     if (argc < 3) {
         fprintf(errout, "hns-mock: %s\n\n%s",
                 argc < 2 ? "missing STATE and COMMAND" : "missing COMMAND", usage_main);
-        return EXIT_USAGE;
+        return HNP_EXIT_USAGE;
     }
     const char *path = argv[1];
     const struct command *cmd = NULL;
@@ -665,7 +644,7 @@ int hnp_cli_mock_main(int argc, char **argv, FILE *out, FILE *errout)
     if (cmd == NULL) {
         fprintf(errout, "hns-mock: unknown command \"%s\" (see `hnsnetpol hns-mock --help`)\n",
                 argv[2]);
-        return EXIT_USAGE;
+        return HNP_EXIT_USAGE;
     }
 
     struct options o;
@@ -673,14 +652,24 @@ int hnp_cli_mock_main(int argc, char **argv, FILE *out, FILE *errout)
     o.policies = json_array();
     if (o.policies == NULL) {
         fprintf(errout, "hns-mock: out of memory\n");
-        return EXIT_USAGE;
+        return HNP_EXIT_USAGE;
     }
-    int code = EXIT_USAGE;
-    if (!parse_options(argc, argv, 3, cmd->allowed, &o, errout))
+    int code = HNP_EXIT_USAGE;
+    const struct hnp_opt_parser parser = {
+        .prog = "hns-mock",
+        .command = cmd->name,
+        .messages = HNP_OPT_MESSAGES_MOCK,
+        .opts = mock_opts,
+        .n_opts = sizeof(mock_opts) / sizeof(mock_opts[0]),
+        .allowed = cmd->allowed,
+        .set = set_option,
+        .ctx = &o,
+    };
+    if (hnp_opt_parse(&parser, argc, argv, 3, &o.help, errout) != HNP_OK)
         goto done;
     if (o.help) {
         fputs(cmd->usage, out);
-        code = EXIT_OK;
+        code = HNP_EXIT_OK;
         goto done;
     }
     if (path[0] == '\0') {
@@ -696,10 +685,10 @@ int hnp_cli_mock_main(int argc, char **argv, FILE *out, FILE *errout)
     if (rc == HNP_OK) {
         if (run.result != NULL)
             print_result(cmd, run.result, out);
-        code = EXIT_OK;
+        code = HNP_EXIT_OK;
     } else {
         fprintf(errout, "hns-mock: %s\n", err.message[0] ? err.message : hnp_strerror(rc));
-        code = rc == HNP_ERR_NOT_FOUND || run.conflict ? EXIT_NOT_FOUND : EXIT_USAGE;
+        code = rc == HNP_ERR_NOT_FOUND || run.conflict ? HNP_EXIT_FAILURE : HNP_EXIT_USAGE;
     }
     json_decref(run.result);
 

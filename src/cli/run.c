@@ -1,5 +1,5 @@
 /*
- * cli_run.c - `hnsnetpol run`: flags (and --config, parsed by config.c), API
+ * run.c - `hnsnetpol run`: flags (and --config, parsed by config.c), API
  * server credentials, node name, logging (and --log-file) and the stop
  * signals around hnp_agent_run(). hnp_run_agent() is the part the Windows
  * service (win/service.c) shares.
@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "exit_code.h"
 #include "hns.h"
 #include "kube.h"
 #include "log.h"
@@ -29,8 +30,6 @@
 #ifndef HNP_VERSION
 #define HNP_VERSION "0.0.0"
 #endif
-
-enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2 };
 
 static const char usage_run[] =
     "Usage: hnsnetpol run [--kubeconfig FILE] [--node-name NAME] [--hns SPEC] [options]\n"
@@ -188,7 +187,7 @@ int hnp_run_agent(const struct hnp_run_config *cfg, const volatile int *stop, FI
         if (rc == HNP_ERR_UNSUPPORTED) {
             early_error(errout, "--hns is required on this platform, which has no Host Compute "
                                 "Network API: use --hns mock:PATH (a JSON state file)");
-            return EXIT_USAGE;
+            return HNP_EXIT_USAGE;
         }
         hns = "hcn";
     }
@@ -202,14 +201,14 @@ int hnp_run_agent(const struct hnp_run_config *cfg, const volatile int *stop, FI
         node = host;
     if (node == NULL || node[0] == '\0') {
         early_error(errout, "no node name: give --node-name or set NODE_NAME");
-        return EXIT_USAGE;
+        return HNP_EXIT_USAGE;
     }
 
     struct hnp_agent_options opt;
     memset(&opt, 0, sizeof(opt));
     const char *origin = NULL;
     if (!load_kube_config(cfg, &opt.kube, &origin))
-        return EXIT_FAILURE_;
+        return HNP_EXIT_FAILURE;
     hnp_log(HNP_LOG_INFO, "hnsnetpol " HNP_VERSION " starting", "node", node, "api_config", origin,
             "server", opt.kube.server, cfg->config_file ? "config_file" : NULL, cfg->config_file,
             NULL);
@@ -231,10 +230,10 @@ int hnp_run_agent(const struct hnp_run_config *cfg, const volatile int *stop, FI
     enum hnp_err rc = hnp_agent_run(&opt, stop, &err);
     hnp_kube_config_clear(&opt.kube);
     if (rc == HNP_OK)
-        return EXIT_OK;
+        return HNP_EXIT_OK;
     hnp_log(HNP_LOG_ERROR, "agent failed", "error", hnp_err_name(rc), "field", err.where, "detail",
             err.message[0] ? err.message : hnp_strerror(rc), NULL);
-    return rc == HNP_ERR_USAGE ? EXIT_USAGE : EXIT_FAILURE_;
+    return rc == HNP_ERR_USAGE ? HNP_EXIT_USAGE : HNP_EXIT_FAILURE;
 }
 
 int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
@@ -243,11 +242,11 @@ int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
     bool help = false;
     enum hnp_err rc = hnp_run_options_parse(argc, argv, "hnsnetpol run", &cfg, &help, errout);
     if (rc != HNP_OK)
-        return rc == HNP_ERR_USAGE ? EXIT_USAGE : EXIT_FAILURE_;
+        return rc == HNP_ERR_USAGE ? HNP_EXIT_USAGE : HNP_EXIT_FAILURE;
     if (help) {
         hnp_run_config_clear(&cfg);
         fputs(usage_run, out);
-        return EXIT_OK;
+        return HNP_EXIT_OK;
     }
 
     struct hnp_error err = {0};
@@ -257,7 +256,7 @@ int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
         if (rc != HNP_OK) {
             fprintf(errout, "hnsnetpol run: --log-file: %s\n", err.message);
             hnp_run_config_clear(&cfg);
-            return EXIT_FAILURE_;
+            return HNP_EXIT_FAILURE;
         }
     }
     /*
@@ -270,7 +269,7 @@ int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
     if (log_file != NULL)
         hnp_log_set_sink(hnp_log_file_sink, cfg.log_level, log_file);
 
-    int code = EXIT_FAILURE_;
+    int code = HNP_EXIT_FAILURE;
     stop_requested = 0;
     rc = hnp_install_stop_handler(&stop_requested, &err);
     if (rc != HNP_OK)

@@ -1,5 +1,5 @@
 /*
- * cli_run.h - `hnsnetpol run`: the agent's command line (flags, where the
+ * run.h - `hnsnetpol run`: the agent's command line (flags, where the
  * API server credentials come from, the node name, logging, SIGINT and
  * SIGTERM), around hnp_agent_run().
  */

@@ -12,7 +12,7 @@
 /* getaddrinfo() and struct addrinfo are POSIX, hidden by -std=c11 otherwise. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "metrics.h"
+#include "http_server.h"
 
 #include <stdarg.h>
 #include <stdint.h>

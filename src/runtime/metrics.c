@@ -3,7 +3,7 @@
  *
  * Families live in an array in declaration (or first use) order; each keeps
  * its series in a list in first-use order. Series are found by an
- * open-addressing hash table keyed on (family, label text). One mutex guards
+ * the project's hash map (hashmap.h) keyed on (family, label text). One mutex guards
  * everything: updates are a lookup and an add, rendering walks the lists.
  * The HTTP listener that serves the rendering is in http_server.c.
  *
@@ -20,6 +20,7 @@
 
 #include <pthread.h>
 
+#include "hashmap.h"
 #include "text.h"
 
 struct series {
@@ -47,8 +48,7 @@ struct hnp_metrics {
     pthread_mutex_t lock;
     struct family *families;
     size_t n_families;
-    struct series **slots; /* hash index; NULL = empty; power-of-two size */
-    size_t n_slots;
+    struct hnp_hashmap index; /* (family, labels) -> struct series (borrowed) */
     size_t n_series;
     double dropped;
 };
@@ -145,45 +145,21 @@ static bool valid_labels(const char *labels, bool histogram)
     }
 }
 
-static uint64_t hash_key(size_t family, const char *labels)
+/* The index's hash of the series (family, labels). */
+static uint64_t series_hash(size_t family, const char *labels)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)family;
-    h *= 1099511628211ULL;
-    for (const unsigned char *p = (const unsigned char *)labels; *p; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return hnp_hash_combine(hnp_hash_str(labels), (uint64_t)family);
 }
 
-static struct series **find_slot(struct series **slots, size_t n_slots, size_t family,
-                                 const char *labels)
+/* The series (family, labels) in the index; NULL when there is none. */
+static struct series *find_series(const struct hnp_metrics *m, size_t family, const char *labels)
 {
-    size_t mask = n_slots - 1;
-    size_t i = (size_t)hash_key(family, labels) & mask;
-    while (slots[i] != NULL) {
-        if (slots[i]->family == family && strcmp(slots[i]->labels, labels) == 0)
-            return &slots[i];
-        i = (i + 1) & mask;
-    }
-    return &slots[i];
-}
-
-static bool grow_index(struct hnp_metrics *m)
-{
-    size_t n = m->n_slots * 2;
-    struct series **slots = calloc(n, sizeof(struct series *));
-    if (slots == NULL)
-        return false;
-    for (size_t i = 0; i < m->n_slots; i++) {
-        struct series *s = m->slots[i];
-        if (s != NULL)
-            *find_slot(slots, n, s->family, s->labels) = s;
-    }
-    free(m->slots);
-    m->slots = slots;
-    m->n_slots = n;
-    return true;
+    size_t pos = HNP_HASHMAP_START;
+    struct series *s;
+    while ((s = hnp_hashmap_next(&m->index, series_hash(family, labels), &pos)) != NULL)
+        if (s->family == family && strcmp(s->labels, labels) == 0)
+            return s;
+    return NULL;
 }
 
 static struct family *find_family(struct hnp_metrics *m, const char *name, size_t *index)
@@ -220,11 +196,8 @@ struct hnp_metrics *hnp_metrics_new(void)
     if (m == NULL)
         return NULL;
     m->families = calloc(HNP_METRICS_MAX_FAMILIES, sizeof(*m->families));
-    m->n_slots = 64;
-    m->slots = calloc(m->n_slots, sizeof(struct series *));
-    if (m->families == NULL || m->slots == NULL || pthread_mutex_init(&m->lock, NULL) != 0) {
+    if (m->families == NULL || pthread_mutex_init(&m->lock, NULL) != 0) {
         free(m->families);
-        free(m->slots);
         free(m);
         return NULL;
     }
@@ -250,7 +223,7 @@ void hnp_metrics_free(struct hnp_metrics *m)
         free(f->bounds);
     }
     free(m->families);
-    free(m->slots);
+    hnp_hashmap_clear(&m->index);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -345,21 +318,14 @@ static struct series *lookup(struct hnp_metrics *m, const char *name, const char
         }
     }
     *family_out = f;
-    struct series **slot = find_slot(m->slots, m->n_slots, index, labels);
-    if (*slot != NULL || !create)
-        return *slot;
+    struct series *found = find_series(m, index, labels);
+    if (found != NULL || !create)
+        return found;
 
     if (m->n_series >= HNP_METRICS_MAX_SERIES ||
         !valid_labels(labels, f->type == HNP_METRIC_HISTOGRAM)) {
         m->dropped += 1;
         return NULL;
-    }
-    if ((m->n_series + 1) * 2 > m->n_slots) {
-        if (!grow_index(m)) {
-            m->dropped += 1;
-            return NULL;
-        }
-        slot = find_slot(m->slots, m->n_slots, index, labels);
     }
     struct series *s = calloc(1, sizeof(*s));
     if (s == NULL || (s->labels = hnp_strdup(labels)) == NULL) {
@@ -377,12 +343,18 @@ static struct series *lookup(struct hnp_metrics *m, const char *name, const char
         }
     }
     s->family = index;
+    if (hnp_hashmap_put(&m->index, series_hash(index, labels), s) != HNP_OK) {
+        free(s->buckets);
+        free(s->labels);
+        free(s);
+        m->dropped += 1;
+        return NULL;
+    }
     if (f->last != NULL)
         f->last->next = s;
     else
         f->first = s;
     f->last = s;
-    *slot = s;
     m->n_series++;
     return s;
 }

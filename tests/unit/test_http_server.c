@@ -14,7 +14,7 @@
 #include <curl/curl.h>
 
 #include "log.h"
-#include "metrics.h"
+#include "http_server.h"
 
 struct response {
     long status;
