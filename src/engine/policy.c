@@ -27,8 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 #define MAX_PORT 65535
-#define QUOTE_MAX 64 /* characters of a user value shown in a message */
+#define QUOTE_MAX 64 /* bytes of a user value shown in a message */
 #define QBUF (QUOTE_MAX * 2 + 8)
 
 static const char *const feature_names[HNP_FEATURE_COUNT_] = {
@@ -46,25 +48,36 @@ const char *hnp_feature_name(enum hnp_feature feature)
     return feature_names[feature];
 }
 
-/* State of one conversion: the policy being built and the current field path. */
+/*
+ * State of one conversion: the policy being built, the current field path
+ * and the node it names (NULL when the member is absent), so that a finding
+ * gets its line when it is made.
+ */
 struct walk {
     struct hnp_strtab *tab;
     struct hnp_policy *pol;
+    const struct hnp_source *src; /* the caller's, with line_of; may be NULL */
     size_t findings_cap;
     struct hnp_error *err;
     bool types_given;   /* spec.policyTypes had at least one entry */
     bool types_ingress; /* ... and one of them was "Ingress" */
     bool types_egress;  /* ... and one of them was "Egress" */
+    const json_t *node; /* the node the path names; NULL when absent */
     size_t len;         /* strlen(path) */
     char path[512];     /* same size as hnp_error.where */
 };
 
+/* Where to go back to when leaving a field: the path's length and its node. */
+struct mark {
+    size_t len;
+    const json_t *node;
+};
+
 /* ---- field paths ---------------------------------------------------------- */
 
-/* Append text to the path (truncating); returns the mark to restore. */
-static size_t path_append(struct walk *w, const char *text)
+/* Append text to the path (truncating). */
+static void path_append(struct walk *w, const char *text)
 {
-    size_t mark = w->len;
     size_t room = sizeof(w->path) - w->len;
     size_t n = strlen(text);
     if (n >= room)
@@ -72,56 +85,79 @@ static size_t path_append(struct walk *w, const char *text)
     memcpy(w->path + w->len, text, n);
     w->len += n;
     w->path[w->len] = '\0';
+}
+
+/* Make node the current one; returns the mark to restore. */
+static struct mark enter(struct walk *w, const json_t *node)
+{
+    struct mark mark = {w->len, w->node};
+    w->node = node;
     return mark;
 }
 
-/* ".name", or "name" at the top. */
-static size_t enter_field(struct walk *w, const char *name)
+/* ".name", or "name" at the top; node is the member's value (NULL when absent). */
+static struct mark enter_field(struct walk *w, const char *name, const json_t *node)
 {
-    size_t mark = w->len;
+    struct mark mark = enter(w, node);
     if (w->len > 0)
         path_append(w, ".");
     path_append(w, name);
     return mark;
 }
 
-static size_t enter_index(struct walk *w, size_t i)
+static struct mark enter_index(struct walk *w, size_t i, const json_t *node)
 {
+    struct mark mark = enter(w, node);
     char buf[32];
     snprintf(buf, sizeof(buf), "[%zu]", i);
-    return path_append(w, buf);
+    path_append(w, buf);
+    return mark;
 }
 
 /* "[key]": how Kubernetes field paths name a map member. */
-static size_t enter_key(struct walk *w, const char *key)
+static struct mark enter_key(struct walk *w, const char *key, const json_t *node)
 {
-    size_t mark = path_append(w, "[");
+    struct mark mark = enter(w, node);
+    path_append(w, "[");
     path_append(w, key);
     path_append(w, "]");
     return mark;
 }
 
-static void leave(struct walk *w, size_t mark)
+static void leave(struct walk *w, struct mark mark)
 {
-    w->len = mark;
-    w->path[mark] = '\0';
+    w->len = mark.len;
+    w->path[mark.len] = '\0';
+    w->node = mark.node;
 }
 
 /* ---- messages ------------------------------------------------------------- */
 
-/* s as a double-quoted, printable, clipped string in buf (QBUF bytes). */
+/*
+ * s as a double-quoted, printable string in buf (QBUF bytes), clipped to at
+ * most QUOTE_MAX bytes of s on a UTF-8 sequence boundary, so a clipped value
+ * is still valid UTF-8.
+ */
 static const char *quote(char *buf, const char *s)
 {
     size_t o = 0;
     buf[o++] = '"';
     size_t i = 0;
-    for (; i < QUOTE_MAX && s[i] != '\0'; i++) {
-        char c = s[i];
-        if (c == '"' || c == '\\')
-            buf[o++] = '\\';
-        if ((unsigned char)c < 0x20 || c == 0x7f)
-            c = '?';
-        buf[o++] = c;
+    while (s[i] != '\0') {
+        /* s is NUL-terminated: the check stops at the NUL, never reads past it. */
+        size_t n = hnp_utf8_char_len((const unsigned char *)s + i, 4);
+        if (n == 0)
+            n = 1; /* not UTF-8 (jansson never hands such a string): one byte */
+        if (i + n > QUOTE_MAX)
+            break;
+        for (size_t k = 0; k < n; k++, i++) {
+            char c = s[i];
+            if (c == '"' || c == '\\')
+                buf[o++] = '\\';
+            if ((unsigned char)c < 0x20 || c == 0x7f)
+                c = '?';
+            buf[o++] = c;
+        }
     }
     buf[o++] = '"';
     if (s[i] != '\0') {
@@ -154,15 +190,6 @@ static const char *type_name(const json_t *v)
     return "a JSON value";
 }
 
-static char *copy_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
-}
-
 static enum hnp_err nomem(struct walk *w)
 {
     return hnp_error_set(w->err, HNP_ERR_NOMEM, w->path,
@@ -176,7 +203,7 @@ static enum hnp_err schema(struct walk *w, const char *expected, const json_t *v
                          expected, type_name(v));
 }
 
-/* Record a finding at the current path. */
+/* Record a finding at the current path, with the line of the current node. */
 static enum hnp_err HNP_PRINTF(3, 4)
     finding(struct walk *w, enum hnp_feature feature, const char *fmt, ...)
 {
@@ -194,17 +221,21 @@ static enum hnp_err HNP_PRINTF(3, 4)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    char *path = copy_string(w->path);
-    char *message = copy_string(msg);
+    char *path = hnp_strdup(w->path);
+    char *message = hnp_strdup(msg);
     if (path == NULL || message == NULL) {
         free(path);
         free(message);
         return nomem(w);
     }
+    long line = 0;
+    if (w->node != NULL && w->src != NULL && w->src->line_of != NULL)
+        line = w->src->line_of(w->src->line_ctx, w->node);
     struct hnp_finding *f = &pol->findings[pol->n_findings++];
     f->feature = feature;
     f->path = path;
     f->message = message;
+    f->line = line > 0 ? line : pol->src.line;
     return HNP_OK;
 }
 
@@ -225,7 +256,7 @@ static enum hnp_err check_strings(struct walk *w, json_t *json)
     json_array_foreach(json, i, item)
     {
         if (!json_is_string(item) && !json_is_null(item)) {
-            size_t mark = enter_index(w, i);
+            struct mark mark = enter_index(w, i, item);
             enum hnp_err rc = schema(w, "a string", item);
             leave(w, mark);
             return rc;
@@ -259,7 +290,7 @@ static enum hnp_err parse_array(struct walk *w, json_t *json, size_t item_size, 
     *items = array;
     *count = n;
     for (size_t i = 0; i < n; i++) {
-        size_t mark = enter_index(w, i);
+        struct mark mark = enter_index(w, i, json_array_get(json, i));
         enum hnp_err rc = parse(w, json_array_get(json, i), array + i * item_size, arg);
         leave(w, mark);
         if (rc != HNP_OK)
@@ -631,7 +662,7 @@ static enum hnp_err parse_match_labels(struct walk *w, json_t *labels, struct hn
     json_t *value;
     json_object_foreach(labels, key, value)
     {
-        size_t mark = enter_key(w, key);
+        struct mark mark = enter_key(w, key, value);
         if (!json_is_string(value) && !json_is_null(value)) {
             enum hnp_err rc = schema(w, "a string", value);
             leave(w, mark);
@@ -679,7 +710,7 @@ static enum hnp_err check_expression_types(struct walk *w, json_t *expr)
     json_object_foreach(expr, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct mark mark = enter_field(w, name, v);
         if ((strcmp(name, "key") == 0 || strcmp(name, "operator") == 0) && !json_is_string(v) &&
             !json_is_null(v)) {
             rc = schema(w, "a string", v);
@@ -723,7 +754,7 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
     if (expr != NULL) {
         json_object_foreach(expr, name, v)
         {
-            size_t mark = enter_field(w, name);
+            struct mark mark = enter_field(w, name, v);
             if (strcmp(name, "key") == 0 && !json_is_null(v)) {
                 const char *problem = label_key_problem(key, json_string_length(v));
                 if (key[0] == '\0')
@@ -761,7 +792,7 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
                     const char *s = string_or_empty(item);
                     const char *problem = label_value_problem(s, string_len_or_zero(item));
                     if (problem != NULL) {
-                        size_t m2 = enter_index(w, i);
+                        struct mark m2 = enter_index(w, i, item);
                         rc = finding(w, HNP_FEATURE_INVALID,
                                      "label value %s of key %s is not valid: %s", quote(q1, s),
                                      quote(q2, key), problem);
@@ -777,12 +808,12 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
 
     /* Required members that are missing. */
     if (json_is_null(jkey) || jkey == NULL) {
-        size_t mark = enter_field(w, "key");
+        struct mark mark = enter_field(w, "key", jkey);
         rc = finding(w, HNP_FEATURE_INVALID, "a label selector requirement must have a key");
         leave(w, mark);
     }
     if (rc == HNP_OK && (json_is_null(jop) || jop == NULL)) {
-        size_t mark = enter_field(w, "operator");
+        struct mark mark = enter_field(w, "operator", jop);
         if (key[0] == '\0')
             rc = finding(w, HNP_FEATURE_INVALID,
                          "a label selector requirement must have an operator (In, NotIn, Exists "
@@ -795,7 +826,7 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
         leave(w, mark);
     }
     if (rc == HNP_OK && op_ok && wants_values && (json_is_null(jvalues) || jvalues == NULL)) {
-        size_t mark = enter_field(w, "values");
+        struct mark mark = enter_field(w, "values", jvalues);
         rc = finding(w, HNP_FEATURE_INVALID,
                      "operator %s requires a non-empty list of values (key %s)", op_name,
                      quote(q1, key));
@@ -837,7 +868,7 @@ static enum hnp_err parse_match_expressions(struct walk *w, json_t *exprs, struc
     json_t *expr;
     json_array_foreach(exprs, i, expr)
     {
-        size_t mark = enter_index(w, i);
+        struct mark mark = enter_index(w, i, expr);
         enum hnp_err rc = parse_expression(w, expr, sel);
         leave(w, mark);
         if (rc != HNP_OK)
@@ -868,7 +899,7 @@ static enum hnp_err parse_selector(struct walk *w, json_t *json, struct hnp_sele
     json_object_foreach(json, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct mark mark = enter_field(w, name, v);
         if (strcmp(name, "matchLabels") == 0)
             rc = parse_match_labels(w, v, sel);
         else if (strcmp(name, "matchExpressions") == 0)
@@ -893,7 +924,7 @@ static enum hnp_err check_port_types(struct walk *w, json_t *obj)
         if (json_is_null(v))
             continue;
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct mark mark = enter_field(w, name, v);
         if (strcmp(name, "protocol") == 0 && !json_is_string(v))
             rc = schema(w, "a string", v);
         else if (strcmp(name, "port") == 0 && !json_is_integer(v) && !json_is_string(v))
@@ -937,7 +968,7 @@ static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const vo
     {
         if (json_is_null(v))
             continue;
-        size_t mark = enter_field(w, name);
+        struct mark mark = enter_field(w, name, v);
         if (strcmp(name, "protocol") == 0) {
             const char *proto = json_string_value(v);
             if (strcmp(proto, "TCP") == 0) {
@@ -1023,7 +1054,7 @@ static enum hnp_err check_ip_block_types(struct walk *w, json_t *obj)
         if (json_is_null(v))
             continue;
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct mark mark = enter_field(w, name, v);
         if (strcmp(name, "cidr") == 0 && !json_is_string(v))
             rc = schema(w, "a string", v);
         else if (strcmp(name, "except") == 0)
@@ -1059,7 +1090,7 @@ static enum hnp_err parse_except(struct walk *w, json_t *list, const struct any_
     for (size_t k = 0; k < n && rc == HNP_OK; k++) {
         const char *text = string_or_empty(json_array_get(list, k));
         struct any_cidr c = parse_any_cidr(text);
-        size_t mark = enter_index(w, k);
+        struct mark mark = enter_index(w, k, json_array_get(list, k));
         if (!c.ok)
             rc = finding(w, HNP_FEATURE_INVALID,
                          "except entry %s is not a valid CIDR; expected " CIDR_FORMS,
@@ -1100,7 +1131,7 @@ static enum hnp_err parse_ip_block(struct walk *w, json_t *obj, struct hnp_peer 
     {
         if (json_is_null(v))
             continue;
-        size_t mark = enter_field(w, name);
+        struct mark mark = enter_field(w, name, v);
         if (strcmp(name, "cidr") == 0) {
             if (text[0] == '\0')
                 rc = finding(w, HNP_FEATURE_INVALID, "ipBlock cidr must not be empty");
@@ -1115,7 +1146,7 @@ static enum hnp_err parse_ip_block(struct walk *w, json_t *obj, struct hnp_peer 
             return rc;
     }
     if (jcidr == NULL || json_is_null(jcidr)) {
-        size_t mark = enter_field(w, "cidr");
+        struct mark mark = enter_field(w, "cidr", jcidr);
         rc = finding(w, HNP_FEATURE_INVALID, "ipBlock must have a cidr");
         leave(w, mark);
     }
@@ -1155,7 +1186,7 @@ static enum hnp_err parse_peer(struct walk *w, json_t *obj, void *item, const vo
     {
         if (json_is_null(v))
             continue;
-        size_t mark = enter_field(w, name);
+        struct mark mark = enter_field(w, name, v);
         if (strcmp(name, "podSelector") == 0) {
             peer->has_pod_selector = true;
             rc = parse_selector(w, v, &peer->pod_selector);
@@ -1188,7 +1219,7 @@ static enum hnp_err parse_rule(struct walk *w, json_t *json, void *item, const v
     {
         enum hnp_err rc = HNP_OK;
         void *items = NULL;
-        size_t mark = enter_field(w, name);
+        struct mark mark = enter_field(w, name, v);
         if (strcmp(name, "ports") == 0) {
             rc = parse_array(w, v, sizeof(*rule->ports), parse_port, NULL, &items, &rule->n_ports);
             rule->ports = items;
@@ -1230,7 +1261,7 @@ static enum hnp_err parse_policy_types(struct walk *w, json_t *json)
         } else if (strcmp(type, "Egress") == 0) {
             w->types_egress = true;
         } else {
-            size_t mark = enter_index(w, i);
+            struct mark mark = enter_index(w, i, item);
             rc = finding(w, HNP_FEATURE_INVALID,
                          "policyTypes entry %s is not supported; each entry must be \"Ingress\" "
                          "or \"Egress\"",
@@ -1254,7 +1285,7 @@ static enum hnp_err parse_spec(struct walk *w, json_t *spec)
     {
         enum hnp_err rc = HNP_OK;
         void *rules = NULL;
-        size_t mark = enter_field(w, name);
+        struct mark mark = enter_field(w, name, v);
         if (strcmp(name, "podSelector") == 0 && !json_is_null(v)) {
             rc = parse_selector(w, v, &pol->pod_selector);
         } else if (strcmp(name, "policyTypes") == 0) {
@@ -1298,7 +1329,7 @@ static enum hnp_err parse_metadata(struct walk *w, json_t *meta)
     json_object_foreach(meta, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct mark mark = enter_field(w, name, v);
         if (strcmp(name, "name") == 0) {
             rc = meta_string(w, v, &pol->name);
             if (rc == HNP_OK && pol->name != NULL && pol->name[0] != '\0' &&
@@ -1340,7 +1371,7 @@ static enum hnp_err convert(struct walk *w, json_t *obj)
     json_object_foreach(obj, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct mark mark = enter_field(w, name, v);
         if (strcmp(name, "metadata") == 0)
             rc = parse_metadata(w, v);
         else if (strcmp(name, "spec") == 0)
@@ -1368,64 +1399,6 @@ static enum hnp_err convert(struct walk *w, json_t *obj)
     return HNP_OK;
 }
 
-/*
- * The node a finding's path names ("spec.ingress[0].from[1].podSelector.
- * matchLabels[app]"), or NULL when the path does not lead to one.
- */
-static const json_t *node_at_path(const json_t *root, const char *path)
-{
-    const json_t *node = root;
-    const char *p = path;
-    char key[512];
-    while (*p != '\0' && node != NULL) {
-        size_t n;
-        if (*p == '[') {
-            const char *close = strchr(p, ']');
-            if (close == NULL)
-                return NULL;
-            n = (size_t)(close - p - 1);
-            if (n >= sizeof(key))
-                return NULL;
-            memcpy(key, p + 1, n);
-            key[n] = '\0';
-            p = close + 1;
-            if (json_is_array(node)) {
-                char *end;
-                unsigned long i = strtoul(key, &end, 10);
-                node = (n > 0 && *end == '\0') ? json_array_get(node, i) : NULL;
-            } else {
-                node = json_object_get(node, key);
-            }
-        } else {
-            if (*p == '.')
-                p++;
-            n = strcspn(p, ".[");
-            if (n == 0 || n >= sizeof(key))
-                return NULL;
-            memcpy(key, p, n);
-            key[n] = '\0';
-            p += n;
-            node = json_object_get(node, key);
-        }
-    }
-    return node;
-}
-
-/* Give every finding the line of its field, when the source can tell. */
-static void locate_findings(struct hnp_policy *pol, const json_t *obj, const struct hnp_source *src)
-{
-    for (size_t i = 0; i < pol->n_findings; i++) {
-        struct hnp_finding *f = &pol->findings[i];
-        long line = 0;
-        if (src != NULL && src->line_of != NULL) {
-            const json_t *node = node_at_path(obj, f->path);
-            if (node != NULL)
-                line = src->line_of(src->line_ctx, node);
-        }
-        f->line = line > 0 ? line : pol->src.line;
-    }
-}
-
 enum hnp_err hnp_policy_from_json(const json_t *obj, struct hnp_strtab *tab,
                                   const struct hnp_source *src, struct hnp_policy **out,
                                   struct hnp_error *err)
@@ -1439,17 +1412,16 @@ enum hnp_err hnp_policy_from_json(const json_t *obj, struct hnp_strtab *tab,
         return hnp_error_set(err, HNP_ERR_NOMEM, "", "out of memory converting a NetworkPolicy");
     if (src != NULL)
         pol->src = *src;
-    struct walk w = {.tab = tab, .pol = pol, .err = err};
+    /* The line resolver belongs to the caller's conversion call only (findings use w.src). */
+    pol->src.line_of = NULL;
+    pol->src.line_ctx = NULL;
+    struct walk w = {.tab = tab, .pol = pol, .src = src, .err = err, .node = obj};
     /* jansson's iteration API takes non-const objects; nothing here modifies obj. */
     enum hnp_err rc = convert(&w, (json_t *)obj);
     if (rc != HNP_OK) {
         hnp_policy_free(pol);
         return rc;
     }
-    locate_findings(pol, obj, src);
-    /* The line resolver belongs to the caller's conversion call only. */
-    pol->src.line_of = NULL;
-    pol->src.line_ctx = NULL;
     *out = pol;
     return HNP_OK;
 }
