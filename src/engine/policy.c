@@ -413,170 +413,20 @@ static const char *port_name_problem(const char *s, size_t len)
     return NULL;
 }
 
-/* ---- IPv6 CIDRs: valid in a policy, never matched (pods are IPv4) ---------- */
+/* ---- CIDRs ---------------------------------------------------------------- */
 
-struct cidr6 {
-    uint8_t addr[16]; /* host bits cleared */
-    unsigned prefix;  /* 0..128 */
-};
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* An IPv6 address of len bytes (RFC 4291 text forms, no zone). */
-static bool parse_ipv6(const char *s, size_t len, uint8_t out[16])
-{
-    uint16_t groups[8];
-    size_t n = 0;  /* groups parsed */
-    long gap = -1; /* index in groups where "::" stands */
-    size_t i = 0;
-    if (len >= 2 && s[0] == ':' && s[1] == ':') {
-        gap = 0;
-        i = 2;
-    } else if (len >= 1 && s[0] == ':') {
-        return false;
-    }
-    while (i < len) {
-        if (n == 8)
-            return false;
-        /* An embedded IPv4 address ends the text and fills two groups. */
-        size_t end = i;
-        while (end < len && s[end] != ':')
-            end++;
-        if (end == len && memchr(s + i, '.', len - i) != NULL) {
-            char quad[16];
-            uint32_t v4;
-            if (len - i >= sizeof(quad) || n > 6)
-                return false;
-            memcpy(quad, s + i, len - i);
-            quad[len - i] = '\0';
-            if (!hnp_ipv4_parse(quad, &v4))
-                return false;
-            groups[n++] = (uint16_t)(v4 >> 16);
-            groups[n++] = (uint16_t)(v4 & 0xffff);
-            break;
-        }
-        if (end == i || end - i > 4)
-            return false;
-        unsigned v = 0;
-        for (size_t k = i; k < end; k++) {
-            int d = hex_digit(s[k]);
-            if (d < 0)
-                return false;
-            v = v * 16 + (unsigned)d;
-        }
-        groups[n++] = (uint16_t)v;
-        i = end;
-        if (i == len)
-            break;
-        i++; /* the ':' */
-        if (i < len && s[i] == ':') {
-            if (gap >= 0)
-                return false;
-            gap = (long)n;
-            i++;
-        } else if (i == len) {
-            return false; /* a trailing single ':' */
-        }
-    }
-    if (gap < 0 && n != 8)
-        return false;
-    if (gap >= 0 && n == 8)
-        return false; /* "::" must stand for at least one group */
-    uint16_t full[8] = {0};
-    if (gap < 0) {
-        memcpy(full, groups, sizeof(full));
-    } else {
-        size_t g = (size_t)gap, tail = n - g;
-        memcpy(full, groups, g * sizeof(uint16_t));
-        memcpy(full + 8 - tail, groups + g, tail * sizeof(uint16_t));
-    }
-    for (size_t k = 0; k < 8; k++) {
-        out[2 * k] = (uint8_t)(full[k] >> 8);
-        out[2 * k + 1] = (uint8_t)(full[k] & 0xff);
-    }
-    return true;
-}
-
-/* "addr/prefix" with an IPv6 address; host bits are accepted and cleared. */
-static bool parse_cidr6(const char *s, struct cidr6 *out)
-{
-    const char *slash = strchr(s, '/');
-    if (slash == NULL || !parse_ipv6(s, (size_t)(slash - s), out->addr))
-        return false;
-    const char *p = slash + 1;
-    if (*p == '\0' || strlen(p) > 3)
-        return false;
-    unsigned prefix = 0;
-    for (; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        prefix = prefix * 10 + (unsigned)(*p - '0');
-    }
-    if (prefix > 128)
-        return false;
-    out->prefix = prefix;
-    for (unsigned bit = prefix; bit < 128; bit++)
-        out->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
-    return true;
-}
-
-/* Is inner a strict subset of outer? */
-static bool cidr6_strictly_inside(const struct cidr6 *inner, const struct cidr6 *outer)
-{
-    if (inner->prefix <= outer->prefix)
-        return false;
-    for (unsigned bit = 0; bit < outer->prefix; bit++) {
-        uint8_t m = (uint8_t)(0x80u >> (bit % 8));
-        if ((inner->addr[bit / 8] & m) != (outer->addr[bit / 8] & m))
-            return false;
-    }
-    return true;
-}
-
-static bool cidr4_strictly_inside(const struct hnp_cidr *inner, const struct hnp_cidr *outer)
-{
-    if (inner->prefix <= outer->prefix)
-        return false;
-    uint32_t mask = outer->prefix == 0 ? 0 : 0xffffffffu << (32 - outer->prefix);
-    return (inner->addr & mask) == outer->addr;
-}
-
-/* A CIDR of either family. */
+/* A CIDR of either family (hnp_cidr_any_parse); ok false when it is not one. */
 struct any_cidr {
     bool ok;
-    bool ipv6;
-    struct hnp_cidr v4;
-    struct cidr6 v6;
+    struct hnp_cidr_any c;
 };
 
 static struct any_cidr parse_any_cidr(const char *s)
 {
-    struct any_cidr c;
-    memset(&c, 0, sizeof(c));
-    if (strchr(s, ':') != NULL) {
-        c.ipv6 = true;
-        c.ok = parse_cidr6(s, &c.v6);
-    } else {
-        c.ok = hnp_cidr_parse(s, &c.v4, NULL, NULL) == HNP_OK;
-    }
-    return c;
-}
-
-static bool any_cidr_strictly_inside(const struct any_cidr *inner, const struct any_cidr *outer)
-{
-    if (!inner->ok || !outer->ok || inner->ipv6 != outer->ipv6)
-        return false;
-    return inner->ipv6 ? cidr6_strictly_inside(&inner->v6, &outer->v6)
-                       : cidr4_strictly_inside(&inner->v4, &outer->v4);
+    struct any_cidr a;
+    memset(&a, 0, sizeof(a));
+    a.ok = hnp_cidr_any_parse(s, &a.c);
+    return a;
 }
 
 /* ---- label selectors ------------------------------------------------------ */
@@ -1082,7 +932,7 @@ static enum hnp_err parse_except(struct walk *w, json_t *list, const struct any_
                 n, n == 1 ? "y" : "ies");
     if (rc != HNP_OK)
         return rc;
-    if (!block->ipv6) {
+    if (!block->c.ipv6) {
         peer->except = calloc(n, sizeof(*peer->except));
         if (peer->except == NULL)
             return nomem(w);
@@ -1095,14 +945,14 @@ static enum hnp_err parse_except(struct walk *w, json_t *list, const struct any_
             rc = finding(w, HNP_FEATURE_INVALID,
                          "except entry %s is not a valid CIDR; expected " CIDR_FORMS,
                          quote(q1, text));
-        else if (block->ok && !any_cidr_strictly_inside(&c, block))
+        else if (block->ok && !hnp_cidr_any_inside(&c.c, &block->c))
             rc = finding(w, HNP_FEATURE_INVALID,
                          "except entry %s must be strictly inside cidr %s (same address family, "
                          "longer prefix)",
                          quote(q1, text), quote(q2, block_text));
         leave(w, mark);
-        if (c.ok && !c.ipv6 && peer->except != NULL)
-            peer->except[peer->n_except++] = c.v4;
+        if (c.ok && !c.c.ipv6 && peer->except != NULL)
+            peer->except[peer->n_except++] = c.c.v4;
     }
     return rc;
 }
@@ -1120,9 +970,9 @@ static enum hnp_err parse_ip_block(struct walk *w, json_t *obj, struct hnp_peer 
     struct any_cidr block = {.ok = false};
     if (text[0] != '\0')
         block = parse_any_cidr(text);
-    peer->ip_block_ipv6 = block.ok && block.ipv6;
-    if (block.ok && !block.ipv6)
-        peer->cidr = block.v4;
+    peer->ip_block_ipv6 = block.ok && block.c.ipv6;
+    if (block.ok && !block.c.ipv6)
+        peer->cidr = block.c.v4;
 
     char q[QBUF];
     const char *name;
