@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "text.h"
 
 #define MAX_PORT 65535
@@ -299,120 +300,6 @@ static enum hnp_err parse_array(struct walk *w, json_t *json, size_t item_size, 
     return HNP_OK;
 }
 
-/* ---- name syntax (k8s.io/apimachinery/pkg/util/validation) ---------------- */
-
-static bool is_lower_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-static bool is_alnum(char c)
-{
-    return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-/* DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters. */
-static bool is_dns_label(const char *s, size_t len)
-{
-    if (len == 0 || len > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_lower_alnum(s[i]) && s[i] != '-')
-            return false;
-    }
-    return true;
-}
-
-/* DNS-1123 subdomain: dot-separated labels, at most 253 characters. */
-static bool is_dns_subdomain(const char *s, size_t len)
-{
-    if (len == 0 || len > 253)
-        return false;
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || s[i] == '.') {
-            if (!is_dns_label(s + start, i - start))
-                return false;
-            start = i + 1;
-        }
-    }
-    return true;
-}
-
-/* The name part of a label key, and a non-empty label value: at most 63
- * characters of [A-Za-z0-9-_.], beginning and ending with [A-Za-z0-9]. */
-static bool is_label_name(const char *s, size_t len)
-{
-    if (len == 0 || len > 63 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-            return false;
-    }
-    return true;
-}
-
-/* Why s is not a valid label key (IsQualifiedName), or NULL when it is. */
-static const char *label_key_problem(const char *s, size_t len)
-{
-    const char *slash = memchr(s, '/', len);
-    const char *name = s;
-    size_t name_len = len;
-    if (slash != NULL) {
-        size_t prefix_len = (size_t)(slash - s);
-        name = slash + 1;
-        name_len = len - prefix_len - 1;
-        if (memchr(name, '/', name_len) != NULL)
-            return "a key may contain at most one '/'";
-        if (!is_dns_subdomain(s, prefix_len))
-            return "the prefix before '/' must be a lowercase DNS subdomain such as example.com";
-    }
-    if (name_len == 0)
-        return "the name part must not be empty";
-    if (name_len > 63)
-        return "the name part must be at most 63 characters";
-    if (!is_label_name(name, name_len))
-        return "the name part may contain only letters, digits, '-', '_' and '.', and must "
-               "begin and end with a letter or digit";
-    return NULL;
-}
-
-/* Why s is not a valid label value, or NULL when it is (empty is valid). */
-static const char *label_value_problem(const char *s, size_t len)
-{
-    if (len == 0)
-        return NULL;
-    if (len > 63)
-        return "a label value must be at most 63 characters";
-    if (!is_label_name(s, len))
-        return "a label value may contain only letters, digits, '-', '_' and '.', and must "
-               "begin and end with a letter or digit";
-    return NULL;
-}
-
-/* Why s is not an IANA_SVC_NAME (IsValidPortName), or NULL when it is. */
-static const char *port_name_problem(const char *s, size_t len)
-{
-    if (len == 0)
-        return "a port name must not be empty";
-    if (len > 15)
-        return "a port name must be at most 15 characters";
-    bool letter = false;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_lower_alnum(s[i]) && s[i] != '-')
-            return "a port name may contain only lowercase letters a-z, digits 0-9 and '-'";
-        if (s[i] >= 'a' && s[i] <= 'z')
-            letter = true;
-    }
-    if (!letter)
-        return "a port name must contain at least one letter";
-    if (strstr(s, "--") != NULL)
-        return "a port name must not contain two consecutive hyphens";
-    if (s[0] == '-' || s[len - 1] == '-')
-        return "a port name must not begin or end with a hyphen";
-    return NULL;
-}
-
 /* ---- CIDRs ---------------------------------------------------------------- */
 
 /* A CIDR of either family (hnp_cidr_any_parse); ok false when it is not one. */
@@ -521,11 +408,11 @@ static enum hnp_err parse_match_labels(struct walk *w, json_t *labels, struct hn
         char qk[QBUF], qv[QBUF];
         const char *v = string_or_empty(value);
         enum hnp_err rc = HNP_OK;
-        const char *problem = label_key_problem(key, strlen(key));
+        const char *problem = hnp_names_label_key_problem(key, strlen(key));
         if (problem != NULL)
             rc = finding(w, HNP_FEATURE_INVALID, "label key %s is not valid: %s", quote(qk, key),
                          problem);
-        problem = label_value_problem(v, string_len_or_zero(value));
+        problem = hnp_names_label_value_problem(v, string_len_or_zero(value));
         if (rc == HNP_OK && problem != NULL)
             rc = finding(w, HNP_FEATURE_INVALID, "label value %s of key %s is not valid: %s",
                          quote(qv, v), quote(qk, key), problem);
@@ -606,7 +493,7 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
         {
             struct mark mark = enter_field(w, name, v);
             if (strcmp(name, "key") == 0 && !json_is_null(v)) {
-                const char *problem = label_key_problem(key, json_string_length(v));
+                const char *problem = hnp_names_label_key_problem(key, json_string_length(v));
                 if (key[0] == '\0')
                     rc = finding(w, HNP_FEATURE_INVALID,
                                  "the key of a label selector requirement must not be empty");
@@ -640,7 +527,8 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
                     if (rc != HNP_OK)
                         break;
                     const char *s = string_or_empty(item);
-                    const char *problem = label_value_problem(s, string_len_or_zero(item));
+                    const char *problem =
+                        hnp_names_label_value_problem(s, string_len_or_zero(item));
                     if (problem != NULL) {
                         struct mark m2 = enter_index(w, i, item);
                         rc = finding(w, HNP_FEATURE_INVALID,
@@ -846,7 +734,7 @@ static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const vo
                              (long long)number);
         } else if (strcmp(name, "port") == 0) {
             const char *s = json_string_value(v);
-            const char *problem = port_name_problem(s, json_string_length(v));
+            const char *problem = hnp_names_port_name_problem(s, json_string_length(v));
             port->named = intern(w, s);
             if (port->named == NULL)
                 rc = nomem(w);
@@ -1183,7 +1071,7 @@ static enum hnp_err parse_metadata(struct walk *w, json_t *meta)
         if (strcmp(name, "name") == 0) {
             rc = meta_string(w, v, &pol->name);
             if (rc == HNP_OK && pol->name != NULL && pol->name[0] != '\0' &&
-                !is_dns_subdomain(json_string_value(v), json_string_length(v)))
+                !hnp_names_dns_subdomain(json_string_value(v), json_string_length(v)))
                 rc = finding(w, HNP_FEATURE_INVALID,
                              "name %s is not a valid NetworkPolicy name: it must be a lowercase "
                              "DNS subdomain (a-z, 0-9, '-' and '.', at most 253 characters)",
@@ -1191,7 +1079,7 @@ static enum hnp_err parse_metadata(struct walk *w, json_t *meta)
         } else if (strcmp(name, "namespace") == 0) {
             rc = meta_string(w, v, &pol->ns);
             if (rc == HNP_OK && pol->ns != NULL && pol->ns[0] != '\0' &&
-                !is_dns_label(json_string_value(v), json_string_length(v)))
+                !hnp_names_dns_label(json_string_value(v), json_string_length(v)))
                 rc = finding(w, HNP_FEATURE_INVALID,
                              "namespace %s is not a valid namespace name: it must be a lowercase "
                              "DNS label (a-z, 0-9 and '-', at most 63 characters)",
