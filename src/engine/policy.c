@@ -19,20 +19,20 @@
  * members, and a missing required member is reported after the members that
  * are present. JSON null is treated as an absent field (as Go's decoder does
  * for pointers, slices and maps), and a null array element as an empty one.
+ *
+ * The bookkeeping of the walk (field paths, findings with their line, schema
+ * errors, quoted values) is walk.c; the syntax of names and label keys and
+ * values is names.c; CIDRs are parsed by rangeset.c.
  */
 #include "hnsnetpol/policy.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "names.h"
-#include "text.h"
+#include "walk.h"
 
 #define MAX_PORT 65535
-#define QUOTE_MAX 64 /* bytes of a user value shown in a message */
-#define QBUF (QUOTE_MAX * 2 + 8)
 
 static const char *const feature_names[HNP_FEATURE_COUNT_] = {
     [HNP_FEATURE_NAMED_PORT] = "namedPort",
@@ -49,255 +49,9 @@ const char *hnp_feature_name(enum hnp_feature feature)
     return feature_names[feature];
 }
 
-/*
- * State of one conversion: the policy being built, the current field path
- * and the node it names (NULL when the member is absent), so that a finding
- * gets its line when it is made.
- */
-struct walk {
-    struct hnp_strtab *tab;
-    struct hnp_policy *pol;
-    const struct hnp_source *src; /* the caller's, with line_of; may be NULL */
-    size_t findings_cap;
-    struct hnp_error *err;
-    bool types_given;   /* spec.policyTypes had at least one entry */
-    bool types_ingress; /* ... and one of them was "Ingress" */
-    bool types_egress;  /* ... and one of them was "Egress" */
-    const json_t *node; /* the node the path names; NULL when absent */
-    size_t len;         /* strlen(path) */
-    char path[512];     /* same size as hnp_error.where */
-};
-
-/* Where to go back to when leaving a field: the path's length and its node. */
-struct mark {
-    size_t len;
-    const json_t *node;
-};
-
-/* ---- field paths ---------------------------------------------------------- */
-
-/* Append text to the path (truncating). */
-static void path_append(struct walk *w, const char *text)
-{
-    size_t room = sizeof(w->path) - w->len;
-    size_t n = strlen(text);
-    if (n >= room)
-        n = room - 1;
-    memcpy(w->path + w->len, text, n);
-    w->len += n;
-    w->path[w->len] = '\0';
-}
-
-/* Make node the current one; returns the mark to restore. */
-static struct mark enter(struct walk *w, const json_t *node)
-{
-    struct mark mark = {w->len, w->node};
-    w->node = node;
-    return mark;
-}
-
-/* ".name", or "name" at the top; node is the member's value (NULL when absent). */
-static struct mark enter_field(struct walk *w, const char *name, const json_t *node)
-{
-    struct mark mark = enter(w, node);
-    if (w->len > 0)
-        path_append(w, ".");
-    path_append(w, name);
-    return mark;
-}
-
-static struct mark enter_index(struct walk *w, size_t i, const json_t *node)
-{
-    struct mark mark = enter(w, node);
-    char buf[32];
-    snprintf(buf, sizeof(buf), "[%zu]", i);
-    path_append(w, buf);
-    return mark;
-}
-
-/* "[key]": how Kubernetes field paths name a map member. */
-static struct mark enter_key(struct walk *w, const char *key, const json_t *node)
-{
-    struct mark mark = enter(w, node);
-    path_append(w, "[");
-    path_append(w, key);
-    path_append(w, "]");
-    return mark;
-}
-
-static void leave(struct walk *w, struct mark mark)
-{
-    w->len = mark.len;
-    w->path[mark.len] = '\0';
-    w->node = mark.node;
-}
-
-/* ---- messages ------------------------------------------------------------- */
-
-/*
- * s as a double-quoted, printable string in buf (QBUF bytes), clipped to at
- * most QUOTE_MAX bytes of s on a UTF-8 sequence boundary, so a clipped value
- * is still valid UTF-8.
- */
-static const char *quote(char *buf, const char *s)
-{
-    size_t o = 0;
-    buf[o++] = '"';
-    size_t i = 0;
-    while (s[i] != '\0') {
-        /* s is NUL-terminated: the check stops at the NUL, never reads past it. */
-        size_t n = hnp_utf8_char_len((const unsigned char *)s + i, 4);
-        if (n == 0)
-            n = 1; /* not UTF-8 (jansson never hands such a string): one byte */
-        if (i + n > QUOTE_MAX)
-            break;
-        for (size_t k = 0; k < n; k++, i++) {
-            char c = s[i];
-            if (c == '"' || c == '\\')
-                buf[o++] = '\\';
-            if ((unsigned char)c < 0x20 || c == 0x7f)
-                c = '?';
-            buf[o++] = c;
-        }
-    }
-    buf[o++] = '"';
-    if (s[i] != '\0') {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a fractional number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "a JSON value";
-}
-
-static enum hnp_err nomem(struct walk *w)
-{
-    return hnp_error_set(w->err, HNP_ERR_NOMEM, w->path,
-                         "out of memory converting a NetworkPolicy");
-}
-
-/* HNP_ERR_SCHEMA at the current path: "<path> must be <expected>, not <type of v>". */
-static enum hnp_err schema(struct walk *w, const char *expected, const json_t *v)
-{
-    return hnp_error_set(w->err, HNP_ERR_SCHEMA, w->path, "%s must be %s, not %s", w->path,
-                         expected, type_name(v));
-}
-
-/* Record a finding at the current path, with the line of the current node. */
-static enum hnp_err HNP_PRINTF(3, 4)
-    finding(struct walk *w, enum hnp_feature feature, const char *fmt, ...)
-{
-    struct hnp_policy *pol = w->pol;
-    if (pol->n_findings == w->findings_cap) {
-        size_t cap = w->findings_cap ? w->findings_cap * 2 : 4;
-        struct hnp_finding *grown = realloc(pol->findings, cap * sizeof(*grown));
-        if (grown == NULL)
-            return nomem(w);
-        pol->findings = grown;
-        w->findings_cap = cap;
-    }
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    char *path = hnp_strdup(w->path);
-    char *message = hnp_strdup(msg);
-    if (path == NULL || message == NULL) {
-        free(path);
-        free(message);
-        return nomem(w);
-    }
-    long line = 0;
-    if (w->node != NULL && w->src != NULL && w->src->line_of != NULL)
-        line = w->src->line_of(w->src->line_ctx, w->node);
-    struct hnp_finding *f = &pol->findings[pol->n_findings++];
-    f->feature = feature;
-    f->path = path;
-    f->message = message;
-    f->line = line > 0 ? line : pol->src.line;
-    return HNP_OK;
-}
-
-static const char *intern(struct walk *w, const char *s)
+static const char *intern(struct hnp_walk *w, const char *s)
 {
     return hnp_strtab_intern(w->tab, s);
-}
-
-/* ---- arrays --------------------------------------------------------------- */
-
-/* HNP_ERR_SCHEMA unless json is an array of strings (null entries allowed). */
-static enum hnp_err check_strings(struct walk *w, json_t *json)
-{
-    if (!json_is_array(json))
-        return schema(w, "an array of strings", json);
-    size_t i;
-    json_t *item;
-    json_array_foreach(json, i, item)
-    {
-        if (!json_is_string(item) && !json_is_null(item)) {
-            struct mark mark = enter_index(w, i, item);
-            enum hnp_err rc = schema(w, "a string", item);
-            leave(w, mark);
-            return rc;
-        }
-    }
-    return HNP_OK;
-}
-
-/* Parse one array entry (json) into item, which is zeroed; arg is parse_array's. */
-typedef enum hnp_err (*parse_item_fn)(struct walk *w, json_t *json, void *item, const void *arg);
-
-/*
- * An optional array member: null and [] leave *items NULL and *count 0;
- * otherwise *items is a new zeroed array of *count items of item_size bytes,
- * entry i parsed by parse at path "[i]". On failure *items and *count are set
- * already, for hnp_policy_free.
- */
-static enum hnp_err parse_array(struct walk *w, json_t *json, size_t item_size, parse_item_fn parse,
-                                const void *arg, void **items, size_t *count)
-{
-    if (json_is_null(json))
-        return HNP_OK;
-    if (!json_is_array(json))
-        return schema(w, "an array", json);
-    size_t n = json_array_size(json);
-    if (n == 0)
-        return HNP_OK;
-    char *array = calloc(n, item_size);
-    if (array == NULL)
-        return nomem(w);
-    *items = array;
-    *count = n;
-    for (size_t i = 0; i < n; i++) {
-        struct mark mark = enter_index(w, i, json_array_get(json, i));
-        enum hnp_err rc = parse(w, json_array_get(json, i), array + i * item_size, arg);
-        leave(w, mark);
-        if (rc != HNP_OK)
-            return rc;
-    }
-    return HNP_OK;
 }
 
 /* ---- CIDRs ---------------------------------------------------------------- */
@@ -389,33 +143,34 @@ static bool op_from_name(const char *name, enum hnp_selector_op *op)
     return false;
 }
 
-static enum hnp_err parse_match_labels(struct walk *w, json_t *labels, struct hnp_selector *sel)
+static enum hnp_err parse_match_labels(struct hnp_walk *w, json_t *labels, struct hnp_selector *sel)
 {
     if (json_is_null(labels))
         return HNP_OK;
     if (!json_is_object(labels))
-        return schema(w, "an object", labels);
+        return hnp_walk_schema(w, "an object", labels);
     const char *key;
     json_t *value;
     json_object_foreach(labels, key, value)
     {
-        struct mark mark = enter_key(w, key, value);
+        struct hnp_walk_mark mark = hnp_walk_enter_key(w, key, value);
         if (!json_is_string(value) && !json_is_null(value)) {
-            enum hnp_err rc = schema(w, "a string", value);
-            leave(w, mark);
+            enum hnp_err rc = hnp_walk_schema(w, "a string", value);
+            hnp_walk_leave(w, mark);
             return rc;
         }
-        char qk[QBUF], qv[QBUF];
+        char qk[HNP_WALK_QBUF], qv[HNP_WALK_QBUF];
         const char *v = string_or_empty(value);
         enum hnp_err rc = HNP_OK;
         const char *problem = hnp_names_label_key_problem(key, strlen(key));
         if (problem != NULL)
-            rc = finding(w, HNP_FEATURE_INVALID, "label key %s is not valid: %s", quote(qk, key),
-                         problem);
+            rc = hnp_walk_finding(w, HNP_FEATURE_INVALID, "label key %s is not valid: %s",
+                                  hnp_walk_quote(qk, key), problem);
         problem = hnp_names_label_value_problem(v, string_len_or_zero(value));
         if (rc == HNP_OK && problem != NULL)
-            rc = finding(w, HNP_FEATURE_INVALID, "label value %s of key %s is not valid: %s",
-                         quote(qv, v), quote(qk, key), problem);
+            rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                  "label value %s of key %s is not valid: %s",
+                                  hnp_walk_quote(qv, v), hnp_walk_quote(qk, key), problem);
         if (rc == HNP_OK) {
             struct hnp_requirement *req = &sel->reqs[sel->n_reqs];
             req->values = malloc(sizeof(*req->values));
@@ -425,14 +180,14 @@ static enum hnp_err parse_match_labels(struct walk *w, json_t *labels, struct hn
             if (req->values == NULL || req->key == NULL || req->values[0] == NULL) {
                 free(req->values);
                 req->values = NULL;
-                rc = nomem(w);
+                rc = hnp_walk_nomem(w);
             } else {
                 req->op = HNP_OP_IN;
                 req->n_values = 1;
                 sel->n_reqs++;
             }
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -440,33 +195,33 @@ static enum hnp_err parse_match_labels(struct walk *w, json_t *labels, struct hn
 }
 
 /* Type checks of one matchExpressions entry, in document order. */
-static enum hnp_err check_expression_types(struct walk *w, json_t *expr)
+static enum hnp_err check_expression_types(struct hnp_walk *w, json_t *expr)
 {
     const char *name;
     json_t *v;
     json_object_foreach(expr, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        struct mark mark = enter_field(w, name, v);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if ((strcmp(name, "key") == 0 || strcmp(name, "operator") == 0) && !json_is_string(v) &&
             !json_is_null(v)) {
-            rc = schema(w, "a string", v);
+            rc = hnp_walk_schema(w, "a string", v);
         } else if (strcmp(name, "values") == 0 && !json_is_null(v)) {
-            rc = check_strings(w, v);
+            rc = hnp_walk_check_strings(w, v);
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
     return HNP_OK;
 }
 
-static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_selector *sel)
+static enum hnp_err parse_expression(struct hnp_walk *w, json_t *expr, struct hnp_selector *sel)
 {
     if (json_is_null(expr))
         expr = NULL; /* a null entry decodes as an empty requirement */
     else if (!json_is_object(expr))
-        return schema(w, "an object", expr);
+        return hnp_walk_schema(w, "an object", expr);
     if (expr != NULL) {
         enum hnp_err rc = check_expression_types(w, expr);
         if (rc != HNP_OK)
@@ -482,7 +237,7 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
     size_t n_values = json_is_array(jvalues) ? json_array_size(jvalues) : 0;
     bool wants_values = op == HNP_OP_IN || op == HNP_OP_NOT_IN;
     bool values_ok = !op_ok || (wants_values ? n_values > 0 : n_values == 0);
-    char q1[QBUF], q2[QBUF];
+    char q1[HNP_WALK_QBUF], q2[HNP_WALK_QBUF];
     enum hnp_err rc = HNP_OK;
 
     /* Findings about members that are present, in document order. */
@@ -491,35 +246,40 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
     if (expr != NULL) {
         json_object_foreach(expr, name, v)
         {
-            struct mark mark = enter_field(w, name, v);
+            struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
             if (strcmp(name, "key") == 0 && !json_is_null(v)) {
                 const char *problem = hnp_names_label_key_problem(key, json_string_length(v));
                 if (key[0] == '\0')
-                    rc = finding(w, HNP_FEATURE_INVALID,
-                                 "the key of a label selector requirement must not be empty");
+                    rc = hnp_walk_finding(
+                        w, HNP_FEATURE_INVALID,
+                        "the key of a label selector requirement must not be empty");
                 else if (problem != NULL)
-                    rc = finding(w, HNP_FEATURE_INVALID, "label key %s is not valid: %s",
-                                 quote(q1, key), problem);
+                    rc = hnp_walk_finding(w, HNP_FEATURE_INVALID, "label key %s is not valid: %s",
+                                          hnp_walk_quote(q1, key), problem);
             } else if (strcmp(name, "operator") == 0 && !json_is_null(v)) {
                 if (!op_ok)
-                    rc = finding(w, HNP_FEATURE_INVALID,
-                                 "operator %s is not valid; it must be In, NotIn, Exists or "
-                                 "DoesNotExist",
-                                 quote(q1, op_name));
+                    rc = hnp_walk_finding(
+                        w, HNP_FEATURE_INVALID,
+                        "operator %s is not valid; it must be In, NotIn, Exists or "
+                        "DoesNotExist",
+                        hnp_walk_quote(q1, op_name));
                 else if (op == HNP_OP_NOT_IN || op == HNP_OP_DOES_NOT_EXIST)
-                    rc = finding(w, HNP_FEATURE_NEGATIVE_SELECTOR,
-                                 "operator %s is a negated selector, which Windows HNS cannot "
-                                 "enforce (key %s); the policy is not applied",
-                                 op_name, quote(q1, key));
+                    rc = hnp_walk_finding(
+                        w, HNP_FEATURE_NEGATIVE_SELECTOR,
+                        "operator %s is a negated selector, which Windows HNS cannot "
+                        "enforce (key %s); the policy is not applied",
+                        op_name, hnp_walk_quote(q1, key));
             } else if (strcmp(name, "values") == 0 && !json_is_null(v)) {
                 if (!values_ok && wants_values)
-                    rc = finding(w, HNP_FEATURE_INVALID,
-                                 "operator %s requires a non-empty list of values (key %s)",
-                                 op_name, quote(q1, key));
+                    rc =
+                        hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                         "operator %s requires a non-empty list of values (key %s)",
+                                         op_name, hnp_walk_quote(q1, key));
                 else if (!values_ok)
-                    rc = finding(w, HNP_FEATURE_INVALID,
-                                 "operator %s takes no values, but %zu %s given (key %s)", op_name,
-                                 n_values, n_values == 1 ? "was" : "were", quote(q1, key));
+                    rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                          "operator %s takes no values, but %zu %s given (key %s)",
+                                          op_name, n_values, n_values == 1 ? "was" : "were",
+                                          hnp_walk_quote(q1, key));
                 size_t i;
                 json_t *item;
                 json_array_foreach(v, i, item)
@@ -530,15 +290,15 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
                     const char *problem =
                         hnp_names_label_value_problem(s, string_len_or_zero(item));
                     if (problem != NULL) {
-                        struct mark m2 = enter_index(w, i, item);
-                        rc = finding(w, HNP_FEATURE_INVALID,
-                                     "label value %s of key %s is not valid: %s", quote(q1, s),
-                                     quote(q2, key), problem);
-                        leave(w, m2);
+                        struct hnp_walk_mark m2 = hnp_walk_enter_index(w, i, item);
+                        rc = hnp_walk_finding(
+                            w, HNP_FEATURE_INVALID, "label value %s of key %s is not valid: %s",
+                            hnp_walk_quote(q1, s), hnp_walk_quote(q2, key), problem);
+                        hnp_walk_leave(w, m2);
                     }
                 }
             }
-            leave(w, mark);
+            hnp_walk_leave(w, mark);
             if (rc != HNP_OK)
                 return rc;
         }
@@ -546,29 +306,32 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
 
     /* Required members that are missing. */
     if (json_is_null(jkey) || jkey == NULL) {
-        struct mark mark = enter_field(w, "key", jkey);
-        rc = finding(w, HNP_FEATURE_INVALID, "a label selector requirement must have a key");
-        leave(w, mark);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, "key", jkey);
+        rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                              "a label selector requirement must have a key");
+        hnp_walk_leave(w, mark);
     }
     if (rc == HNP_OK && (json_is_null(jop) || jop == NULL)) {
-        struct mark mark = enter_field(w, "operator", jop);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, "operator", jop);
         if (key[0] == '\0')
-            rc = finding(w, HNP_FEATURE_INVALID,
-                         "a label selector requirement must have an operator (In, NotIn, Exists "
-                         "or DoesNotExist)");
+            rc = hnp_walk_finding(
+                w, HNP_FEATURE_INVALID,
+                "a label selector requirement must have an operator (In, NotIn, Exists "
+                "or DoesNotExist)");
         else
-            rc = finding(w, HNP_FEATURE_INVALID,
-                         "the label selector requirement on key %s must have an operator (In, "
-                         "NotIn, Exists or DoesNotExist)",
-                         quote(q1, key));
-        leave(w, mark);
+            rc = hnp_walk_finding(
+                w, HNP_FEATURE_INVALID,
+                "the label selector requirement on key %s must have an operator (In, "
+                "NotIn, Exists or DoesNotExist)",
+                hnp_walk_quote(q1, key));
+        hnp_walk_leave(w, mark);
     }
     if (rc == HNP_OK && op_ok && wants_values && (json_is_null(jvalues) || jvalues == NULL)) {
-        struct mark mark = enter_field(w, "values", jvalues);
-        rc = finding(w, HNP_FEATURE_INVALID,
-                     "operator %s requires a non-empty list of values (key %s)", op_name,
-                     quote(q1, key));
-        leave(w, mark);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, "values", jvalues);
+        rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                              "operator %s requires a non-empty list of values (key %s)", op_name,
+                              hnp_walk_quote(q1, key));
+        hnp_walk_leave(w, mark);
     }
     if (rc != HNP_OK)
         return rc;
@@ -578,16 +341,16 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
         return HNP_OK;
     struct hnp_requirement req = {.key = intern(w, key), .op = op};
     if (req.key == NULL)
-        return nomem(w);
+        return hnp_walk_nomem(w);
     if (n_values > 0) {
         req.values = calloc(n_values, sizeof(*req.values));
         if (req.values == NULL)
-            return nomem(w);
+            return hnp_walk_nomem(w);
         for (size_t i = 0; i < n_values; i++) {
             req.values[i] = intern(w, string_or_empty(json_array_get(jvalues, i)));
             if (req.values[i] == NULL) {
                 free(req.values);
-                return nomem(w);
+                return hnp_walk_nomem(w);
             }
         }
         req.n_values = sort_unique(req.values, n_values);
@@ -596,19 +359,20 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
     return HNP_OK;
 }
 
-static enum hnp_err parse_match_expressions(struct walk *w, json_t *exprs, struct hnp_selector *sel)
+static enum hnp_err parse_match_expressions(struct hnp_walk *w, json_t *exprs,
+                                            struct hnp_selector *sel)
 {
     if (json_is_null(exprs))
         return HNP_OK;
     if (!json_is_array(exprs))
-        return schema(w, "an array", exprs);
+        return hnp_walk_schema(w, "an array", exprs);
     size_t i;
     json_t *expr;
     json_array_foreach(exprs, i, expr)
     {
-        struct mark mark = enter_index(w, i, expr);
+        struct hnp_walk_mark mark = hnp_walk_enter_index(w, i, expr);
         enum hnp_err rc = parse_expression(w, expr, sel);
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -619,10 +383,10 @@ static enum hnp_err parse_match_expressions(struct walk *w, json_t *exprs, struc
  * A LabelSelector object (the caller handles null) into *sel, which must be
  * zeroed. On failure *sel may hold requirements; the policy frees it.
  */
-static enum hnp_err parse_selector(struct walk *w, json_t *json, struct hnp_selector *sel)
+static enum hnp_err parse_selector(struct hnp_walk *w, json_t *json, struct hnp_selector *sel)
 {
     if (!json_is_object(json))
-        return schema(w, "an object", json);
+        return hnp_walk_schema(w, "an object", json);
     json_t *labels = json_object_get(json, "matchLabels");
     json_t *exprs = json_object_get(json, "matchExpressions");
     size_t cap = (json_is_object(labels) ? json_object_size(labels) : 0) +
@@ -630,19 +394,19 @@ static enum hnp_err parse_selector(struct walk *w, json_t *json, struct hnp_sele
     if (cap > 0) {
         sel->reqs = calloc(cap, sizeof(*sel->reqs));
         if (sel->reqs == NULL)
-            return nomem(w);
+            return hnp_walk_nomem(w);
     }
     const char *name;
     json_t *v;
     json_object_foreach(json, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        struct mark mark = enter_field(w, name, v);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "matchLabels") == 0)
             rc = parse_match_labels(w, v, sel);
         else if (strcmp(name, "matchExpressions") == 0)
             rc = parse_match_expressions(w, v, sel);
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -653,7 +417,7 @@ static enum hnp_err parse_selector(struct walk *w, json_t *json, struct hnp_sele
 
 /* ---- ports ---------------------------------------------------------------- */
 
-static enum hnp_err check_port_types(struct walk *w, json_t *obj)
+static enum hnp_err check_port_types(struct hnp_walk *w, json_t *obj)
 {
     const char *name;
     json_t *v;
@@ -662,14 +426,14 @@ static enum hnp_err check_port_types(struct walk *w, json_t *obj)
         if (json_is_null(v))
             continue;
         enum hnp_err rc = HNP_OK;
-        struct mark mark = enter_field(w, name, v);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "protocol") == 0 && !json_is_string(v))
-            rc = schema(w, "a string", v);
+            rc = hnp_walk_schema(w, "a string", v);
         else if (strcmp(name, "port") == 0 && !json_is_integer(v) && !json_is_string(v))
-            rc = schema(w, "an integer or a string", v);
+            rc = hnp_walk_schema(w, "an integer or a string", v);
         else if (strcmp(name, "endPort") == 0 && !json_is_integer(v))
-            rc = schema(w, "an integer", v);
-        leave(w, mark);
+            rc = hnp_walk_schema(w, "an integer", v);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -681,8 +445,8 @@ static bool valid_port_number(json_int_t n)
     return n >= 1 && n <= MAX_PORT;
 }
 
-/* One entry of a rule's ports (a parse_item_fn) into the struct hnp_port item. */
-static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const void *unused)
+/* One entry of a rule's ports (a hnp_walk_item_fn) into the struct hnp_port item. */
+static enum hnp_err parse_port(struct hnp_walk *w, json_t *obj, void *item, const void *unused)
 {
     (void)unused;
     struct hnp_port *port = item;
@@ -690,7 +454,7 @@ static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const vo
     if (json_is_null(obj))
         return HNP_OK; /* a null entry decodes as {}: every TCP port */
     if (!json_is_object(obj))
-        return schema(w, "an object", obj);
+        return hnp_walk_schema(w, "an object", obj);
     enum hnp_err rc = check_port_types(w, obj);
     if (rc != HNP_OK)
         return rc;
@@ -699,14 +463,14 @@ static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const vo
     json_t *jend = json_object_get(obj, "endPort");
     bool numeric = json_is_integer(jport);
     json_int_t number = numeric ? json_integer_value(jport) : 0;
-    char q[QBUF];
+    char q[HNP_WALK_QBUF];
     const char *name;
     json_t *v;
     json_object_foreach(obj, name, v)
     {
         if (json_is_null(v))
             continue;
-        struct mark mark = enter_field(w, name, v);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "protocol") == 0) {
             const char *proto = json_string_value(v);
             if (strcmp(proto, "TCP") == 0) {
@@ -715,60 +479,67 @@ static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const vo
                 port->protocol = HNP_PROTO_UDP;
             } else if (strcmp(proto, "SCTP") == 0) {
                 port->protocol = HNP_PROTO_SCTP;
-                rc = finding(w, HNP_FEATURE_SCTP,
-                             "protocol SCTP cannot be expressed as an HNS ACL (HNS filters TCP "
-                             "and UDP only), so the policy is not applied");
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_SCTP,
+                    "protocol SCTP cannot be expressed as an HNS ACL (HNS filters TCP "
+                    "and UDP only), so the policy is not applied");
             } else {
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "protocol %s is not supported; it must be \"TCP\", \"UDP\" or "
-                             "\"SCTP\" (upper case)",
-                             quote(q, proto));
+                rc =
+                    hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                     "protocol %s is not supported; it must be \"TCP\", \"UDP\" or "
+                                     "\"SCTP\" (upper case)",
+                                     hnp_walk_quote(q, proto));
             }
         } else if (strcmp(name, "port") == 0 && numeric) {
             if (valid_port_number(number))
                 port->port = (uint16_t)number;
             else
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "port %lld is out of range; a port number must be between 1 and "
-                             "65535",
-                             (long long)number);
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_INVALID,
+                    "port %lld is out of range; a port number must be between 1 and "
+                    "65535",
+                    (long long)number);
         } else if (strcmp(name, "port") == 0) {
             const char *s = json_string_value(v);
             const char *problem = hnp_names_port_name_problem(s, json_string_length(v));
             port->named = intern(w, s);
             if (port->named == NULL)
-                rc = nomem(w);
+                rc = hnp_walk_nomem(w);
             else if (problem != NULL)
-                rc = finding(w, HNP_FEATURE_INVALID, "port %s is not a valid port name: %s",
-                             quote(q, s), problem);
+                rc =
+                    hnp_walk_finding(w, HNP_FEATURE_INVALID, "port %s is not a valid port name: %s",
+                                     hnp_walk_quote(q, s), problem);
             else
-                rc = finding(w, HNP_FEATURE_NAMED_PORT,
-                             "port %s is a named port; HNS ACLs match port numbers only, so the "
-                             "policy is not applied",
-                             quote(q, s));
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_NAMED_PORT,
+                    "port %s is a named port; HNS ACLs match port numbers only, so the "
+                    "policy is not applied",
+                    hnp_walk_quote(q, s));
         } else if (strcmp(name, "endPort") == 0) {
             json_int_t end = json_integer_value(v);
             if (json_is_string(jport))
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "endPort %lld cannot be used with the named port %s; endPort "
-                             "requires a numeric port",
-                             (long long)end, quote(q, json_string_value(jport)));
+                rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                      "endPort %lld cannot be used with the named port %s; endPort "
+                                      "requires a numeric port",
+                                      (long long)end, hnp_walk_quote(q, json_string_value(jport)));
             else if (!numeric)
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "endPort %lld requires port to be set to a port number",
-                             (long long)end);
+                rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                      "endPort %lld requires port to be set to a port number",
+                                      (long long)end);
             else if (!valid_port_number(end))
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "endPort %lld is out of range; a port number must be between 1 "
-                             "and 65535",
-                             (long long)end);
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_INVALID,
+                    "endPort %lld is out of range; a port number must be between 1 "
+                    "and 65535",
+                    (long long)end);
             else if (end < number)
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "endPort %lld is less than port %lld; it must be greater than or "
-                             "equal to port",
-                             (long long)end, (long long)number);
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_INVALID,
+                    "endPort %lld is less than port %lld; it must be greater than or "
+                    "equal to port",
+                    (long long)end, (long long)number);
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -783,7 +554,7 @@ static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const vo
 
 /* ---- peers ---------------------------------------------------------------- */
 
-static enum hnp_err check_ip_block_types(struct walk *w, json_t *obj)
+static enum hnp_err check_ip_block_types(struct hnp_walk *w, json_t *obj)
 {
     const char *name;
     json_t *v;
@@ -792,12 +563,12 @@ static enum hnp_err check_ip_block_types(struct walk *w, json_t *obj)
         if (json_is_null(v))
             continue;
         enum hnp_err rc = HNP_OK;
-        struct mark mark = enter_field(w, name, v);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "cidr") == 0 && !json_is_string(v))
-            rc = schema(w, "a string", v);
+            rc = hnp_walk_schema(w, "a string", v);
         else if (strcmp(name, "except") == 0)
-            rc = check_strings(w, v);
-        leave(w, mark);
+            rc = hnp_walk_check_strings(w, v);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -806,49 +577,50 @@ static enum hnp_err check_ip_block_types(struct walk *w, json_t *obj)
 
 #define CIDR_FORMS "an address and a prefix length such as 10.0.0.0/16 or fd00::/64"
 
-static enum hnp_err parse_except(struct walk *w, json_t *list, const struct any_cidr *block,
+static enum hnp_err parse_except(struct hnp_walk *w, json_t *list, const struct any_cidr *block,
                                  const char *block_text, struct hnp_peer *peer)
 {
     size_t n = json_array_size(list);
     if (n == 0)
         return HNP_OK;
-    char q1[QBUF], q2[QBUF];
-    enum hnp_err rc =
-        finding(w, HNP_FEATURE_EXCEPT_CIDR,
-                "ipBlock except ranges cannot be expressed as HNS ACLs; the policy is not applied "
-                "(%zu except entr%s; list the allowed ranges as separate ipBlocks instead)",
-                n, n == 1 ? "y" : "ies");
+    char q1[HNP_WALK_QBUF], q2[HNP_WALK_QBUF];
+    enum hnp_err rc = hnp_walk_finding(
+        w, HNP_FEATURE_EXCEPT_CIDR,
+        "ipBlock except ranges cannot be expressed as HNS ACLs; the policy is not applied "
+        "(%zu except entr%s; list the allowed ranges as separate ipBlocks instead)",
+        n, n == 1 ? "y" : "ies");
     if (rc != HNP_OK)
         return rc;
     if (!block->c.ipv6) {
         peer->except = calloc(n, sizeof(*peer->except));
         if (peer->except == NULL)
-            return nomem(w);
+            return hnp_walk_nomem(w);
     }
     for (size_t k = 0; k < n && rc == HNP_OK; k++) {
         const char *text = string_or_empty(json_array_get(list, k));
         struct any_cidr c = parse_any_cidr(text);
-        struct mark mark = enter_index(w, k, json_array_get(list, k));
+        struct hnp_walk_mark mark = hnp_walk_enter_index(w, k, json_array_get(list, k));
         if (!c.ok)
-            rc = finding(w, HNP_FEATURE_INVALID,
-                         "except entry %s is not a valid CIDR; expected " CIDR_FORMS,
-                         quote(q1, text));
+            rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                  "except entry %s is not a valid CIDR; expected " CIDR_FORMS,
+                                  hnp_walk_quote(q1, text));
         else if (block->ok && !hnp_cidr_any_inside(&c.c, &block->c))
-            rc = finding(w, HNP_FEATURE_INVALID,
-                         "except entry %s must be strictly inside cidr %s (same address family, "
-                         "longer prefix)",
-                         quote(q1, text), quote(q2, block_text));
-        leave(w, mark);
+            rc = hnp_walk_finding(
+                w, HNP_FEATURE_INVALID,
+                "except entry %s must be strictly inside cidr %s (same address family, "
+                "longer prefix)",
+                hnp_walk_quote(q1, text), hnp_walk_quote(q2, block_text));
+        hnp_walk_leave(w, mark);
         if (c.ok && !c.c.ipv6 && peer->except != NULL)
             peer->except[peer->n_except++] = c.c.v4;
     }
     return rc;
 }
 
-static enum hnp_err parse_ip_block(struct walk *w, json_t *obj, struct hnp_peer *peer)
+static enum hnp_err parse_ip_block(struct hnp_walk *w, json_t *obj, struct hnp_peer *peer)
 {
     if (!json_is_object(obj))
-        return schema(w, "an object", obj);
+        return hnp_walk_schema(w, "an object", obj);
     enum hnp_err rc = check_ip_block_types(w, obj);
     if (rc != HNP_OK)
         return rc;
@@ -862,31 +634,32 @@ static enum hnp_err parse_ip_block(struct walk *w, json_t *obj, struct hnp_peer 
     if (block.ok && !block.c.ipv6)
         peer->cidr = block.c.v4;
 
-    char q[QBUF];
+    char q[HNP_WALK_QBUF];
     const char *name;
     json_t *v;
     json_object_foreach(obj, name, v)
     {
         if (json_is_null(v))
             continue;
-        struct mark mark = enter_field(w, name, v);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "cidr") == 0) {
             if (text[0] == '\0')
-                rc = finding(w, HNP_FEATURE_INVALID, "ipBlock cidr must not be empty");
+                rc = hnp_walk_finding(w, HNP_FEATURE_INVALID, "ipBlock cidr must not be empty");
             else if (!block.ok)
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "cidr %s is not a valid CIDR; expected " CIDR_FORMS, quote(q, text));
+                rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                      "cidr %s is not a valid CIDR; expected " CIDR_FORMS,
+                                      hnp_walk_quote(q, text));
         } else if (strcmp(name, "except") == 0) {
             rc = parse_except(w, v, &block, text, peer);
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
     if (jcidr == NULL || json_is_null(jcidr)) {
-        struct mark mark = enter_field(w, "cidr", jcidr);
-        rc = finding(w, HNP_FEATURE_INVALID, "ipBlock must have a cidr");
-        leave(w, mark);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, "cidr", jcidr);
+        rc = hnp_walk_finding(w, HNP_FEATURE_INVALID, "ipBlock must have a cidr");
+        hnp_walk_leave(w, mark);
     }
     return rc;
 }
@@ -897,24 +670,26 @@ static bool present(const json_t *obj, const char *name)
     return v != NULL && !json_is_null(v);
 }
 
-/* One peer of a rule's from or to (a parse_item_fn) into the struct hnp_peer item. */
-static enum hnp_err parse_peer(struct walk *w, json_t *obj, void *item, const void *unused)
+/* One peer of a rule's from or to (a hnp_walk_item_fn) into the struct hnp_peer item. */
+static enum hnp_err parse_peer(struct hnp_walk *w, json_t *obj, void *item, const void *unused)
 {
     (void)unused;
     struct hnp_peer *peer = item;
     if (!json_is_null(obj) && !json_is_object(obj))
-        return schema(w, "an object", obj);
+        return hnp_walk_schema(w, "an object", obj);
     bool pods = json_is_object(obj) && present(obj, "podSelector");
     bool namespaces = json_is_object(obj) && present(obj, "namespaceSelector");
     bool block = json_is_object(obj) && present(obj, "ipBlock");
     enum hnp_err rc = HNP_OK;
     if (!pods && !namespaces && !block)
-        rc = finding(w, HNP_FEATURE_INVALID,
-                     "a peer must set at least one of podSelector, namespaceSelector or ipBlock");
+        rc = hnp_walk_finding(
+            w, HNP_FEATURE_INVALID,
+            "a peer must set at least one of podSelector, namespaceSelector or ipBlock");
     else if (block && (pods || namespaces))
-        rc = finding(w, HNP_FEATURE_INVALID,
-                     "ipBlock cannot be combined with podSelector or namespaceSelector in the "
-                     "same peer; use separate peers");
+        rc = hnp_walk_finding(
+            w, HNP_FEATURE_INVALID,
+            "ipBlock cannot be combined with podSelector or namespaceSelector in the "
+            "same peer; use separate peers");
     if (rc != HNP_OK || !json_is_object(obj))
         return rc;
 
@@ -924,7 +699,7 @@ static enum hnp_err parse_peer(struct walk *w, json_t *obj, void *item, const vo
     {
         if (json_is_null(v))
             continue;
-        struct mark mark = enter_field(w, name, v);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "podSelector") == 0) {
             peer->has_pod_selector = true;
             rc = parse_selector(w, v, &peer->pod_selector);
@@ -934,7 +709,7 @@ static enum hnp_err parse_peer(struct walk *w, json_t *obj, void *item, const vo
         } else if (strcmp(name, "ipBlock") == 0) {
             rc = parse_ip_block(w, v, peer);
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -943,50 +718,53 @@ static enum hnp_err parse_peer(struct walk *w, json_t *obj, void *item, const vo
 
 /* ---- rules, spec, metadata ------------------------------------------------ */
 
-/* One rule of spec.ingress (peer_key "from") or spec.egress (peer_key "to"), a parse_item_fn. */
-static enum hnp_err parse_rule(struct walk *w, json_t *json, void *item, const void *peer_key)
+/* One rule of spec.ingress (peer_key "from") or spec.egress (peer_key "to"), a hnp_walk_item_fn. */
+static enum hnp_err parse_rule(struct hnp_walk *w, json_t *json, void *item, const void *peer_key)
 {
     struct hnp_rule *rule = item;
     if (json_is_null(json))
         return HNP_OK;
     if (!json_is_object(json))
-        return schema(w, "an object", json);
+        return hnp_walk_schema(w, "an object", json);
     const char *name;
     json_t *v;
     json_object_foreach(json, name, v)
     {
         enum hnp_err rc = HNP_OK;
         void *items = NULL;
-        struct mark mark = enter_field(w, name, v);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "ports") == 0) {
-            rc = parse_array(w, v, sizeof(*rule->ports), parse_port, NULL, &items, &rule->n_ports);
+            rc = hnp_walk_array(w, v, sizeof(*rule->ports), parse_port, NULL, &items,
+                                &rule->n_ports);
             rule->ports = items;
         } else if (strcmp(name, peer_key) == 0) {
-            rc = parse_array(w, v, sizeof(*rule->peers), parse_peer, NULL, &items, &rule->n_peers);
+            rc = hnp_walk_array(w, v, sizeof(*rule->peers), parse_peer, NULL, &items,
+                                &rule->n_peers);
             rule->peers = items;
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
     return HNP_OK;
 }
 
-static enum hnp_err parse_policy_types(struct walk *w, json_t *json)
+static enum hnp_err parse_policy_types(struct hnp_walk *w, json_t *json)
 {
     if (json_is_null(json))
         return HNP_OK;
-    enum hnp_err rc = check_strings(w, json);
+    enum hnp_err rc = hnp_walk_check_strings(w, json);
     if (rc != HNP_OK)
         return rc;
     size_t n = json_array_size(json);
     w->types_given = n > 0;
     if (n > 2)
-        rc = finding(w, HNP_FEATURE_INVALID,
-                     "policyTypes lists %zu entries; at most two are allowed (\"Ingress\" and "
-                     "\"Egress\")",
-                     n);
-    char q[QBUF];
+        rc = hnp_walk_finding(
+            w, HNP_FEATURE_INVALID,
+            "policyTypes lists %zu entries; at most two are allowed (\"Ingress\" and "
+            "\"Egress\")",
+            n);
+    char q[HNP_WALK_QBUF];
     size_t i;
     json_t *item;
     json_array_foreach(json, i, item)
@@ -999,23 +777,24 @@ static enum hnp_err parse_policy_types(struct walk *w, json_t *json)
         } else if (strcmp(type, "Egress") == 0) {
             w->types_egress = true;
         } else {
-            struct mark mark = enter_index(w, i, item);
-            rc = finding(w, HNP_FEATURE_INVALID,
-                         "policyTypes entry %s is not supported; each entry must be \"Ingress\" "
-                         "or \"Egress\"",
-                         quote(q, type));
-            leave(w, mark);
+            struct hnp_walk_mark mark = hnp_walk_enter_index(w, i, item);
+            rc = hnp_walk_finding(
+                w, HNP_FEATURE_INVALID,
+                "policyTypes entry %s is not supported; each entry must be \"Ingress\" "
+                "or \"Egress\"",
+                hnp_walk_quote(q, type));
+            hnp_walk_leave(w, mark);
         }
     }
     return rc;
 }
 
-static enum hnp_err parse_spec(struct walk *w, json_t *spec)
+static enum hnp_err parse_spec(struct hnp_walk *w, json_t *spec)
 {
     if (json_is_null(spec))
         return HNP_OK;
     if (!json_is_object(spec))
-        return schema(w, "an object", spec);
+        return hnp_walk_schema(w, "an object", spec);
     struct hnp_policy *pol = w->pol;
     const char *name;
     json_t *v;
@@ -1023,20 +802,21 @@ static enum hnp_err parse_spec(struct walk *w, json_t *spec)
     {
         enum hnp_err rc = HNP_OK;
         void *rules = NULL;
-        struct mark mark = enter_field(w, name, v);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "podSelector") == 0 && !json_is_null(v)) {
             rc = parse_selector(w, v, &pol->pod_selector);
         } else if (strcmp(name, "policyTypes") == 0) {
             rc = parse_policy_types(w, v);
         } else if (strcmp(name, "ingress") == 0) {
-            rc = parse_array(w, v, sizeof(*pol->ingress), parse_rule, "from", &rules,
-                             &pol->n_ingress);
+            rc = hnp_walk_array(w, v, sizeof(*pol->ingress), parse_rule, "from", &rules,
+                                &pol->n_ingress);
             pol->ingress = rules;
         } else if (strcmp(name, "egress") == 0) {
-            rc = parse_array(w, v, sizeof(*pol->egress), parse_rule, "to", &rules, &pol->n_egress);
+            rc = hnp_walk_array(w, v, sizeof(*pol->egress), parse_rule, "to", &rules,
+                                &pol->n_egress);
             pol->egress = rules;
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -1044,46 +824,48 @@ static enum hnp_err parse_spec(struct walk *w, json_t *spec)
 }
 
 /* An optional string member of metadata, interned into *out (NULL when absent). */
-static enum hnp_err meta_string(struct walk *w, json_t *v, const char **out)
+static enum hnp_err meta_string(struct hnp_walk *w, json_t *v, const char **out)
 {
     if (json_is_null(v))
         return HNP_OK;
     if (!json_is_string(v))
-        return schema(w, "a string", v);
+        return hnp_walk_schema(w, "a string", v);
     *out = intern(w, json_string_value(v));
-    return *out == NULL ? nomem(w) : HNP_OK;
+    return *out == NULL ? hnp_walk_nomem(w) : HNP_OK;
 }
 
-static enum hnp_err parse_metadata(struct walk *w, json_t *meta)
+static enum hnp_err parse_metadata(struct hnp_walk *w, json_t *meta)
 {
     if (json_is_null(meta))
         return HNP_OK;
     if (!json_is_object(meta))
-        return schema(w, "an object", meta);
+        return hnp_walk_schema(w, "an object", meta);
     struct hnp_policy *pol = w->pol;
-    char q[QBUF];
+    char q[HNP_WALK_QBUF];
     const char *name;
     json_t *v;
     json_object_foreach(meta, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        struct mark mark = enter_field(w, name, v);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "name") == 0) {
             rc = meta_string(w, v, &pol->name);
             if (rc == HNP_OK && pol->name != NULL && pol->name[0] != '\0' &&
                 !hnp_names_dns_subdomain(json_string_value(v), json_string_length(v)))
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "name %s is not a valid NetworkPolicy name: it must be a lowercase "
-                             "DNS subdomain (a-z, 0-9, '-' and '.', at most 253 characters)",
-                             quote(q, pol->name));
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_INVALID,
+                    "name %s is not a valid NetworkPolicy name: it must be a lowercase "
+                    "DNS subdomain (a-z, 0-9, '-' and '.', at most 253 characters)",
+                    hnp_walk_quote(q, pol->name));
         } else if (strcmp(name, "namespace") == 0) {
             rc = meta_string(w, v, &pol->ns);
             if (rc == HNP_OK && pol->ns != NULL && pol->ns[0] != '\0' &&
                 !hnp_names_dns_label(json_string_value(v), json_string_length(v)))
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "namespace %s is not a valid namespace name: it must be a lowercase "
-                             "DNS label (a-z, 0-9 and '-', at most 63 characters)",
-                             quote(q, pol->ns));
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_INVALID,
+                    "namespace %s is not a valid namespace name: it must be a lowercase "
+                    "DNS label (a-z, 0-9 and '-', at most 63 characters)",
+                    hnp_walk_quote(q, pol->ns));
         } else if (strcmp(name, "uid") == 0) {
             rc = meta_string(w, v, &pol->uid);
         } else if (strcmp(name, "resourceVersion") == 0) {
@@ -1092,16 +874,16 @@ static enum hnp_err parse_metadata(struct walk *w, json_t *meta)
             if (json_is_integer(v))
                 pol->generation = json_integer_value(v);
             else if (!json_is_null(v))
-                rc = schema(w, "an integer", v);
+                rc = hnp_walk_schema(w, "an integer", v);
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
     return HNP_OK;
 }
 
-static enum hnp_err convert(struct walk *w, json_t *obj)
+static enum hnp_err convert(struct hnp_walk *w, json_t *obj)
 {
     struct hnp_policy *pol = w->pol;
     const char *name;
@@ -1109,12 +891,12 @@ static enum hnp_err convert(struct walk *w, json_t *obj)
     json_object_foreach(obj, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        struct mark mark = enter_field(w, name, v);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "metadata") == 0)
             rc = parse_metadata(w, v);
         else if (strcmp(name, "spec") == 0)
             rc = parse_spec(w, v);
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -1124,7 +906,7 @@ static enum hnp_err convert(struct walk *w, json_t *obj)
     if (pol->ns == NULL || pol->ns[0] == '\0') {
         pol->ns = intern(w, "default");
         if (pol->ns == NULL)
-            return nomem(w);
+            return hnp_walk_nomem(w);
     }
     /* SetDefaults_NetworkPolicySpec: Ingress always, Egress when there are egress rules. */
     if (w->types_given) {
@@ -1144,7 +926,7 @@ enum hnp_err hnp_policy_from_json(const json_t *obj, struct hnp_strtab *tab,
     if (!json_is_object(obj))
         return hnp_error_set(err, HNP_ERR_SCHEMA, "",
                              "a NetworkPolicy must be a JSON object, not %s",
-                             obj ? type_name(obj) : "nothing");
+                             obj ? hnp_walk_type_name(obj) : "nothing");
     struct hnp_policy *pol = calloc(1, sizeof(*pol));
     if (pol == NULL)
         return hnp_error_set(err, HNP_ERR_NOMEM, "", "out of memory converting a NetworkPolicy");
@@ -1153,7 +935,7 @@ enum hnp_err hnp_policy_from_json(const json_t *obj, struct hnp_strtab *tab,
     /* The line resolver belongs to the caller's conversion call only (findings use w.src). */
     pol->src.line_of = NULL;
     pol->src.line_ctx = NULL;
-    struct walk w = {.tab = tab, .pol = pol, .src = src, .err = err, .node = obj};
+    struct hnp_walk w = {.tab = tab, .pol = pol, .src = src, .err = err, .node = obj};
     /* jansson's iteration API takes non-const objects; nothing here modifies obj. */
     enum hnp_err rc = convert(&w, (json_t *)obj);
     if (rc != HNP_OK) {
