@@ -3,8 +3,8 @@
  * unenforceable on Windows or invalid for the API server.
  *
  * Parsing never stops at the first problem: every occurrence of an
- * unsupported feature or invalid value becomes a finding with its field path,
- * so `validate` can list them all. A policy with any finding is rejected as a
+ * unsupported feature or invalid value becomes a finding with its field path
+ * and line, so `validate` can list them all. A policy with any finding is rejected as a
  * whole (never applied); what could be parsed is kept so that the agent's
  * isolate mode can still honour its policyTypes.
  */
@@ -40,7 +40,11 @@ struct hnp_finding {
     enum hnp_feature feature;
     char *path;    /* owned, e.g. "spec.ingress[0].ports[1].port" */
     char *message; /* owned, a sentence for a person */
-    long line;     /* line of the offending field when known, else the policy's line */
+    /*
+     * Line of the offending field, taken from src->line_of when the finding
+     * is made; the policy's line when the field is absent or its line unknown.
+     */
+    long line;
 };
 
 /* One entry of ports[]. */

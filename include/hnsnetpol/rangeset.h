@@ -1,7 +1,8 @@
 /*
  * rangeset.h - sets of unsigned integers as sorted inclusive ranges, IPv4
- * addresses and CIDRs, and the two renderings HNS takes: the fewest CIDRs
- * covering exactly a set of addresses, and port lists such as "80,9000-9100".
+ * addresses and CIDRs (and the IPv6 CIDRs a policy may hold), and the two
+ * renderings HNS takes: the fewest CIDRs covering exactly a set of
+ * addresses, and port lists such as "80,9000-9100".
  *
  * Addresses are IPv4 in host byte order (10.0.0.1 == 0x0A000001).
  */
@@ -65,6 +66,30 @@ void hnp_cidr_format(const struct hnp_cidr *cidr, char out[19]);
 /* The range [first, last] a CIDR covers. */
 struct hnp_range hnp_cidr_range(const struct hnp_cidr *cidr);
 bool hnp_cidr_contains(const struct hnp_cidr *cidr, uint32_t addr);
+
+/* An IPv6 CIDR: valid in a policy, never matched (pods are IPv4). */
+struct hnp_cidr6 {
+    uint8_t addr[16]; /* network address, host bits zero, network byte order */
+    uint8_t prefix;   /* 0..128 */
+};
+
+/* A CIDR of either family, as an ipBlock's cidr or except entry holds it. */
+struct hnp_cidr_any {
+    bool ipv6;
+    struct hnp_cidr v4;  /* when !ipv6 */
+    struct hnp_cidr6 v6; /* when ipv6 */
+};
+
+/*
+ * Parse an IPv4 CIDR (as hnp_cidr_parse) or an IPv6 one, "addr/n" with
+ * addr in an RFC 4291 text form (no zone) and n 0..128, host bits accepted
+ * and cleared. The family is told by a ':' in text: out->ipv6 says which
+ * even when false is returned (text is not a valid CIDR). text is borrowed.
+ */
+bool hnp_cidr_any_parse(const char *text, struct hnp_cidr_any *out);
+
+/* True when inner is a strict subset of outer: same family, longer prefix, inside. */
+bool hnp_cidr_any_inside(const struct hnp_cidr_any *inner, const struct hnp_cidr_any *outer);
 
 /*
  * The fewest CIDRs covering exactly the addresses of a normalized set, in

@@ -1,6 +1,8 @@
 /*
  * hashmap.c - open addressing, linear probing, backward-shift deletion
- * (hashmap.h). The table keeps its load at or under two thirds.
+ * (hashmap.h). The table keeps its load at or under three quarters: the
+ * string table holds tens of thousands of strings, and 16-byte slots at a
+ * lower load cost more memory than the probes they save.
  */
 #include "hashmap.h"
 
@@ -28,7 +30,7 @@ static void place(struct hnp_hashmap_slot *slots, size_t cap, uint64_t hash, voi
 enum hnp_err hnp_hashmap_reserve(struct hnp_hashmap *m, size_t n)
 {
     size_t cap = m->cap ? m->cap : MIN_CAP;
-    while (n > cap / 3 * 2) {
+    while (n > cap / 4 * 3) {
         if (cap > SIZE_MAX / 2 / sizeof(*m->slots))
             return HNP_ERR_NOMEM;
         cap *= 2;

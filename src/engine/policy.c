@@ -19,17 +19,20 @@
  * members, and a missing required member is reported after the members that
  * are present. JSON null is treated as an absent field (as Go's decoder does
  * for pointers, slices and maps), and a null array element as an empty one.
+ *
+ * The bookkeeping of the walk (field paths, findings with their line, schema
+ * errors, quoted values) is walk.c; the syntax of names and label keys and
+ * values is names.c; CIDRs are parsed by rangeset.c.
  */
 #include "hnsnetpol/policy.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
+#include "walk.h"
+
 #define MAX_PORT 65535
-#define QUOTE_MAX 64 /* characters of a user value shown in a message */
-#define QBUF (QUOTE_MAX * 2 + 8)
 
 static const char *const feature_names[HNP_FEATURE_COUNT_] = {
     [HNP_FEATURE_NAMED_PORT] = "namedPort",
@@ -46,506 +49,25 @@ const char *hnp_feature_name(enum hnp_feature feature)
     return feature_names[feature];
 }
 
-/* State of one conversion: the policy being built and the current field path. */
-struct walk {
-    struct hnp_strtab *tab;
-    struct hnp_policy *pol;
-    size_t findings_cap;
-    struct hnp_error *err;
-    bool types_given;   /* spec.policyTypes had at least one entry */
-    bool types_ingress; /* ... and one of them was "Ingress" */
-    bool types_egress;  /* ... and one of them was "Egress" */
-    size_t len;         /* strlen(path) */
-    char path[512];     /* same size as hnp_error.where */
-};
-
-/* ---- field paths ---------------------------------------------------------- */
-
-/* Append text to the path (truncating); returns the mark to restore. */
-static size_t path_append(struct walk *w, const char *text)
-{
-    size_t mark = w->len;
-    size_t room = sizeof(w->path) - w->len;
-    size_t n = strlen(text);
-    if (n >= room)
-        n = room - 1;
-    memcpy(w->path + w->len, text, n);
-    w->len += n;
-    w->path[w->len] = '\0';
-    return mark;
-}
-
-/* ".name", or "name" at the top. */
-static size_t enter_field(struct walk *w, const char *name)
-{
-    size_t mark = w->len;
-    if (w->len > 0)
-        path_append(w, ".");
-    path_append(w, name);
-    return mark;
-}
-
-static size_t enter_index(struct walk *w, size_t i)
-{
-    char buf[32];
-    snprintf(buf, sizeof(buf), "[%zu]", i);
-    return path_append(w, buf);
-}
-
-/* "[key]": how Kubernetes field paths name a map member. */
-static size_t enter_key(struct walk *w, const char *key)
-{
-    size_t mark = path_append(w, "[");
-    path_append(w, key);
-    path_append(w, "]");
-    return mark;
-}
-
-static void leave(struct walk *w, size_t mark)
-{
-    w->len = mark;
-    w->path[mark] = '\0';
-}
-
-/* ---- messages ------------------------------------------------------------- */
-
-/* s as a double-quoted, printable, clipped string in buf (QBUF bytes). */
-static const char *quote(char *buf, const char *s)
-{
-    size_t o = 0;
-    buf[o++] = '"';
-    size_t i = 0;
-    for (; i < QUOTE_MAX && s[i] != '\0'; i++) {
-        char c = s[i];
-        if (c == '"' || c == '\\')
-            buf[o++] = '\\';
-        if ((unsigned char)c < 0x20 || c == 0x7f)
-            c = '?';
-        buf[o++] = c;
-    }
-    buf[o++] = '"';
-    if (s[i] != '\0') {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a fractional number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "a JSON value";
-}
-
-static char *copy_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
-}
-
-static enum hnp_err nomem(struct walk *w)
-{
-    return hnp_error_set(w->err, HNP_ERR_NOMEM, w->path,
-                         "out of memory converting a NetworkPolicy");
-}
-
-/* HNP_ERR_SCHEMA at the current path: "<path> must be <expected>, not <type of v>". */
-static enum hnp_err schema(struct walk *w, const char *expected, const json_t *v)
-{
-    return hnp_error_set(w->err, HNP_ERR_SCHEMA, w->path, "%s must be %s, not %s", w->path,
-                         expected, type_name(v));
-}
-
-/* Record a finding at the current path. */
-static enum hnp_err HNP_PRINTF(3, 4)
-    finding(struct walk *w, enum hnp_feature feature, const char *fmt, ...)
-{
-    struct hnp_policy *pol = w->pol;
-    if (pol->n_findings == w->findings_cap) {
-        size_t cap = w->findings_cap ? w->findings_cap * 2 : 4;
-        struct hnp_finding *grown = realloc(pol->findings, cap * sizeof(*grown));
-        if (grown == NULL)
-            return nomem(w);
-        pol->findings = grown;
-        w->findings_cap = cap;
-    }
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    char *path = copy_string(w->path);
-    char *message = copy_string(msg);
-    if (path == NULL || message == NULL) {
-        free(path);
-        free(message);
-        return nomem(w);
-    }
-    struct hnp_finding *f = &pol->findings[pol->n_findings++];
-    f->feature = feature;
-    f->path = path;
-    f->message = message;
-    return HNP_OK;
-}
-
-static const char *intern(struct walk *w, const char *s)
+static const char *intern(struct hnp_walk *w, const char *s)
 {
     return hnp_strtab_intern(w->tab, s);
 }
 
-/* ---- arrays --------------------------------------------------------------- */
+/* ---- CIDRs ---------------------------------------------------------------- */
 
-/* HNP_ERR_SCHEMA unless json is an array of strings (null entries allowed). */
-static enum hnp_err check_strings(struct walk *w, json_t *json)
-{
-    if (!json_is_array(json))
-        return schema(w, "an array of strings", json);
-    size_t i;
-    json_t *item;
-    json_array_foreach(json, i, item)
-    {
-        if (!json_is_string(item) && !json_is_null(item)) {
-            size_t mark = enter_index(w, i);
-            enum hnp_err rc = schema(w, "a string", item);
-            leave(w, mark);
-            return rc;
-        }
-    }
-    return HNP_OK;
-}
-
-/* Parse one array entry (json) into item, which is zeroed; arg is parse_array's. */
-typedef enum hnp_err (*parse_item_fn)(struct walk *w, json_t *json, void *item, const void *arg);
-
-/*
- * An optional array member: null and [] leave *items NULL and *count 0;
- * otherwise *items is a new zeroed array of *count items of item_size bytes,
- * entry i parsed by parse at path "[i]". On failure *items and *count are set
- * already, for hnp_policy_free.
- */
-static enum hnp_err parse_array(struct walk *w, json_t *json, size_t item_size, parse_item_fn parse,
-                                const void *arg, void **items, size_t *count)
-{
-    if (json_is_null(json))
-        return HNP_OK;
-    if (!json_is_array(json))
-        return schema(w, "an array", json);
-    size_t n = json_array_size(json);
-    if (n == 0)
-        return HNP_OK;
-    char *array = calloc(n, item_size);
-    if (array == NULL)
-        return nomem(w);
-    *items = array;
-    *count = n;
-    for (size_t i = 0; i < n; i++) {
-        size_t mark = enter_index(w, i);
-        enum hnp_err rc = parse(w, json_array_get(json, i), array + i * item_size, arg);
-        leave(w, mark);
-        if (rc != HNP_OK)
-            return rc;
-    }
-    return HNP_OK;
-}
-
-/* ---- name syntax (k8s.io/apimachinery/pkg/util/validation) ---------------- */
-
-static bool is_lower_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-static bool is_alnum(char c)
-{
-    return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-/* DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters. */
-static bool is_dns_label(const char *s, size_t len)
-{
-    if (len == 0 || len > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_lower_alnum(s[i]) && s[i] != '-')
-            return false;
-    }
-    return true;
-}
-
-/* DNS-1123 subdomain: dot-separated labels, at most 253 characters. */
-static bool is_dns_subdomain(const char *s, size_t len)
-{
-    if (len == 0 || len > 253)
-        return false;
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || s[i] == '.') {
-            if (!is_dns_label(s + start, i - start))
-                return false;
-            start = i + 1;
-        }
-    }
-    return true;
-}
-
-/* The name part of a label key, and a non-empty label value: at most 63
- * characters of [A-Za-z0-9-_.], beginning and ending with [A-Za-z0-9]. */
-static bool is_label_name(const char *s, size_t len)
-{
-    if (len == 0 || len > 63 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-            return false;
-    }
-    return true;
-}
-
-/* Why s is not a valid label key (IsQualifiedName), or NULL when it is. */
-static const char *label_key_problem(const char *s, size_t len)
-{
-    const char *slash = memchr(s, '/', len);
-    const char *name = s;
-    size_t name_len = len;
-    if (slash != NULL) {
-        size_t prefix_len = (size_t)(slash - s);
-        name = slash + 1;
-        name_len = len - prefix_len - 1;
-        if (memchr(name, '/', name_len) != NULL)
-            return "a key may contain at most one '/'";
-        if (!is_dns_subdomain(s, prefix_len))
-            return "the prefix before '/' must be a lowercase DNS subdomain such as example.com";
-    }
-    if (name_len == 0)
-        return "the name part must not be empty";
-    if (name_len > 63)
-        return "the name part must be at most 63 characters";
-    if (!is_label_name(name, name_len))
-        return "the name part may contain only letters, digits, '-', '_' and '.', and must "
-               "begin and end with a letter or digit";
-    return NULL;
-}
-
-/* Why s is not a valid label value, or NULL when it is (empty is valid). */
-static const char *label_value_problem(const char *s, size_t len)
-{
-    if (len == 0)
-        return NULL;
-    if (len > 63)
-        return "a label value must be at most 63 characters";
-    if (!is_label_name(s, len))
-        return "a label value may contain only letters, digits, '-', '_' and '.', and must "
-               "begin and end with a letter or digit";
-    return NULL;
-}
-
-/* Why s is not an IANA_SVC_NAME (IsValidPortName), or NULL when it is. */
-static const char *port_name_problem(const char *s, size_t len)
-{
-    if (len == 0)
-        return "a port name must not be empty";
-    if (len > 15)
-        return "a port name must be at most 15 characters";
-    bool letter = false;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_lower_alnum(s[i]) && s[i] != '-')
-            return "a port name may contain only lowercase letters a-z, digits 0-9 and '-'";
-        if (s[i] >= 'a' && s[i] <= 'z')
-            letter = true;
-    }
-    if (!letter)
-        return "a port name must contain at least one letter";
-    if (strstr(s, "--") != NULL)
-        return "a port name must not contain two consecutive hyphens";
-    if (s[0] == '-' || s[len - 1] == '-')
-        return "a port name must not begin or end with a hyphen";
-    return NULL;
-}
-
-/* ---- IPv6 CIDRs: valid in a policy, never matched (pods are IPv4) ---------- */
-
-struct cidr6 {
-    uint8_t addr[16]; /* host bits cleared */
-    unsigned prefix;  /* 0..128 */
-};
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* An IPv6 address of len bytes (RFC 4291 text forms, no zone). */
-static bool parse_ipv6(const char *s, size_t len, uint8_t out[16])
-{
-    uint16_t groups[8];
-    size_t n = 0;  /* groups parsed */
-    long gap = -1; /* index in groups where "::" stands */
-    size_t i = 0;
-    if (len >= 2 && s[0] == ':' && s[1] == ':') {
-        gap = 0;
-        i = 2;
-    } else if (len >= 1 && s[0] == ':') {
-        return false;
-    }
-    while (i < len) {
-        if (n == 8)
-            return false;
-        /* An embedded IPv4 address ends the text and fills two groups. */
-        size_t end = i;
-        while (end < len && s[end] != ':')
-            end++;
-        if (end == len && memchr(s + i, '.', len - i) != NULL) {
-            char quad[16];
-            uint32_t v4;
-            if (len - i >= sizeof(quad) || n > 6)
-                return false;
-            memcpy(quad, s + i, len - i);
-            quad[len - i] = '\0';
-            if (!hnp_ipv4_parse(quad, &v4))
-                return false;
-            groups[n++] = (uint16_t)(v4 >> 16);
-            groups[n++] = (uint16_t)(v4 & 0xffff);
-            break;
-        }
-        if (end == i || end - i > 4)
-            return false;
-        unsigned v = 0;
-        for (size_t k = i; k < end; k++) {
-            int d = hex_digit(s[k]);
-            if (d < 0)
-                return false;
-            v = v * 16 + (unsigned)d;
-        }
-        groups[n++] = (uint16_t)v;
-        i = end;
-        if (i == len)
-            break;
-        i++; /* the ':' */
-        if (i < len && s[i] == ':') {
-            if (gap >= 0)
-                return false;
-            gap = (long)n;
-            i++;
-        } else if (i == len) {
-            return false; /* a trailing single ':' */
-        }
-    }
-    if (gap < 0 && n != 8)
-        return false;
-    if (gap >= 0 && n == 8)
-        return false; /* "::" must stand for at least one group */
-    uint16_t full[8] = {0};
-    if (gap < 0) {
-        memcpy(full, groups, sizeof(full));
-    } else {
-        size_t g = (size_t)gap, tail = n - g;
-        memcpy(full, groups, g * sizeof(uint16_t));
-        memcpy(full + 8 - tail, groups + g, tail * sizeof(uint16_t));
-    }
-    for (size_t k = 0; k < 8; k++) {
-        out[2 * k] = (uint8_t)(full[k] >> 8);
-        out[2 * k + 1] = (uint8_t)(full[k] & 0xff);
-    }
-    return true;
-}
-
-/* "addr/prefix" with an IPv6 address; host bits are accepted and cleared. */
-static bool parse_cidr6(const char *s, struct cidr6 *out)
-{
-    const char *slash = strchr(s, '/');
-    if (slash == NULL || !parse_ipv6(s, (size_t)(slash - s), out->addr))
-        return false;
-    const char *p = slash + 1;
-    if (*p == '\0' || strlen(p) > 3)
-        return false;
-    unsigned prefix = 0;
-    for (; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        prefix = prefix * 10 + (unsigned)(*p - '0');
-    }
-    if (prefix > 128)
-        return false;
-    out->prefix = prefix;
-    for (unsigned bit = prefix; bit < 128; bit++)
-        out->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
-    return true;
-}
-
-/* Is inner a strict subset of outer? */
-static bool cidr6_strictly_inside(const struct cidr6 *inner, const struct cidr6 *outer)
-{
-    if (inner->prefix <= outer->prefix)
-        return false;
-    for (unsigned bit = 0; bit < outer->prefix; bit++) {
-        uint8_t m = (uint8_t)(0x80u >> (bit % 8));
-        if ((inner->addr[bit / 8] & m) != (outer->addr[bit / 8] & m))
-            return false;
-    }
-    return true;
-}
-
-static bool cidr4_strictly_inside(const struct hnp_cidr *inner, const struct hnp_cidr *outer)
-{
-    if (inner->prefix <= outer->prefix)
-        return false;
-    uint32_t mask = outer->prefix == 0 ? 0 : 0xffffffffu << (32 - outer->prefix);
-    return (inner->addr & mask) == outer->addr;
-}
-
-/* A CIDR of either family. */
+/* A CIDR of either family (hnp_cidr_any_parse); ok false when it is not one. */
 struct any_cidr {
     bool ok;
-    bool ipv6;
-    struct hnp_cidr v4;
-    struct cidr6 v6;
+    struct hnp_cidr_any c;
 };
 
 static struct any_cidr parse_any_cidr(const char *s)
 {
-    struct any_cidr c;
-    memset(&c, 0, sizeof(c));
-    if (strchr(s, ':') != NULL) {
-        c.ipv6 = true;
-        c.ok = parse_cidr6(s, &c.v6);
-    } else {
-        c.ok = hnp_cidr_parse(s, &c.v4, NULL, NULL) == HNP_OK;
-    }
-    return c;
-}
-
-static bool any_cidr_strictly_inside(const struct any_cidr *inner, const struct any_cidr *outer)
-{
-    if (!inner->ok || !outer->ok || inner->ipv6 != outer->ipv6)
-        return false;
-    return inner->ipv6 ? cidr6_strictly_inside(&inner->v6, &outer->v6)
-                       : cidr4_strictly_inside(&inner->v4, &outer->v4);
+    struct any_cidr a;
+    memset(&a, 0, sizeof(a));
+    a.ok = hnp_cidr_any_parse(s, &a.c);
+    return a;
 }
 
 /* ---- label selectors ------------------------------------------------------ */
@@ -621,33 +143,34 @@ static bool op_from_name(const char *name, enum hnp_selector_op *op)
     return false;
 }
 
-static enum hnp_err parse_match_labels(struct walk *w, json_t *labels, struct hnp_selector *sel)
+static enum hnp_err parse_match_labels(struct hnp_walk *w, json_t *labels, struct hnp_selector *sel)
 {
     if (json_is_null(labels))
         return HNP_OK;
     if (!json_is_object(labels))
-        return schema(w, "an object", labels);
+        return hnp_walk_schema(w, "an object", labels);
     const char *key;
     json_t *value;
     json_object_foreach(labels, key, value)
     {
-        size_t mark = enter_key(w, key);
+        struct hnp_walk_mark mark = hnp_walk_enter_key(w, key, value);
         if (!json_is_string(value) && !json_is_null(value)) {
-            enum hnp_err rc = schema(w, "a string", value);
-            leave(w, mark);
+            enum hnp_err rc = hnp_walk_schema(w, "a string", value);
+            hnp_walk_leave(w, mark);
             return rc;
         }
-        char qk[QBUF], qv[QBUF];
+        char qk[HNP_WALK_QBUF], qv[HNP_WALK_QBUF];
         const char *v = string_or_empty(value);
         enum hnp_err rc = HNP_OK;
-        const char *problem = label_key_problem(key, strlen(key));
+        const char *problem = hnp_names_label_key_problem(key, strlen(key));
         if (problem != NULL)
-            rc = finding(w, HNP_FEATURE_INVALID, "label key %s is not valid: %s", quote(qk, key),
-                         problem);
-        problem = label_value_problem(v, string_len_or_zero(value));
+            rc = hnp_walk_finding(w, HNP_FEATURE_INVALID, "label key %s is not valid: %s",
+                                  hnp_walk_quote(qk, key), problem);
+        problem = hnp_names_label_value_problem(v, string_len_or_zero(value));
         if (rc == HNP_OK && problem != NULL)
-            rc = finding(w, HNP_FEATURE_INVALID, "label value %s of key %s is not valid: %s",
-                         quote(qv, v), quote(qk, key), problem);
+            rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                  "label value %s of key %s is not valid: %s",
+                                  hnp_walk_quote(qv, v), hnp_walk_quote(qk, key), problem);
         if (rc == HNP_OK) {
             struct hnp_requirement *req = &sel->reqs[sel->n_reqs];
             req->values = malloc(sizeof(*req->values));
@@ -657,14 +180,14 @@ static enum hnp_err parse_match_labels(struct walk *w, json_t *labels, struct hn
             if (req->values == NULL || req->key == NULL || req->values[0] == NULL) {
                 free(req->values);
                 req->values = NULL;
-                rc = nomem(w);
+                rc = hnp_walk_nomem(w);
             } else {
                 req->op = HNP_OP_IN;
                 req->n_values = 1;
                 sel->n_reqs++;
             }
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -672,33 +195,33 @@ static enum hnp_err parse_match_labels(struct walk *w, json_t *labels, struct hn
 }
 
 /* Type checks of one matchExpressions entry, in document order. */
-static enum hnp_err check_expression_types(struct walk *w, json_t *expr)
+static enum hnp_err check_expression_types(struct hnp_walk *w, json_t *expr)
 {
     const char *name;
     json_t *v;
     json_object_foreach(expr, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if ((strcmp(name, "key") == 0 || strcmp(name, "operator") == 0) && !json_is_string(v) &&
             !json_is_null(v)) {
-            rc = schema(w, "a string", v);
+            rc = hnp_walk_schema(w, "a string", v);
         } else if (strcmp(name, "values") == 0 && !json_is_null(v)) {
-            rc = check_strings(w, v);
+            rc = hnp_walk_check_strings(w, v);
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
     return HNP_OK;
 }
 
-static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_selector *sel)
+static enum hnp_err parse_expression(struct hnp_walk *w, json_t *expr, struct hnp_selector *sel)
 {
     if (json_is_null(expr))
         expr = NULL; /* a null entry decodes as an empty requirement */
     else if (!json_is_object(expr))
-        return schema(w, "an object", expr);
+        return hnp_walk_schema(w, "an object", expr);
     if (expr != NULL) {
         enum hnp_err rc = check_expression_types(w, expr);
         if (rc != HNP_OK)
@@ -714,7 +237,7 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
     size_t n_values = json_is_array(jvalues) ? json_array_size(jvalues) : 0;
     bool wants_values = op == HNP_OP_IN || op == HNP_OP_NOT_IN;
     bool values_ok = !op_ok || (wants_values ? n_values > 0 : n_values == 0);
-    char q1[QBUF], q2[QBUF];
+    char q1[HNP_WALK_QBUF], q2[HNP_WALK_QBUF];
     enum hnp_err rc = HNP_OK;
 
     /* Findings about members that are present, in document order. */
@@ -723,35 +246,40 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
     if (expr != NULL) {
         json_object_foreach(expr, name, v)
         {
-            size_t mark = enter_field(w, name);
+            struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
             if (strcmp(name, "key") == 0 && !json_is_null(v)) {
-                const char *problem = label_key_problem(key, json_string_length(v));
+                const char *problem = hnp_names_label_key_problem(key, json_string_length(v));
                 if (key[0] == '\0')
-                    rc = finding(w, HNP_FEATURE_INVALID,
-                                 "the key of a label selector requirement must not be empty");
+                    rc = hnp_walk_finding(
+                        w, HNP_FEATURE_INVALID,
+                        "the key of a label selector requirement must not be empty");
                 else if (problem != NULL)
-                    rc = finding(w, HNP_FEATURE_INVALID, "label key %s is not valid: %s",
-                                 quote(q1, key), problem);
+                    rc = hnp_walk_finding(w, HNP_FEATURE_INVALID, "label key %s is not valid: %s",
+                                          hnp_walk_quote(q1, key), problem);
             } else if (strcmp(name, "operator") == 0 && !json_is_null(v)) {
                 if (!op_ok)
-                    rc = finding(w, HNP_FEATURE_INVALID,
-                                 "operator %s is not valid; it must be In, NotIn, Exists or "
-                                 "DoesNotExist",
-                                 quote(q1, op_name));
+                    rc = hnp_walk_finding(
+                        w, HNP_FEATURE_INVALID,
+                        "operator %s is not valid; it must be In, NotIn, Exists or "
+                        "DoesNotExist",
+                        hnp_walk_quote(q1, op_name));
                 else if (op == HNP_OP_NOT_IN || op == HNP_OP_DOES_NOT_EXIST)
-                    rc = finding(w, HNP_FEATURE_NEGATIVE_SELECTOR,
-                                 "operator %s is a negated selector, which Windows HNS cannot "
-                                 "enforce (key %s); the policy is not applied",
-                                 op_name, quote(q1, key));
+                    rc = hnp_walk_finding(
+                        w, HNP_FEATURE_NEGATIVE_SELECTOR,
+                        "operator %s is a negated selector, which Windows HNS cannot "
+                        "enforce (key %s); the policy is not applied",
+                        op_name, hnp_walk_quote(q1, key));
             } else if (strcmp(name, "values") == 0 && !json_is_null(v)) {
                 if (!values_ok && wants_values)
-                    rc = finding(w, HNP_FEATURE_INVALID,
-                                 "operator %s requires a non-empty list of values (key %s)",
-                                 op_name, quote(q1, key));
+                    rc =
+                        hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                         "operator %s requires a non-empty list of values (key %s)",
+                                         op_name, hnp_walk_quote(q1, key));
                 else if (!values_ok)
-                    rc = finding(w, HNP_FEATURE_INVALID,
-                                 "operator %s takes no values, but %zu %s given (key %s)", op_name,
-                                 n_values, n_values == 1 ? "was" : "were", quote(q1, key));
+                    rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                          "operator %s takes no values, but %zu %s given (key %s)",
+                                          op_name, n_values, n_values == 1 ? "was" : "were",
+                                          hnp_walk_quote(q1, key));
                 size_t i;
                 json_t *item;
                 json_array_foreach(v, i, item)
@@ -759,17 +287,18 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
                     if (rc != HNP_OK)
                         break;
                     const char *s = string_or_empty(item);
-                    const char *problem = label_value_problem(s, string_len_or_zero(item));
+                    const char *problem =
+                        hnp_names_label_value_problem(s, string_len_or_zero(item));
                     if (problem != NULL) {
-                        size_t m2 = enter_index(w, i);
-                        rc = finding(w, HNP_FEATURE_INVALID,
-                                     "label value %s of key %s is not valid: %s", quote(q1, s),
-                                     quote(q2, key), problem);
-                        leave(w, m2);
+                        struct hnp_walk_mark m2 = hnp_walk_enter_index(w, i, item);
+                        rc = hnp_walk_finding(
+                            w, HNP_FEATURE_INVALID, "label value %s of key %s is not valid: %s",
+                            hnp_walk_quote(q1, s), hnp_walk_quote(q2, key), problem);
+                        hnp_walk_leave(w, m2);
                     }
                 }
             }
-            leave(w, mark);
+            hnp_walk_leave(w, mark);
             if (rc != HNP_OK)
                 return rc;
         }
@@ -777,29 +306,32 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
 
     /* Required members that are missing. */
     if (json_is_null(jkey) || jkey == NULL) {
-        size_t mark = enter_field(w, "key");
-        rc = finding(w, HNP_FEATURE_INVALID, "a label selector requirement must have a key");
-        leave(w, mark);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, "key", jkey);
+        rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                              "a label selector requirement must have a key");
+        hnp_walk_leave(w, mark);
     }
     if (rc == HNP_OK && (json_is_null(jop) || jop == NULL)) {
-        size_t mark = enter_field(w, "operator");
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, "operator", jop);
         if (key[0] == '\0')
-            rc = finding(w, HNP_FEATURE_INVALID,
-                         "a label selector requirement must have an operator (In, NotIn, Exists "
-                         "or DoesNotExist)");
+            rc = hnp_walk_finding(
+                w, HNP_FEATURE_INVALID,
+                "a label selector requirement must have an operator (In, NotIn, Exists "
+                "or DoesNotExist)");
         else
-            rc = finding(w, HNP_FEATURE_INVALID,
-                         "the label selector requirement on key %s must have an operator (In, "
-                         "NotIn, Exists or DoesNotExist)",
-                         quote(q1, key));
-        leave(w, mark);
+            rc = hnp_walk_finding(
+                w, HNP_FEATURE_INVALID,
+                "the label selector requirement on key %s must have an operator (In, "
+                "NotIn, Exists or DoesNotExist)",
+                hnp_walk_quote(q1, key));
+        hnp_walk_leave(w, mark);
     }
     if (rc == HNP_OK && op_ok && wants_values && (json_is_null(jvalues) || jvalues == NULL)) {
-        size_t mark = enter_field(w, "values");
-        rc = finding(w, HNP_FEATURE_INVALID,
-                     "operator %s requires a non-empty list of values (key %s)", op_name,
-                     quote(q1, key));
-        leave(w, mark);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, "values", jvalues);
+        rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                              "operator %s requires a non-empty list of values (key %s)", op_name,
+                              hnp_walk_quote(q1, key));
+        hnp_walk_leave(w, mark);
     }
     if (rc != HNP_OK)
         return rc;
@@ -809,16 +341,16 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
         return HNP_OK;
     struct hnp_requirement req = {.key = intern(w, key), .op = op};
     if (req.key == NULL)
-        return nomem(w);
+        return hnp_walk_nomem(w);
     if (n_values > 0) {
         req.values = calloc(n_values, sizeof(*req.values));
         if (req.values == NULL)
-            return nomem(w);
+            return hnp_walk_nomem(w);
         for (size_t i = 0; i < n_values; i++) {
             req.values[i] = intern(w, string_or_empty(json_array_get(jvalues, i)));
             if (req.values[i] == NULL) {
                 free(req.values);
-                return nomem(w);
+                return hnp_walk_nomem(w);
             }
         }
         req.n_values = sort_unique(req.values, n_values);
@@ -827,19 +359,20 @@ static enum hnp_err parse_expression(struct walk *w, json_t *expr, struct hnp_se
     return HNP_OK;
 }
 
-static enum hnp_err parse_match_expressions(struct walk *w, json_t *exprs, struct hnp_selector *sel)
+static enum hnp_err parse_match_expressions(struct hnp_walk *w, json_t *exprs,
+                                            struct hnp_selector *sel)
 {
     if (json_is_null(exprs))
         return HNP_OK;
     if (!json_is_array(exprs))
-        return schema(w, "an array", exprs);
+        return hnp_walk_schema(w, "an array", exprs);
     size_t i;
     json_t *expr;
     json_array_foreach(exprs, i, expr)
     {
-        size_t mark = enter_index(w, i);
+        struct hnp_walk_mark mark = hnp_walk_enter_index(w, i, expr);
         enum hnp_err rc = parse_expression(w, expr, sel);
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -850,10 +383,10 @@ static enum hnp_err parse_match_expressions(struct walk *w, json_t *exprs, struc
  * A LabelSelector object (the caller handles null) into *sel, which must be
  * zeroed. On failure *sel may hold requirements; the policy frees it.
  */
-static enum hnp_err parse_selector(struct walk *w, json_t *json, struct hnp_selector *sel)
+static enum hnp_err parse_selector(struct hnp_walk *w, json_t *json, struct hnp_selector *sel)
 {
     if (!json_is_object(json))
-        return schema(w, "an object", json);
+        return hnp_walk_schema(w, "an object", json);
     json_t *labels = json_object_get(json, "matchLabels");
     json_t *exprs = json_object_get(json, "matchExpressions");
     size_t cap = (json_is_object(labels) ? json_object_size(labels) : 0) +
@@ -861,19 +394,19 @@ static enum hnp_err parse_selector(struct walk *w, json_t *json, struct hnp_sele
     if (cap > 0) {
         sel->reqs = calloc(cap, sizeof(*sel->reqs));
         if (sel->reqs == NULL)
-            return nomem(w);
+            return hnp_walk_nomem(w);
     }
     const char *name;
     json_t *v;
     json_object_foreach(json, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "matchLabels") == 0)
             rc = parse_match_labels(w, v, sel);
         else if (strcmp(name, "matchExpressions") == 0)
             rc = parse_match_expressions(w, v, sel);
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -884,7 +417,7 @@ static enum hnp_err parse_selector(struct walk *w, json_t *json, struct hnp_sele
 
 /* ---- ports ---------------------------------------------------------------- */
 
-static enum hnp_err check_port_types(struct walk *w, json_t *obj)
+static enum hnp_err check_port_types(struct hnp_walk *w, json_t *obj)
 {
     const char *name;
     json_t *v;
@@ -893,14 +426,14 @@ static enum hnp_err check_port_types(struct walk *w, json_t *obj)
         if (json_is_null(v))
             continue;
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "protocol") == 0 && !json_is_string(v))
-            rc = schema(w, "a string", v);
+            rc = hnp_walk_schema(w, "a string", v);
         else if (strcmp(name, "port") == 0 && !json_is_integer(v) && !json_is_string(v))
-            rc = schema(w, "an integer or a string", v);
+            rc = hnp_walk_schema(w, "an integer or a string", v);
         else if (strcmp(name, "endPort") == 0 && !json_is_integer(v))
-            rc = schema(w, "an integer", v);
-        leave(w, mark);
+            rc = hnp_walk_schema(w, "an integer", v);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -912,8 +445,8 @@ static bool valid_port_number(json_int_t n)
     return n >= 1 && n <= MAX_PORT;
 }
 
-/* One entry of a rule's ports (a parse_item_fn) into the struct hnp_port item. */
-static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const void *unused)
+/* One entry of a rule's ports (a hnp_walk_item_fn) into the struct hnp_port item. */
+static enum hnp_err parse_port(struct hnp_walk *w, json_t *obj, void *item, const void *unused)
 {
     (void)unused;
     struct hnp_port *port = item;
@@ -921,7 +454,7 @@ static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const vo
     if (json_is_null(obj))
         return HNP_OK; /* a null entry decodes as {}: every TCP port */
     if (!json_is_object(obj))
-        return schema(w, "an object", obj);
+        return hnp_walk_schema(w, "an object", obj);
     enum hnp_err rc = check_port_types(w, obj);
     if (rc != HNP_OK)
         return rc;
@@ -930,14 +463,14 @@ static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const vo
     json_t *jend = json_object_get(obj, "endPort");
     bool numeric = json_is_integer(jport);
     json_int_t number = numeric ? json_integer_value(jport) : 0;
-    char q[QBUF];
+    char q[HNP_WALK_QBUF];
     const char *name;
     json_t *v;
     json_object_foreach(obj, name, v)
     {
         if (json_is_null(v))
             continue;
-        size_t mark = enter_field(w, name);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "protocol") == 0) {
             const char *proto = json_string_value(v);
             if (strcmp(proto, "TCP") == 0) {
@@ -946,60 +479,67 @@ static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const vo
                 port->protocol = HNP_PROTO_UDP;
             } else if (strcmp(proto, "SCTP") == 0) {
                 port->protocol = HNP_PROTO_SCTP;
-                rc = finding(w, HNP_FEATURE_SCTP,
-                             "protocol SCTP cannot be expressed as an HNS ACL (HNS filters TCP "
-                             "and UDP only), so the policy is not applied");
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_SCTP,
+                    "protocol SCTP cannot be expressed as an HNS ACL (HNS filters TCP "
+                    "and UDP only), so the policy is not applied");
             } else {
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "protocol %s is not supported; it must be \"TCP\", \"UDP\" or "
-                             "\"SCTP\" (upper case)",
-                             quote(q, proto));
+                rc =
+                    hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                     "protocol %s is not supported; it must be \"TCP\", \"UDP\" or "
+                                     "\"SCTP\" (upper case)",
+                                     hnp_walk_quote(q, proto));
             }
         } else if (strcmp(name, "port") == 0 && numeric) {
             if (valid_port_number(number))
                 port->port = (uint16_t)number;
             else
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "port %lld is out of range; a port number must be between 1 and "
-                             "65535",
-                             (long long)number);
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_INVALID,
+                    "port %lld is out of range; a port number must be between 1 and "
+                    "65535",
+                    (long long)number);
         } else if (strcmp(name, "port") == 0) {
             const char *s = json_string_value(v);
-            const char *problem = port_name_problem(s, json_string_length(v));
+            const char *problem = hnp_names_port_name_problem(s, json_string_length(v));
             port->named = intern(w, s);
             if (port->named == NULL)
-                rc = nomem(w);
+                rc = hnp_walk_nomem(w);
             else if (problem != NULL)
-                rc = finding(w, HNP_FEATURE_INVALID, "port %s is not a valid port name: %s",
-                             quote(q, s), problem);
+                rc =
+                    hnp_walk_finding(w, HNP_FEATURE_INVALID, "port %s is not a valid port name: %s",
+                                     hnp_walk_quote(q, s), problem);
             else
-                rc = finding(w, HNP_FEATURE_NAMED_PORT,
-                             "port %s is a named port; HNS ACLs match port numbers only, so the "
-                             "policy is not applied",
-                             quote(q, s));
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_NAMED_PORT,
+                    "port %s is a named port; HNS ACLs match port numbers only, so the "
+                    "policy is not applied",
+                    hnp_walk_quote(q, s));
         } else if (strcmp(name, "endPort") == 0) {
             json_int_t end = json_integer_value(v);
             if (json_is_string(jport))
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "endPort %lld cannot be used with the named port %s; endPort "
-                             "requires a numeric port",
-                             (long long)end, quote(q, json_string_value(jport)));
+                rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                      "endPort %lld cannot be used with the named port %s; endPort "
+                                      "requires a numeric port",
+                                      (long long)end, hnp_walk_quote(q, json_string_value(jport)));
             else if (!numeric)
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "endPort %lld requires port to be set to a port number",
-                             (long long)end);
+                rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                      "endPort %lld requires port to be set to a port number",
+                                      (long long)end);
             else if (!valid_port_number(end))
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "endPort %lld is out of range; a port number must be between 1 "
-                             "and 65535",
-                             (long long)end);
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_INVALID,
+                    "endPort %lld is out of range; a port number must be between 1 "
+                    "and 65535",
+                    (long long)end);
             else if (end < number)
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "endPort %lld is less than port %lld; it must be greater than or "
-                             "equal to port",
-                             (long long)end, (long long)number);
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_INVALID,
+                    "endPort %lld is less than port %lld; it must be greater than or "
+                    "equal to port",
+                    (long long)end, (long long)number);
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -1014,7 +554,7 @@ static enum hnp_err parse_port(struct walk *w, json_t *obj, void *item, const vo
 
 /* ---- peers ---------------------------------------------------------------- */
 
-static enum hnp_err check_ip_block_types(struct walk *w, json_t *obj)
+static enum hnp_err check_ip_block_types(struct hnp_walk *w, json_t *obj)
 {
     const char *name;
     json_t *v;
@@ -1023,12 +563,12 @@ static enum hnp_err check_ip_block_types(struct walk *w, json_t *obj)
         if (json_is_null(v))
             continue;
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "cidr") == 0 && !json_is_string(v))
-            rc = schema(w, "a string", v);
+            rc = hnp_walk_schema(w, "a string", v);
         else if (strcmp(name, "except") == 0)
-            rc = check_strings(w, v);
-        leave(w, mark);
+            rc = hnp_walk_check_strings(w, v);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -1037,49 +577,50 @@ static enum hnp_err check_ip_block_types(struct walk *w, json_t *obj)
 
 #define CIDR_FORMS "an address and a prefix length such as 10.0.0.0/16 or fd00::/64"
 
-static enum hnp_err parse_except(struct walk *w, json_t *list, const struct any_cidr *block,
+static enum hnp_err parse_except(struct hnp_walk *w, json_t *list, const struct any_cidr *block,
                                  const char *block_text, struct hnp_peer *peer)
 {
     size_t n = json_array_size(list);
     if (n == 0)
         return HNP_OK;
-    char q1[QBUF], q2[QBUF];
-    enum hnp_err rc =
-        finding(w, HNP_FEATURE_EXCEPT_CIDR,
-                "ipBlock except ranges cannot be expressed as HNS ACLs; the policy is not applied "
-                "(%zu except entr%s; list the allowed ranges as separate ipBlocks instead)",
-                n, n == 1 ? "y" : "ies");
+    char q1[HNP_WALK_QBUF], q2[HNP_WALK_QBUF];
+    enum hnp_err rc = hnp_walk_finding(
+        w, HNP_FEATURE_EXCEPT_CIDR,
+        "ipBlock except ranges cannot be expressed as HNS ACLs; the policy is not applied "
+        "(%zu except entr%s; list the allowed ranges as separate ipBlocks instead)",
+        n, n == 1 ? "y" : "ies");
     if (rc != HNP_OK)
         return rc;
-    if (!block->ipv6) {
+    if (!block->c.ipv6) {
         peer->except = calloc(n, sizeof(*peer->except));
         if (peer->except == NULL)
-            return nomem(w);
+            return hnp_walk_nomem(w);
     }
     for (size_t k = 0; k < n && rc == HNP_OK; k++) {
         const char *text = string_or_empty(json_array_get(list, k));
         struct any_cidr c = parse_any_cidr(text);
-        size_t mark = enter_index(w, k);
+        struct hnp_walk_mark mark = hnp_walk_enter_index(w, k, json_array_get(list, k));
         if (!c.ok)
-            rc = finding(w, HNP_FEATURE_INVALID,
-                         "except entry %s is not a valid CIDR; expected " CIDR_FORMS,
-                         quote(q1, text));
-        else if (block->ok && !any_cidr_strictly_inside(&c, block))
-            rc = finding(w, HNP_FEATURE_INVALID,
-                         "except entry %s must be strictly inside cidr %s (same address family, "
-                         "longer prefix)",
-                         quote(q1, text), quote(q2, block_text));
-        leave(w, mark);
-        if (c.ok && !c.ipv6 && peer->except != NULL)
-            peer->except[peer->n_except++] = c.v4;
+            rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                  "except entry %s is not a valid CIDR; expected " CIDR_FORMS,
+                                  hnp_walk_quote(q1, text));
+        else if (block->ok && !hnp_cidr_any_inside(&c.c, &block->c))
+            rc = hnp_walk_finding(
+                w, HNP_FEATURE_INVALID,
+                "except entry %s must be strictly inside cidr %s (same address family, "
+                "longer prefix)",
+                hnp_walk_quote(q1, text), hnp_walk_quote(q2, block_text));
+        hnp_walk_leave(w, mark);
+        if (c.ok && !c.c.ipv6 && peer->except != NULL)
+            peer->except[peer->n_except++] = c.c.v4;
     }
     return rc;
 }
 
-static enum hnp_err parse_ip_block(struct walk *w, json_t *obj, struct hnp_peer *peer)
+static enum hnp_err parse_ip_block(struct hnp_walk *w, json_t *obj, struct hnp_peer *peer)
 {
     if (!json_is_object(obj))
-        return schema(w, "an object", obj);
+        return hnp_walk_schema(w, "an object", obj);
     enum hnp_err rc = check_ip_block_types(w, obj);
     if (rc != HNP_OK)
         return rc;
@@ -1089,35 +630,36 @@ static enum hnp_err parse_ip_block(struct walk *w, json_t *obj, struct hnp_peer 
     struct any_cidr block = {.ok = false};
     if (text[0] != '\0')
         block = parse_any_cidr(text);
-    peer->ip_block_ipv6 = block.ok && block.ipv6;
-    if (block.ok && !block.ipv6)
-        peer->cidr = block.v4;
+    peer->ip_block_ipv6 = block.ok && block.c.ipv6;
+    if (block.ok && !block.c.ipv6)
+        peer->cidr = block.c.v4;
 
-    char q[QBUF];
+    char q[HNP_WALK_QBUF];
     const char *name;
     json_t *v;
     json_object_foreach(obj, name, v)
     {
         if (json_is_null(v))
             continue;
-        size_t mark = enter_field(w, name);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "cidr") == 0) {
             if (text[0] == '\0')
-                rc = finding(w, HNP_FEATURE_INVALID, "ipBlock cidr must not be empty");
+                rc = hnp_walk_finding(w, HNP_FEATURE_INVALID, "ipBlock cidr must not be empty");
             else if (!block.ok)
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "cidr %s is not a valid CIDR; expected " CIDR_FORMS, quote(q, text));
+                rc = hnp_walk_finding(w, HNP_FEATURE_INVALID,
+                                      "cidr %s is not a valid CIDR; expected " CIDR_FORMS,
+                                      hnp_walk_quote(q, text));
         } else if (strcmp(name, "except") == 0) {
             rc = parse_except(w, v, &block, text, peer);
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
     if (jcidr == NULL || json_is_null(jcidr)) {
-        size_t mark = enter_field(w, "cidr");
-        rc = finding(w, HNP_FEATURE_INVALID, "ipBlock must have a cidr");
-        leave(w, mark);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, "cidr", jcidr);
+        rc = hnp_walk_finding(w, HNP_FEATURE_INVALID, "ipBlock must have a cidr");
+        hnp_walk_leave(w, mark);
     }
     return rc;
 }
@@ -1128,24 +670,26 @@ static bool present(const json_t *obj, const char *name)
     return v != NULL && !json_is_null(v);
 }
 
-/* One peer of a rule's from or to (a parse_item_fn) into the struct hnp_peer item. */
-static enum hnp_err parse_peer(struct walk *w, json_t *obj, void *item, const void *unused)
+/* One peer of a rule's from or to (a hnp_walk_item_fn) into the struct hnp_peer item. */
+static enum hnp_err parse_peer(struct hnp_walk *w, json_t *obj, void *item, const void *unused)
 {
     (void)unused;
     struct hnp_peer *peer = item;
     if (!json_is_null(obj) && !json_is_object(obj))
-        return schema(w, "an object", obj);
+        return hnp_walk_schema(w, "an object", obj);
     bool pods = json_is_object(obj) && present(obj, "podSelector");
     bool namespaces = json_is_object(obj) && present(obj, "namespaceSelector");
     bool block = json_is_object(obj) && present(obj, "ipBlock");
     enum hnp_err rc = HNP_OK;
     if (!pods && !namespaces && !block)
-        rc = finding(w, HNP_FEATURE_INVALID,
-                     "a peer must set at least one of podSelector, namespaceSelector or ipBlock");
+        rc = hnp_walk_finding(
+            w, HNP_FEATURE_INVALID,
+            "a peer must set at least one of podSelector, namespaceSelector or ipBlock");
     else if (block && (pods || namespaces))
-        rc = finding(w, HNP_FEATURE_INVALID,
-                     "ipBlock cannot be combined with podSelector or namespaceSelector in the "
-                     "same peer; use separate peers");
+        rc = hnp_walk_finding(
+            w, HNP_FEATURE_INVALID,
+            "ipBlock cannot be combined with podSelector or namespaceSelector in the "
+            "same peer; use separate peers");
     if (rc != HNP_OK || !json_is_object(obj))
         return rc;
 
@@ -1155,7 +699,7 @@ static enum hnp_err parse_peer(struct walk *w, json_t *obj, void *item, const vo
     {
         if (json_is_null(v))
             continue;
-        size_t mark = enter_field(w, name);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "podSelector") == 0) {
             peer->has_pod_selector = true;
             rc = parse_selector(w, v, &peer->pod_selector);
@@ -1165,7 +709,7 @@ static enum hnp_err parse_peer(struct walk *w, json_t *obj, void *item, const vo
         } else if (strcmp(name, "ipBlock") == 0) {
             rc = parse_ip_block(w, v, peer);
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -1174,50 +718,53 @@ static enum hnp_err parse_peer(struct walk *w, json_t *obj, void *item, const vo
 
 /* ---- rules, spec, metadata ------------------------------------------------ */
 
-/* One rule of spec.ingress (peer_key "from") or spec.egress (peer_key "to"), a parse_item_fn. */
-static enum hnp_err parse_rule(struct walk *w, json_t *json, void *item, const void *peer_key)
+/* One rule of spec.ingress (peer_key "from") or spec.egress (peer_key "to"), a hnp_walk_item_fn. */
+static enum hnp_err parse_rule(struct hnp_walk *w, json_t *json, void *item, const void *peer_key)
 {
     struct hnp_rule *rule = item;
     if (json_is_null(json))
         return HNP_OK;
     if (!json_is_object(json))
-        return schema(w, "an object", json);
+        return hnp_walk_schema(w, "an object", json);
     const char *name;
     json_t *v;
     json_object_foreach(json, name, v)
     {
         enum hnp_err rc = HNP_OK;
         void *items = NULL;
-        size_t mark = enter_field(w, name);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "ports") == 0) {
-            rc = parse_array(w, v, sizeof(*rule->ports), parse_port, NULL, &items, &rule->n_ports);
+            rc = hnp_walk_array(w, v, sizeof(*rule->ports), parse_port, NULL, &items,
+                                &rule->n_ports);
             rule->ports = items;
         } else if (strcmp(name, peer_key) == 0) {
-            rc = parse_array(w, v, sizeof(*rule->peers), parse_peer, NULL, &items, &rule->n_peers);
+            rc = hnp_walk_array(w, v, sizeof(*rule->peers), parse_peer, NULL, &items,
+                                &rule->n_peers);
             rule->peers = items;
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
     return HNP_OK;
 }
 
-static enum hnp_err parse_policy_types(struct walk *w, json_t *json)
+static enum hnp_err parse_policy_types(struct hnp_walk *w, json_t *json)
 {
     if (json_is_null(json))
         return HNP_OK;
-    enum hnp_err rc = check_strings(w, json);
+    enum hnp_err rc = hnp_walk_check_strings(w, json);
     if (rc != HNP_OK)
         return rc;
     size_t n = json_array_size(json);
     w->types_given = n > 0;
     if (n > 2)
-        rc = finding(w, HNP_FEATURE_INVALID,
-                     "policyTypes lists %zu entries; at most two are allowed (\"Ingress\" and "
-                     "\"Egress\")",
-                     n);
-    char q[QBUF];
+        rc = hnp_walk_finding(
+            w, HNP_FEATURE_INVALID,
+            "policyTypes lists %zu entries; at most two are allowed (\"Ingress\" and "
+            "\"Egress\")",
+            n);
+    char q[HNP_WALK_QBUF];
     size_t i;
     json_t *item;
     json_array_foreach(json, i, item)
@@ -1230,23 +777,24 @@ static enum hnp_err parse_policy_types(struct walk *w, json_t *json)
         } else if (strcmp(type, "Egress") == 0) {
             w->types_egress = true;
         } else {
-            size_t mark = enter_index(w, i);
-            rc = finding(w, HNP_FEATURE_INVALID,
-                         "policyTypes entry %s is not supported; each entry must be \"Ingress\" "
-                         "or \"Egress\"",
-                         quote(q, type));
-            leave(w, mark);
+            struct hnp_walk_mark mark = hnp_walk_enter_index(w, i, item);
+            rc = hnp_walk_finding(
+                w, HNP_FEATURE_INVALID,
+                "policyTypes entry %s is not supported; each entry must be \"Ingress\" "
+                "or \"Egress\"",
+                hnp_walk_quote(q, type));
+            hnp_walk_leave(w, mark);
         }
     }
     return rc;
 }
 
-static enum hnp_err parse_spec(struct walk *w, json_t *spec)
+static enum hnp_err parse_spec(struct hnp_walk *w, json_t *spec)
 {
     if (json_is_null(spec))
         return HNP_OK;
     if (!json_is_object(spec))
-        return schema(w, "an object", spec);
+        return hnp_walk_schema(w, "an object", spec);
     struct hnp_policy *pol = w->pol;
     const char *name;
     json_t *v;
@@ -1254,20 +802,21 @@ static enum hnp_err parse_spec(struct walk *w, json_t *spec)
     {
         enum hnp_err rc = HNP_OK;
         void *rules = NULL;
-        size_t mark = enter_field(w, name);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "podSelector") == 0 && !json_is_null(v)) {
             rc = parse_selector(w, v, &pol->pod_selector);
         } else if (strcmp(name, "policyTypes") == 0) {
             rc = parse_policy_types(w, v);
         } else if (strcmp(name, "ingress") == 0) {
-            rc = parse_array(w, v, sizeof(*pol->ingress), parse_rule, "from", &rules,
-                             &pol->n_ingress);
+            rc = hnp_walk_array(w, v, sizeof(*pol->ingress), parse_rule, "from", &rules,
+                                &pol->n_ingress);
             pol->ingress = rules;
         } else if (strcmp(name, "egress") == 0) {
-            rc = parse_array(w, v, sizeof(*pol->egress), parse_rule, "to", &rules, &pol->n_egress);
+            rc = hnp_walk_array(w, v, sizeof(*pol->egress), parse_rule, "to", &rules,
+                                &pol->n_egress);
             pol->egress = rules;
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -1275,46 +824,48 @@ static enum hnp_err parse_spec(struct walk *w, json_t *spec)
 }
 
 /* An optional string member of metadata, interned into *out (NULL when absent). */
-static enum hnp_err meta_string(struct walk *w, json_t *v, const char **out)
+static enum hnp_err meta_string(struct hnp_walk *w, json_t *v, const char **out)
 {
     if (json_is_null(v))
         return HNP_OK;
     if (!json_is_string(v))
-        return schema(w, "a string", v);
+        return hnp_walk_schema(w, "a string", v);
     *out = intern(w, json_string_value(v));
-    return *out == NULL ? nomem(w) : HNP_OK;
+    return *out == NULL ? hnp_walk_nomem(w) : HNP_OK;
 }
 
-static enum hnp_err parse_metadata(struct walk *w, json_t *meta)
+static enum hnp_err parse_metadata(struct hnp_walk *w, json_t *meta)
 {
     if (json_is_null(meta))
         return HNP_OK;
     if (!json_is_object(meta))
-        return schema(w, "an object", meta);
+        return hnp_walk_schema(w, "an object", meta);
     struct hnp_policy *pol = w->pol;
-    char q[QBUF];
+    char q[HNP_WALK_QBUF];
     const char *name;
     json_t *v;
     json_object_foreach(meta, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "name") == 0) {
             rc = meta_string(w, v, &pol->name);
             if (rc == HNP_OK && pol->name != NULL && pol->name[0] != '\0' &&
-                !is_dns_subdomain(json_string_value(v), json_string_length(v)))
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "name %s is not a valid NetworkPolicy name: it must be a lowercase "
-                             "DNS subdomain (a-z, 0-9, '-' and '.', at most 253 characters)",
-                             quote(q, pol->name));
+                !hnp_names_dns_subdomain(json_string_value(v), json_string_length(v)))
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_INVALID,
+                    "name %s is not a valid NetworkPolicy name: it must be a lowercase "
+                    "DNS subdomain (a-z, 0-9, '-' and '.', at most 253 characters)",
+                    hnp_walk_quote(q, pol->name));
         } else if (strcmp(name, "namespace") == 0) {
             rc = meta_string(w, v, &pol->ns);
             if (rc == HNP_OK && pol->ns != NULL && pol->ns[0] != '\0' &&
-                !is_dns_label(json_string_value(v), json_string_length(v)))
-                rc = finding(w, HNP_FEATURE_INVALID,
-                             "namespace %s is not a valid namespace name: it must be a lowercase "
-                             "DNS label (a-z, 0-9 and '-', at most 63 characters)",
-                             quote(q, pol->ns));
+                !hnp_names_dns_label(json_string_value(v), json_string_length(v)))
+                rc = hnp_walk_finding(
+                    w, HNP_FEATURE_INVALID,
+                    "namespace %s is not a valid namespace name: it must be a lowercase "
+                    "DNS label (a-z, 0-9 and '-', at most 63 characters)",
+                    hnp_walk_quote(q, pol->ns));
         } else if (strcmp(name, "uid") == 0) {
             rc = meta_string(w, v, &pol->uid);
         } else if (strcmp(name, "resourceVersion") == 0) {
@@ -1323,16 +874,16 @@ static enum hnp_err parse_metadata(struct walk *w, json_t *meta)
             if (json_is_integer(v))
                 pol->generation = json_integer_value(v);
             else if (!json_is_null(v))
-                rc = schema(w, "an integer", v);
+                rc = hnp_walk_schema(w, "an integer", v);
         }
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
     return HNP_OK;
 }
 
-static enum hnp_err convert(struct walk *w, json_t *obj)
+static enum hnp_err convert(struct hnp_walk *w, json_t *obj)
 {
     struct hnp_policy *pol = w->pol;
     const char *name;
@@ -1340,12 +891,12 @@ static enum hnp_err convert(struct walk *w, json_t *obj)
     json_object_foreach(obj, name, v)
     {
         enum hnp_err rc = HNP_OK;
-        size_t mark = enter_field(w, name);
+        struct hnp_walk_mark mark = hnp_walk_enter_field(w, name, v);
         if (strcmp(name, "metadata") == 0)
             rc = parse_metadata(w, v);
         else if (strcmp(name, "spec") == 0)
             rc = parse_spec(w, v);
-        leave(w, mark);
+        hnp_walk_leave(w, mark);
         if (rc != HNP_OK)
             return rc;
     }
@@ -1355,7 +906,7 @@ static enum hnp_err convert(struct walk *w, json_t *obj)
     if (pol->ns == NULL || pol->ns[0] == '\0') {
         pol->ns = intern(w, "default");
         if (pol->ns == NULL)
-            return nomem(w);
+            return hnp_walk_nomem(w);
     }
     /* SetDefaults_NetworkPolicySpec: Ingress always, Egress when there are egress rules. */
     if (w->types_given) {
@@ -1368,64 +919,6 @@ static enum hnp_err convert(struct walk *w, json_t *obj)
     return HNP_OK;
 }
 
-/*
- * The node a finding's path names ("spec.ingress[0].from[1].podSelector.
- * matchLabels[app]"), or NULL when the path does not lead to one.
- */
-static const json_t *node_at_path(const json_t *root, const char *path)
-{
-    const json_t *node = root;
-    const char *p = path;
-    char key[512];
-    while (*p != '\0' && node != NULL) {
-        size_t n;
-        if (*p == '[') {
-            const char *close = strchr(p, ']');
-            if (close == NULL)
-                return NULL;
-            n = (size_t)(close - p - 1);
-            if (n >= sizeof(key))
-                return NULL;
-            memcpy(key, p + 1, n);
-            key[n] = '\0';
-            p = close + 1;
-            if (json_is_array(node)) {
-                char *end;
-                unsigned long i = strtoul(key, &end, 10);
-                node = (n > 0 && *end == '\0') ? json_array_get(node, i) : NULL;
-            } else {
-                node = json_object_get(node, key);
-            }
-        } else {
-            if (*p == '.')
-                p++;
-            n = strcspn(p, ".[");
-            if (n == 0 || n >= sizeof(key))
-                return NULL;
-            memcpy(key, p, n);
-            key[n] = '\0';
-            p += n;
-            node = json_object_get(node, key);
-        }
-    }
-    return node;
-}
-
-/* Give every finding the line of its field, when the source can tell. */
-static void locate_findings(struct hnp_policy *pol, const json_t *obj, const struct hnp_source *src)
-{
-    for (size_t i = 0; i < pol->n_findings; i++) {
-        struct hnp_finding *f = &pol->findings[i];
-        long line = 0;
-        if (src != NULL && src->line_of != NULL) {
-            const json_t *node = node_at_path(obj, f->path);
-            if (node != NULL)
-                line = src->line_of(src->line_ctx, node);
-        }
-        f->line = line > 0 ? line : pol->src.line;
-    }
-}
-
 enum hnp_err hnp_policy_from_json(const json_t *obj, struct hnp_strtab *tab,
                                   const struct hnp_source *src, struct hnp_policy **out,
                                   struct hnp_error *err)
@@ -1433,23 +926,22 @@ enum hnp_err hnp_policy_from_json(const json_t *obj, struct hnp_strtab *tab,
     if (!json_is_object(obj))
         return hnp_error_set(err, HNP_ERR_SCHEMA, "",
                              "a NetworkPolicy must be a JSON object, not %s",
-                             obj ? type_name(obj) : "nothing");
+                             obj ? hnp_walk_type_name(obj) : "nothing");
     struct hnp_policy *pol = calloc(1, sizeof(*pol));
     if (pol == NULL)
         return hnp_error_set(err, HNP_ERR_NOMEM, "", "out of memory converting a NetworkPolicy");
     if (src != NULL)
         pol->src = *src;
-    struct walk w = {.tab = tab, .pol = pol, .err = err};
+    /* The line resolver belongs to the caller's conversion call only (findings use w.src). */
+    pol->src.line_of = NULL;
+    pol->src.line_ctx = NULL;
+    struct hnp_walk w = {.tab = tab, .pol = pol, .src = src, .err = err, .node = obj};
     /* jansson's iteration API takes non-const objects; nothing here modifies obj. */
     enum hnp_err rc = convert(&w, (json_t *)obj);
     if (rc != HNP_OK) {
         hnp_policy_free(pol);
         return rc;
     }
-    locate_findings(pol, obj, src);
-    /* The line resolver belongs to the caller's conversion call only. */
-    pol->src.line_of = NULL;
-    pol->src.line_ctx = NULL;
     *out = pol;
     return HNP_OK;
 }

@@ -1,7 +1,7 @@
 /*
  * rangeset.c - sets of unsigned integers as sorted inclusive ranges, strict
- * IPv4 / CIDR parsing and formatting, and the minimal exact CIDR cover of an
- * address set.
+ * IPv4 / CIDR parsing and formatting, IPv6 CIDR parsing (ipBlocks may be
+ * IPv6), and the minimal exact CIDR cover of an address set.
  *
  * Used by the policy parser (ipBlock), the translator (peer address sets,
  * port lists) and acl.c (the address lists HNS takes). Arithmetic on range
@@ -256,6 +256,160 @@ bool hnp_cidr_contains(const struct hnp_cidr *cidr, uint32_t addr)
 {
     struct hnp_range r = hnp_cidr_range(cidr);
     return addr >= r.lo && addr <= r.hi;
+}
+
+/* ---- IPv6 CIDRs: valid in a policy, never matched (pods are IPv4) ---- */
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* An IPv6 address of len bytes (RFC 4291 text forms, no zone). */
+static bool parse_ipv6(const char *s, size_t len, uint8_t out[16])
+{
+    uint16_t groups[8];
+    size_t n = 0;  /* groups parsed */
+    long gap = -1; /* index in groups where "::" stands */
+    size_t i = 0;
+    if (len >= 2 && s[0] == ':' && s[1] == ':') {
+        gap = 0;
+        i = 2;
+    } else if (len >= 1 && s[0] == ':') {
+        return false;
+    }
+    while (i < len) {
+        if (n == 8)
+            return false;
+        /* An embedded IPv4 address ends the text and fills two groups. */
+        size_t end = i;
+        while (end < len && s[end] != ':')
+            end++;
+        if (end == len && memchr(s + i, '.', len - i) != NULL) {
+            char quad[16];
+            uint32_t v4;
+            if (len - i >= sizeof(quad) || n > 6)
+                return false;
+            memcpy(quad, s + i, len - i);
+            quad[len - i] = '\0';
+            if (!hnp_ipv4_parse(quad, &v4))
+                return false;
+            groups[n++] = (uint16_t)(v4 >> 16);
+            groups[n++] = (uint16_t)(v4 & 0xffff);
+            break;
+        }
+        if (end == i || end - i > 4)
+            return false;
+        unsigned v = 0;
+        for (size_t k = i; k < end; k++) {
+            int d = hex_digit(s[k]);
+            if (d < 0)
+                return false;
+            v = v * 16 + (unsigned)d;
+        }
+        groups[n++] = (uint16_t)v;
+        i = end;
+        if (i == len)
+            break;
+        i++; /* the ':' */
+        if (i < len && s[i] == ':') {
+            if (gap >= 0)
+                return false;
+            gap = (long)n;
+            i++;
+        } else if (i == len) {
+            return false; /* a trailing single ':' */
+        }
+    }
+    if (gap < 0 && n != 8)
+        return false;
+    if (gap >= 0 && n == 8)
+        return false; /* "::" must stand for at least one group */
+    uint16_t full[8] = {0};
+    if (gap < 0) {
+        memcpy(full, groups, sizeof(full));
+    } else {
+        size_t g = (size_t)gap, tail = n - g;
+        memcpy(full, groups, g * sizeof(uint16_t));
+        memcpy(full + 8 - tail, groups + g, tail * sizeof(uint16_t));
+    }
+    for (size_t k = 0; k < 8; k++) {
+        out[2 * k] = (uint8_t)(full[k] >> 8);
+        out[2 * k + 1] = (uint8_t)(full[k] & 0xff);
+    }
+    return true;
+}
+
+/* "addr/prefix" with an IPv6 address; host bits are accepted and cleared. */
+static bool parse_cidr6(const char *s, struct hnp_cidr6 *out)
+{
+    const char *slash = strchr(s, '/');
+    if (slash == NULL || !parse_ipv6(s, (size_t)(slash - s), out->addr))
+        return false;
+    const char *p = slash + 1;
+    if (*p == '\0' || strlen(p) > 3)
+        return false;
+    unsigned prefix = 0;
+    for (; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        prefix = prefix * 10 + (unsigned)(*p - '0');
+    }
+    if (prefix > 128)
+        return false;
+    out->prefix = (uint8_t)prefix;
+    for (unsigned bit = prefix; bit < 128; bit++)
+        out->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+    return true;
+}
+
+/* Is inner a strict subset of outer? */
+static bool cidr6_strictly_inside(const struct hnp_cidr6 *inner, const struct hnp_cidr6 *outer)
+{
+    if (inner->prefix <= outer->prefix)
+        return false;
+    for (unsigned bit = 0; bit < outer->prefix; bit++) {
+        uint8_t m = (uint8_t)(0x80u >> (bit % 8));
+        if ((inner->addr[bit / 8] & m) != (outer->addr[bit / 8] & m))
+            return false;
+    }
+    return true;
+}
+
+static bool cidr4_strictly_inside(const struct hnp_cidr *inner, const struct hnp_cidr *outer)
+{
+    if (inner->prefix <= outer->prefix)
+        return false;
+    uint32_t mask = outer->prefix == 0 ? 0 : 0xffffffffu << (32 - outer->prefix);
+    return (inner->addr & mask) == outer->addr;
+}
+
+/*
+ * A CIDR of either family: the family is told by a ':' in the text, and
+ * out->ipv6 says which one even when the text is not a valid CIDR.
+ */
+bool hnp_cidr_any_parse(const char *text, struct hnp_cidr_any *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (strchr(text, ':') != NULL) {
+        out->ipv6 = true;
+        return parse_cidr6(text, &out->v6);
+    }
+    return hnp_cidr_parse(text, &out->v4, NULL, NULL) == HNP_OK;
+}
+
+bool hnp_cidr_any_inside(const struct hnp_cidr_any *inner, const struct hnp_cidr_any *outer)
+{
+    if (inner->ipv6 != outer->ipv6)
+        return false;
+    return inner->ipv6 ? cidr6_strictly_inside(&inner->v6, &outer->v6)
+                       : cidr4_strictly_inside(&inner->v4, &outer->v4);
 }
 
 /*

@@ -1,5 +1,6 @@
 /*
- * strtab.c - open-addressing hash set of strings, stored in arena chunks.
+ * strtab.c - a set of strings (the project's hash map: hash -> string),
+ * the strings stored in arena chunks.
  *
  * Strings are never removed: the set of label keys and values in a cluster is
  * small compared with the number of objects that use them, and an agent that
@@ -12,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hashmap.h"
+
 #define CHUNK_BYTES 65536
+#define INITIAL_STRINGS 128 /* room before the first growth */
 
 struct chunk {
     struct chunk *next;
@@ -22,32 +26,17 @@ struct chunk {
 };
 
 struct hnp_strtab {
-    const char **slots; /* NULL = empty */
-    size_t nslots;      /* power of two */
-    size_t count;
+    struct hnp_hashmap map; /* hnp_hash_bytes(string) -> its interned copy */
     size_t bytes;
     struct chunk *chunks;
 };
-
-static uint64_t hash_bytes(const char *s, size_t len)
-{
-    /* FNV-1a: short keys, no adversary that gains anything from collisions. */
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 struct hnp_strtab *hnp_strtab_new(void)
 {
     struct hnp_strtab *tab = calloc(1, sizeof(*tab));
     if (tab == NULL)
         return NULL;
-    tab->nslots = 256;
-    tab->slots = calloc(tab->nslots, sizeof(*tab->slots));
-    if (tab->slots == NULL) {
+    if (hnp_hashmap_reserve(&tab->map, INITIAL_STRINGS) != HNP_OK) {
         free(tab);
         return NULL;
     }
@@ -64,7 +53,7 @@ void hnp_strtab_free(struct hnp_strtab *tab)
         free(c);
         c = next;
     }
-    free(tab->slots);
+    hnp_hashmap_clear(&tab->map);
     free(tab);
 }
 
@@ -86,57 +75,37 @@ static char *arena_alloc(struct hnp_strtab *tab, size_t n)
     return p;
 }
 
-static int grow(struct hnp_strtab *tab)
+/* The interned copy of the len bytes at s (no NUL among them), or NULL. */
+static const char *lookup(const struct hnp_strtab *tab, uint64_t hash, const char *s, size_t len)
 {
-    size_t nslots = tab->nslots * 2;
-    const char **slots = calloc(nslots, sizeof(*slots));
-    if (slots == NULL)
-        return -1;
-    for (size_t i = 0; i < tab->nslots; i++) {
-        const char *s = tab->slots[i];
-        if (s == NULL)
-            continue;
-        size_t j = (size_t)hash_bytes(s, strlen(s)) & (nslots - 1);
-        while (slots[j] != NULL)
-            j = (j + 1) & (nslots - 1);
-        slots[j] = s;
+    size_t pos = HNP_HASHMAP_START;
+    const char *cur;
+    /* strncmp stops at cur's NUL, so a shorter stored string is never read past. */
+    while ((cur = hnp_hashmap_next(&tab->map, hash, &pos)) != NULL) {
+        if (strncmp(cur, s, len) == 0 && cur[len] == '\0')
+            return cur;
     }
-    free(tab->slots);
-    tab->slots = slots;
-    tab->nslots = nslots;
-    return 0;
-}
-
-static size_t probe(const struct hnp_strtab *tab, const char *s, size_t len)
-{
-    size_t j = (size_t)hash_bytes(s, len) & (tab->nslots - 1);
-    for (;;) {
-        const char *cur = tab->slots[j];
-        if (cur == NULL || (strncmp(cur, s, len) == 0 && cur[len] == '\0'))
-            return j;
-        j = (j + 1) & (tab->nslots - 1);
-    }
+    return NULL;
 }
 
 const char *hnp_strtab_intern_len(struct hnp_strtab *tab, const char *s, size_t len)
 {
     if (memchr(s, '\0', len) != NULL)
         return NULL;
-    size_t j = probe(tab, s, len);
-    if (tab->slots[j] != NULL)
-        return tab->slots[j];
-    if ((tab->count + 1) * 4 > tab->nslots * 3) {
-        if (grow(tab) != 0)
-            return NULL;
-        j = probe(tab, s, len);
-    }
+    uint64_t hash = hnp_hash_bytes(s, len);
+    const char *found = lookup(tab, hash, s, len);
+    if (found != NULL)
+        return found;
+    /* Room first, so a failure leaves nothing half added. */
+    if (hnp_hashmap_reserve(&tab->map, tab->map.count + 1) != HNP_OK)
+        return NULL;
     char *copy = arena_alloc(tab, len + 1);
     if (copy == NULL)
         return NULL;
     memcpy(copy, s, len);
     copy[len] = '\0';
-    tab->slots[j] = copy;
-    tab->count++;
+    if (hnp_hashmap_put(&tab->map, hash, copy) != HNP_OK)
+        return NULL; /* not reached: the room was reserved */
     tab->bytes += len + 1;
     return copy;
 }
@@ -148,12 +117,13 @@ const char *hnp_strtab_intern(struct hnp_strtab *tab, const char *s)
 
 const char *hnp_strtab_find(const struct hnp_strtab *tab, const char *s)
 {
-    return tab->slots[probe(tab, s, strlen(s))];
+    size_t len = strlen(s);
+    return lookup(tab, hnp_hash_bytes(s, len), s, len);
 }
 
 size_t hnp_strtab_count(const struct hnp_strtab *tab)
 {
-    return tab->count;
+    return tab->map.count;
 }
 
 size_t hnp_strtab_bytes(const struct hnp_strtab *tab)

@@ -26,91 +26,7 @@
 #include "hnsnetpol/labels.h"
 #include "hnsnetpol/rangeset.h"
 
-/* ---------- a small open-addressing table: 64-bit hash -> index ---------- */
-
-/*
- * Slots hold (hash, index + 1); 0 marks an empty slot. Equal hashes are all
- * kept: the caller compares the candidates the probe returns.
- */
-struct slot {
-    uint64_t hash;
-    size_t idx1;
-};
-
-struct table {
-    struct slot *slots;
-    size_t cap; /* power of two, or 0 */
-    size_t used;
-};
-
-static void table_free(struct table *t)
-{
-    free(t->slots);
-    t->slots = NULL;
-    t->cap = t->used = 0;
-}
-
-static enum hnp_err table_insert(struct table *t, uint64_t hash, size_t idx)
-{
-    if ((t->used + 1) * 2 > t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 64;
-        struct slot *ns = calloc(ncap, sizeof(*ns));
-        if (ns == NULL)
-            return HNP_ERR_NOMEM;
-        for (size_t i = 0; i < t->cap; i++) {
-            if (t->slots[i].idx1 == 0)
-                continue;
-            size_t j = (size_t)t->slots[i].hash & (ncap - 1);
-            while (ns[j].idx1 != 0)
-                j = (j + 1) & (ncap - 1);
-            ns[j] = t->slots[i];
-        }
-        free(t->slots);
-        t->slots = ns;
-        t->cap = ncap;
-    }
-    size_t j = (size_t)hash & (t->cap - 1);
-    while (t->slots[j].idx1 != 0)
-        j = (j + 1) & (t->cap - 1);
-    t->slots[j].hash = hash;
-    t->slots[j].idx1 = idx + 1;
-    t->used++;
-    return HNP_OK;
-}
-
-/*
- * Candidates for hash: start with *pos = (size_t)-1; each call returns the
- * next index whose slot has this hash, or (size_t)-1 when there is none.
- */
-static size_t table_next(const struct table *t, uint64_t hash, size_t *pos)
-{
-    if (t->cap == 0)
-        return (size_t)-1;
-    size_t j = *pos == (size_t)-1 ? (size_t)hash & (t->cap - 1) : (*pos + 1) & (t->cap - 1);
-    for (; t->slots[j].idx1 != 0; j = (j + 1) & (t->cap - 1)) {
-        if (t->slots[j].hash == hash) {
-            *pos = j;
-            return t->slots[j].idx1 - 1;
-        }
-    }
-    return (size_t)-1;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-    /* splitmix64 finalizer: spreads pointer bits over the low bits used as index */
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
-static uint64_t hash_ptr(const void *p)
-{
-    return mix64((uint64_t)(uintptr_t)p);
-}
+#include "hashmap.h"
 
 /* ---------- translator state ---------- */
 
@@ -172,14 +88,14 @@ struct hnp_translator {
     bool indexed;
     struct ns_group *groups; /* namespaces with endpoint pods, first-seen order */
     size_t n_groups;
-    struct table group_by_ns; /* hash_ptr(ns) -> groups index */
-    struct ip_entry *ips;     /* sorted by (ip, order) */
+    struct hnp_hashmap group_by_ns; /* hnp_hash_ptr(ns) -> groups index */
+    struct ip_entry *ips;           /* sorted by (ip, order) */
     size_t n_ips;
 
     struct sel_entry *sels;
     size_t n_sels;
     size_t cap_sels;
-    struct table sel_by_hash;
+    struct hnp_hashmap sel_by_hash; /* selector_hash() -> sels index */
 
     struct policy_cache *pcache; /* hnp_cluster_policy_count entries, NULL until used */
     size_t n_pcache;
@@ -212,12 +128,12 @@ void hnp_translator_free(struct hnp_translator *tr)
     for (size_t i = 0; i < tr->n_groups; i++)
         free(tr->groups[i].pods);
     free(tr->groups);
-    table_free(&tr->group_by_ns);
+    hnp_hashmap_clear(&tr->group_by_ns);
     free(tr->ips);
     for (size_t i = 0; i < tr->n_sels; i++)
         free(tr->sels[i].groups);
     free(tr->sels);
-    table_free(&tr->sel_by_hash);
+    hnp_hashmap_clear(&tr->sel_by_hash);
     for (size_t i = 0; i < tr->n_pcache; i++) {
         struct policy_cache *pc = &tr->pcache[i];
         for (size_t r = 0; r < pc->n_in; r++)
@@ -235,11 +151,14 @@ void hnp_translator_free(struct hnp_translator *tr)
 
 static long find_group(const struct hnp_translator *tr, const char *ns)
 {
-    uint64_t h = hash_ptr(ns);
-    size_t pos = (size_t)-1, idx;
-    while ((idx = table_next(&tr->group_by_ns, h, &pos)) != (size_t)-1)
+    uint64_t h = hnp_hash_ptr(ns);
+    size_t pos = HNP_HASHMAP_START;
+    void *v;
+    while ((v = hnp_hashmap_next(&tr->group_by_ns, h, &pos)) != NULL) {
+        size_t idx = HNP_HASHMAP_TO_INDEX(v);
         if (tr->groups[idx].ns == ns)
             return (long)idx;
+    }
     return -1;
 }
 
@@ -256,7 +175,8 @@ static enum hnp_err group_add(struct hnp_translator *tr, const struct hnp_pod *p
             tr->groups = ng;
             *cap_groups = ncap;
         }
-        if (table_insert(&tr->group_by_ns, hash_ptr(pod->ns), tr->n_groups) != HNP_OK)
+        if (hnp_hashmap_put(&tr->group_by_ns, hnp_hash_ptr(pod->ns),
+                            HNP_HASHMAP_FROM_INDEX(tr->n_groups)) != HNP_OK)
             return HNP_ERR_NOMEM;
         g = (long)tr->n_groups++;
         memset(&tr->groups[g], 0, sizeof(tr->groups[g]));
@@ -291,7 +211,7 @@ static void unindex(struct hnp_translator *tr)
     free(tr->groups);
     tr->groups = NULL;
     tr->n_groups = 0;
-    table_free(&tr->group_by_ns);
+    hnp_hashmap_clear(&tr->group_by_ns);
     free(tr->ips);
     tr->ips = NULL;
     tr->n_ips = 0;
@@ -370,14 +290,14 @@ const struct hnp_pod *hnp_translator_pod_by_ip(const struct hnp_translator *tr, 
 
 static uint64_t selector_hash(const struct hnp_selector *sel)
 {
-    uint64_t h = mix64(sel->n_reqs + 1);
+    uint64_t h = hnp_hash_combine(0, sel->n_reqs);
     for (size_t i = 0; i < sel->n_reqs; i++) {
         const struct hnp_requirement *r = &sel->reqs[i];
-        h = mix64(h ^ (uint64_t)(uintptr_t)r->key);
-        h = mix64(h ^ (uint64_t)r->op);
+        h = hnp_hash_combine(h, (uint64_t)(uintptr_t)r->key);
+        h = hnp_hash_combine(h, (uint64_t)r->op);
         for (size_t v = 0; v < r->n_values; v++)
-            h = mix64(h ^ (uint64_t)(uintptr_t)r->values[v]);
-        h = mix64(h ^ r->n_values);
+            h = hnp_hash_combine(h, (uint64_t)(uintptr_t)r->values[v]);
+        h = hnp_hash_combine(h, r->n_values);
     }
     return h;
 }
@@ -403,8 +323,10 @@ static enum hnp_err ns_selector_groups(struct hnp_translator *tr, const struct h
                                        const struct sel_entry **out)
 {
     uint64_t h = selector_hash(sel);
-    size_t pos = (size_t)-1, idx;
-    while ((idx = table_next(&tr->sel_by_hash, h, &pos)) != (size_t)-1) {
+    size_t pos = HNP_HASHMAP_START;
+    void *v;
+    while ((v = hnp_hashmap_next(&tr->sel_by_hash, h, &pos)) != NULL) {
+        size_t idx = HNP_HASHMAP_TO_INDEX(v);
         if (selector_equal(tr->sels[idx].sel, sel)) {
             *out = &tr->sels[idx];
             return HNP_OK;
@@ -430,7 +352,7 @@ static enum hnp_err ns_selector_groups(struct hnp_translator *tr, const struct h
         if (hnp_selector_matches(sel, labels))
             e.groups[e.n_groups++] = g;
     }
-    if (table_insert(&tr->sel_by_hash, h, tr->n_sels) != HNP_OK) {
+    if (hnp_hashmap_put(&tr->sel_by_hash, h, HNP_HASHMAP_FROM_INDEX(tr->n_sels)) != HNP_OK) {
         free(e.groups);
         return HNP_ERR_NOMEM;
     }

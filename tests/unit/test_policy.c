@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hnsnetpol/load.h"
 #include "hnsnetpol/policy.h"
 
 /* ---- data-driven cases ---------------------------------------------------- */
@@ -479,6 +480,128 @@ static void test_long_values_clipped(void **state)
     assert_true(strlen(fx->pol->findings[0].message) < 300);
 }
 
+/* ---- finding lines -------------------------------------------------------- */
+
+struct lines_ctx {
+    struct hnp_strtab *tab;
+    struct hnp_policy *pol;
+};
+
+static long node_line(const void *object, const json_t *node)
+{
+    return hnp_loaded_object_line(object, node);
+}
+
+static enum hnp_err convert_loaded(const struct hnp_loaded_object *object, void *arg)
+{
+    struct lines_ctx *c = arg;
+    struct hnp_source src = {.line = object->line, .line_of = node_line, .line_ctx = object};
+    struct hnp_error err;
+    enum hnp_err rc = hnp_policy_from_json(object->obj, c->tab, &src, &c->pol, &err);
+    if (rc != HNP_OK)
+        fail_msg("%s at %s: %s", hnp_err_name(rc), err.where, err.message);
+    return rc;
+}
+
+static void assert_finding_at(const struct hnp_policy *pol, size_t i, const char *path, long line)
+{
+    assert_true(i < pol->n_findings);
+    assert_string_equal(pol->findings[i].path, path);
+    assert_int_equal(pol->findings[i].line, line);
+}
+
+/*
+ * Every finding carries the line of its own node, taken when the finding is
+ * made; a missing member gives the policy's line. Map keys holding ']' or
+ * '[' used to be found again by parsing the path, which fell back to the
+ * policy's line.
+ */
+static void test_finding_lines(void **state)
+{
+    struct fixture *fx = *state;
+    static const char yaml[] = "---\n"                                   /* 1 */
+                               "apiVersion: networking.k8s.io/v1\n"      /* 2 */
+                               "kind: NetworkPolicy\n"                   /* 3 */
+                               "metadata:\n"                             /* 4 */
+                               "  name: p\n"                             /* 5 */
+                               "spec:\n"                                 /* 6 */
+                               "  podSelector:\n"                        /* 7 */
+                               "    matchLabels:\n"                      /* 8 */
+                               "      ok: x\n"                           /* 9 */
+                               "      a]b: x\n"                          /* 10 */
+                               "      example.com/a.b: \"bad value!\"\n" /* 11 */
+                               "      a[0]: y\n"                         /* 12 */
+                               "      x].b: z\n"                         /* 13 */
+                               "  ingress:\n"                            /* 14 */
+                               "  - from:\n"                             /* 15 */
+                               "    - ipBlock:\n"                        /* 16 */
+                               "        except: [10.0.0.0/8]\n"          /* 17 */
+                               "    - podSelector:\n"                    /* 18 */
+                               "        matchExpressions:\n"             /* 19 */
+                               "        - key: app\n"                    /* 20 */
+                               "          operator: NotIn\n"             /* 21 */
+                               "          values: [a]\n"                 /* 22 */
+                               "    ports:\n"                            /* 23 */
+                               "    - port: http\n";                     /* 24 */
+    struct lines_ctx c = {fx->tab, NULL};
+    assert_int_equal(hnp_load_buffer(yaml, strlen(yaml), "p.yaml", NULL, convert_loaded, &c, NULL),
+                     HNP_OK);
+    fx->pol = c.pol;
+    assert_non_null(fx->pol);
+    assert_int_equal(fx->pol->src.line, 2);
+    assert_null(fx->pol->src.line_of);
+    assert_int_equal(fx->pol->n_findings, 8);
+    assert_finding_at(fx->pol, 0, "spec.podSelector.matchLabels[a]b]", 10);
+    assert_finding_at(fx->pol, 1, "spec.podSelector.matchLabels[example.com/a.b]", 11);
+    assert_finding_at(fx->pol, 2, "spec.podSelector.matchLabels[a[0]]", 12);
+    assert_finding_at(fx->pol, 3, "spec.podSelector.matchLabels[x].b]", 13);
+    assert_finding_at(fx->pol, 4, "spec.ingress[0].from[0].ipBlock.except", 17);
+    /* ipBlock has no cidr: the member is missing, so the policy's line. */
+    assert_finding_at(fx->pol, 5, "spec.ingress[0].from[0].ipBlock.cidr", 2);
+    assert_finding_at(fx->pol, 6,
+                      "spec.ingress[0].from[1].podSelector.matchExpressions[0].operator", 21);
+    assert_finding_at(fx->pol, 7, "spec.ingress[0].ports[0].port", 24);
+    assert_int_equal(fx->pol->findings[7].feature, HNP_FEATURE_NAMED_PORT);
+
+    /* Without a line resolver every finding has the policy's line. */
+    hnp_policy_free(fx->pol);
+    fx->pol = NULL;
+    json_t *obj = hnp_test_json("{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": "
+                                "{\"matchLabels\": {\"a]b\": \"x\"}}}}");
+    struct hnp_source src = {.line = 7};
+    assert_int_equal(hnp_policy_from_json(obj, fx->tab, &src, &fx->pol, NULL), HNP_OK);
+    json_decref(obj);
+    assert_finding_at(fx->pol, 0, "spec.podSelector.matchLabels[a]b]", 7);
+}
+
+/* A clipped value is cut on a UTF-8 sequence boundary, never inside one. */
+static void test_clipped_on_utf8_boundary(void **state)
+{
+    struct fixture *fx = *state;
+    /* "a" then 40 two-byte "é": the 64-byte clip falls inside the 32nd "é". */
+    char name[1 + 40 * 2 + 1] = "a";
+    for (size_t i = 0; i < 40; i++)
+        memcpy(name + 1 + 2 * i, "\xc3\xa9", 3);
+    char text[512];
+    snprintf(text, sizeof(text),
+             "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"ingress\": [{\"ports\": [{\"port\": "
+             "\"%s\"}]}]}}",
+             name);
+    convert(fx, text);
+    assert_int_equal(fx->pol->n_findings, 1);
+    const char *msg = fx->pol->findings[0].message;
+    /* jansson refuses a string that is not valid UTF-8. */
+    json_t *valid = json_string(msg);
+    assert_non_null(valid);
+    json_decref(valid);
+    /* 1 + 31 * 2 = 63 bytes shown, then the mark of a clipped value. */
+    char shown[80];
+    memcpy(shown, name, 63);
+    memcpy(shown + 63, "\"...", 5);
+    assert_non_null(strstr(msg, shown));
+    assert_null(strstr(msg, "\xc3\"..."));
+}
+
 static void test_not_an_object(void **state)
 {
     struct fixture *fx = *state;
@@ -527,6 +650,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_allow_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_values_clipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_finding_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clipped_on_utf8_boundary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_an_object, setup, teardown),
         cmocka_unit_test(test_helpers),
     };

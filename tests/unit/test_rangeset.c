@@ -151,6 +151,68 @@ static void test_cidr_parse_refuses(void **state)
     assert_int_equal(hnp_cidr_parse("x", &c, NULL, NULL), HNP_ERR_INVALID);
 }
 
+/* Both families; IPv6 in its RFC 4291 forms, host bits cleared. */
+static void test_cidr_any_parse(void **state)
+{
+    (void)state;
+    struct hnp_cidr_any c;
+    assert_true(hnp_cidr_any_parse("10.1.2.3/16", &c));
+    assert_false(c.ipv6);
+    assert_int_equal(c.v4.addr, 0x0A010000);
+    assert_int_equal(c.v4.prefix, 16);
+
+    static const uint8_t fd00[16] = {0xfd, 0x00};
+    assert_true(hnp_cidr_any_parse("fd00::1/64", &c));
+    assert_true(c.ipv6);
+    assert_int_equal(c.v6.prefix, 64);
+    assert_memory_equal(c.v6.addr, fd00, 16);
+
+    static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 0};
+    assert_true(hnp_cidr_any_parse("::ffff:10.0.0.0/120", &c));
+    assert_memory_equal(c.v6.addr, mapped, 16);
+    static const uint8_t full[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6};
+    assert_true(hnp_cidr_any_parse("2001:DB8:1:2:3:4:5:6/128", &c));
+    assert_memory_equal(c.v6.addr, full, 16);
+    assert_true(hnp_cidr_any_parse("::/0", &c));
+    assert_int_equal(c.v6.prefix, 0);
+
+    static const char *const bad[] = {
+        "",          "10.0.0.0",   "10.0.0.0/33",          "fd00::",          "fd00::/129",
+        ":1::/64",   "1::2::3/64", "1:2:3:4:5:6:7:8::/64", "12345::/64",      "fd00::/",
+        "fd00::/0x", "g::/64",     "1:2:3:4:5:6:7/64",     "::10.0.0.256/96", "fd00::/1280",
+        "1:/64",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (hnp_cidr_any_parse(bad[i], &c))
+            fail_msg("\"%s\" parsed", bad[i]);
+        /* The family is told by a ':' even when the text is not a CIDR. */
+        assert_int_equal(c.ipv6, strchr(bad[i], ':') != NULL);
+    }
+}
+
+static void test_cidr_any_inside(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *inner, *outer;
+        bool inside;
+    } cases[] = {
+        {"10.1.0.0/16", "10.0.0.0/8", true},  {"10.0.0.0/8", "10.0.0.0/8", false},
+        {"11.0.0.0/16", "10.0.0.0/8", false}, {"10.0.0.0/8", "10.1.0.0/16", false},
+        {"0.0.0.0/1", "0.0.0.0/0", true},     {"fd00:1::/32", "fd00::/16", true},
+        {"fd00::/16", "fd00::/16", false},    {"fe00::/32", "fd00::/16", false},
+        {"fd00::/17", "fd00::/16", true},     {"fd00:8000::/17", "fd00::/16", true},
+        {"10.0.0.0/16", "::/0", false},       {"::/1", "10.0.0.0/0", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct hnp_cidr_any a, b;
+        assert_true(hnp_cidr_any_parse(cases[i].inner, &a));
+        assert_true(hnp_cidr_any_parse(cases[i].outer, &b));
+        if (hnp_cidr_any_inside(&a, &b) != cases[i].inside)
+            fail_msg("%s inside %s: expected %d", cases[i].inner, cases[i].outer, cases[i].inside);
+    }
+}
+
 static void test_cidr_format_range_contains(void **state)
 {
     char buf[19];
@@ -529,6 +591,8 @@ int main(void)
         cmocka_unit_test(test_ipv4_format),
         cmocka_unit_test(test_cidr_parse_accepts),
         cmocka_unit_test(test_cidr_parse_refuses),
+        cmocka_unit_test(test_cidr_any_parse),
+        cmocka_unit_test(test_cidr_any_inside),
         cmocka_unit_test(test_cidr_format_range_contains),
         cmocka_unit_test(test_rangeset_normalize),
         cmocka_unit_test(test_rangeset_add_set_equal),
