@@ -21,7 +21,7 @@
 
 #include "agent.h"
 #include "hns.h"
-#include "kube.h"
+#include "kubeconfig.h"
 #include "log.h"
 #include "log_file.h"
 #include "platform.h"

@@ -20,7 +20,7 @@
  *   - the resourceVersion to watch from, updated by every event.
  *
  * The HTTP layer is a table of function pointers (struct
- * hnp_watch_transport): kube.h's functions by default, a scripted server in
+ * hnp_watch_transport): client.h's functions by default, a scripted server in
  * the unit tests.
  *
  * Waiting (backoff) is a timed wait on a condition variable that
@@ -43,7 +43,9 @@
 
 #include <pthread.h>
 
+#include "hashmap.h"
 #include "log.h"
+#include "text.h"
 
 #define DEFAULT_PAGE_LIMIT 500
 #define DEFAULT_MAX_EVENT_BYTES ((size_t)16 * 1024 * 1024)
@@ -114,15 +116,6 @@ void hnp_watch_set_transport_for_tests(const struct hnp_watch_transport *t)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *copy = malloc(n);
-    if (copy != NULL)
-        memcpy(copy, s, n);
-    return copy;
-}
-
 /* New string from a printf format, or NULL when out of memory. */
 static char *str_printf(const char *fmt, ...) HNP_PRINTF(1, 2);
 
@@ -179,38 +172,20 @@ static const char *metadata_string(const json_t *obj, const char *key)
 
 /* ---- delivered objects: key -> (uid, resourceVersion) ------------------- */
 
+/* A value of the `delivered` map (hashmap.h), hashed by key. */
 struct kentry {
-    struct kentry *next;
-    uint64_t hash;
     unsigned gen; /* the last list attempt that saw it */
     char *uid;    /* "" when the object had none */
     char *rv;
     char key[];
 };
 
-struct keymap {
-    struct kentry **buckets;
-    size_t nbuckets; /* power of two, or 0 */
-    size_t count;
-};
-
-static uint64_t hash_str(const char *s)
+static struct kentry *keymap_find(const struct hnp_hashmap *m, const char *key)
 {
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-static struct kentry *keymap_find(const struct keymap *m, const char *key)
-{
-    if (m->nbuckets == 0)
-        return NULL;
-    uint64_t h = hash_str(key);
-    for (struct kentry *e = m->buckets[h & (m->nbuckets - 1)]; e; e = e->next)
-        if (e->hash == h && strcmp(e->key, key) == 0)
+    size_t pos = HNP_HASHMAP_START;
+    struct kentry *e;
+    while ((e = hnp_hashmap_next(m, hnp_hash_str(key), &pos)) != NULL)
+        if (strcmp(e->key, key) == 0)
             return e;
     return NULL;
 }
@@ -222,33 +197,12 @@ static void kentry_free(struct kentry *e)
     free(e);
 }
 
-static enum hnp_err keymap_grow(struct keymap *m)
-{
-    size_t n = m->nbuckets ? m->nbuckets * 2 : 64;
-    struct kentry **b = calloc(n, sizeof(*b));
-    if (b == NULL)
-        return HNP_ERR_NOMEM;
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        struct kentry *e = m->buckets[i];
-        while (e) {
-            struct kentry *next = e->next;
-            e->next = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
-            e = next;
-        }
-    }
-    free(m->buckets);
-    m->buckets = b;
-    m->nbuckets = n;
-    return HNP_OK;
-}
-
 /* Insert or update key with copies of uid and rv; gen marks it seen. */
-static enum hnp_err keymap_put(struct keymap *m, const char *key, const char *uid, const char *rv,
-                               unsigned gen)
+static enum hnp_err keymap_put(struct hnp_hashmap *m, const char *key, const char *uid,
+                               const char *rv, unsigned gen)
 {
-    char *uid_copy = dup_str(uid);
-    char *rv_copy = dup_str(rv);
+    char *uid_copy = hnp_strdup(uid);
+    char *rv_copy = hnp_strdup(rv);
     if (uid_copy == NULL || rv_copy == NULL)
         goto nomem;
     struct kentry *e = keymap_find(m, key);
@@ -260,20 +214,18 @@ static enum hnp_err keymap_put(struct keymap *m, const char *key, const char *ui
         e->gen = gen;
         return HNP_OK;
     }
-    if (m->count >= m->nbuckets && keymap_grow(m) != HNP_OK)
-        goto nomem;
     size_t klen = strlen(key) + 1;
     e = malloc(sizeof(*e) + klen);
     if (e == NULL)
         goto nomem;
     memcpy(e->key, key, klen);
-    e->hash = hash_str(key);
     e->gen = gen;
     e->uid = uid_copy;
     e->rv = rv_copy;
-    e->next = m->buckets[e->hash & (m->nbuckets - 1)];
-    m->buckets[e->hash & (m->nbuckets - 1)] = e;
-    m->count++;
+    if (hnp_hashmap_put(m, hnp_hash_str(key), e) != HNP_OK) {
+        free(e);
+        goto nomem;
+    }
     return HNP_OK;
 nomem:
     free(uid_copy);
@@ -281,34 +233,21 @@ nomem:
     return HNP_ERR_NOMEM;
 }
 
-static void keymap_remove(struct keymap *m, const char *key)
+static void keymap_remove(struct hnp_hashmap *m, const char *key)
 {
-    if (m->nbuckets == 0)
-        return;
-    uint64_t h = hash_str(key);
-    for (struct kentry **p = &m->buckets[h & (m->nbuckets - 1)]; *p; p = &(*p)->next) {
-        struct kentry *e = *p;
-        if (e->hash == h && strcmp(e->key, key) == 0) {
-            *p = e->next;
-            kentry_free(e);
-            m->count--;
-            return;
-        }
+    struct kentry *e = keymap_find(m, key);
+    if (e != NULL) {
+        hnp_hashmap_remove(m, hnp_hash_str(key), e);
+        kentry_free(e);
     }
 }
 
-static void keymap_free(struct keymap *m)
+static void keymap_free(struct hnp_hashmap *m)
 {
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        struct kentry *e = m->buckets[i];
-        while (e) {
-            struct kentry *next = e->next;
-            kentry_free(e);
-            e = next;
-        }
-    }
-    free(m->buckets);
-    memset(m, 0, sizeof(*m));
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].value != NULL)
+            kentry_free(m->slots[i].value);
+    hnp_hashmap_clear(m);
 }
 
 /* ---- the reflector ------------------------------------------------------ */
@@ -331,7 +270,7 @@ struct hnp_reflector {
     volatile int stop; /* set under mu by hnp_reflector_stop() */
 
     /* Used by the reflector's thread only. */
-    struct keymap delivered;
+    struct hnp_hashmap delivered;
     unsigned list_gen;
     char **pending; /* compact JSON texts */
     size_t n_pending;
@@ -362,7 +301,7 @@ static void emit(struct hnp_reflector *r, enum hnp_watch_event_type type, json_t
 /* Replace the resourceVersion to watch from; false when out of memory (then unchanged). */
 static bool set_rv(struct hnp_reflector *r, const char *rv)
 {
-    char *copy = dup_str(rv);
+    char *copy = hnp_strdup(rv);
     if (copy == NULL)
         return false;
     free(r->rv);
@@ -462,7 +401,7 @@ static char *object_key(const struct hnp_reflector *r, const json_t *obj)
     if (name == NULL)
         return NULL;
     if (!r->info->namespaced)
-        return dup_str(name);
+        return hnp_strdup(name);
     const char *ns = metadata_string(obj, "namespace");
     return str_printf("%s/%s", ns ? ns : "", name);
 }
@@ -610,10 +549,11 @@ static enum hnp_err deliver_list(struct hnp_reflector *r, size_t listed)
         gone = malloc(r->delivered.count * sizeof(*gone));
         if (gone == NULL)
             return HNP_ERR_NOMEM;
-        for (size_t i = 0; i < r->delivered.nbuckets; i++)
-            for (struct kentry *e = r->delivered.buckets[i]; e; e = e->next)
-                if (e->gen != r->list_gen)
-                    gone[n_gone++] = e;
+        for (size_t i = 0; i < r->delivered.cap; i++) {
+            struct kentry *e = r->delivered.slots[i].value;
+            if (e != NULL && e->gen != r->list_gen)
+                gone[n_gone++] = e;
+        }
         qsort(gone, n_gone, sizeof(*gone), compare_entries);
     }
     /* Past this point nothing fails but single objects (logged and skipped). */
@@ -1218,9 +1158,9 @@ static enum hnp_err list_all(struct hnp_reflector *r)
             const char *next = string_of(ps.metadata, "continue");
             more = next != NULL && next[0] != '\0';
             free(list_rv);
-            list_rv = dup_str(string_of(ps.metadata, "resourceVersion"));
+            list_rv = hnp_strdup(string_of(ps.metadata, "resourceVersion"));
             free(cont);
-            cont = more ? dup_str(next) : NULL;
+            cont = more ? hnp_strdup(next) : NULL;
             if (list_rv == NULL || (more && cont == NULL))
                 rc = HNP_ERR_NOMEM;
         }
@@ -1267,7 +1207,7 @@ static enum hnp_err watch_object(struct hnp_reflector *r, const char *type, json
      * The version advances only once the event is applied (else watching
      * again would skip it); copied first because the sink may change obj.
      */
-    char *new_rv = dup_str(rv);
+    char *new_rv = hnp_strdup(rv);
     if (new_rv == NULL) {
         free(key);
         return HNP_ERR_NOMEM;

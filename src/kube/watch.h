@@ -63,7 +63,7 @@
 #include <jansson.h>
 
 #include "hnsnetpol/error.h"
-#include "kube.h"
+#include "client.h"
 #include "metrics.h"
 
 enum hnp_kind { HNP_KIND_NAMESPACE, HNP_KIND_POD, HNP_KIND_POLICY };

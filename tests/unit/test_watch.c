@@ -5,7 +5,7 @@
  * a fake that plays a script. Every LIST request and every WATCH the
  * reflector makes must match the next step of the script, which answers
  * with an HTTP status and body, a transport error, or a watch stream: lines
- * fed through hnp_line_buffer (kube.h) in oddly sized chunks, then an end
+ * fed through hnp_line_buffer (linebuf.h) in oddly sized chunks, then an end
  * code. The first call past the end of the script is recorded (so a scenario
  * can say which resourceVersion the reflector watches from at the end) and
  * blocks until the test stops the reflector.
@@ -58,7 +58,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube.h"
+#include "client.h"
 #include "log.h"
 #include "metrics.h"
 #include "watch.h"

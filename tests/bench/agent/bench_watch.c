@@ -43,7 +43,7 @@
 #include <jansson.h>
 
 #include "hnsnetpol/cluster.h"
-#include "kube.h"
+#include "client.h"
 #include "log.h"
 #include "watch.h"
 
