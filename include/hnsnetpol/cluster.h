@@ -76,10 +76,21 @@ const struct hnp_policy *hnp_cluster_policy_at(const struct hnp_cluster *cluster
 uint64_t hnp_cluster_generation(const struct hnp_cluster *cluster);
 
 /*
- * Convert a Kubernetes object by its `kind` (Namespace, Pod, NetworkPolicy)
- * and put it into the cluster. Other kinds are ignored (HNP_OK, *kept false).
- * obj is borrowed. HNP_ERR_SCHEMA for a malformed object (err says where).
- * kept (may be NULL) tells whether the object was taken.
+ * Convert a Kubernetes object of the given kind and put it into the cluster
+ * (its "kind" member is not looked at). obj is borrowed. HNP_ERR_SCHEMA for
+ * a malformed object (err says where), HNP_ERR_NOMEM, HNP_ERR_INVALID for a
+ * kind out of range; the cluster is unchanged on failure.
+ */
+enum hnp_err hnp_cluster_add_object(struct hnp_cluster *cluster, enum hnp_kind kind,
+                                    const json_t *obj, const struct hnp_source *src,
+                                    struct hnp_error *err);
+
+/*
+ * The same for an object that names its kind in a "kind" string (a
+ * manifest file): Namespace, Pod and NetworkPolicy are converted, other
+ * kinds are ignored (HNP_OK, *kept false). HNP_ERR_SCHEMA when "kind" is
+ * missing or not a string. kept (may be NULL) tells whether the object was
+ * taken.
  */
 enum hnp_err hnp_cluster_add_json(struct hnp_cluster *cluster, const json_t *obj,
                                   const struct hnp_source *src, bool *kept, struct hnp_error *err);

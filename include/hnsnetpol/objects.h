@@ -32,6 +32,25 @@ struct hnp_source {
     const void *line_ctx;
 };
 
+/*
+ * The kinds of object the engine models. A reader that knows what it reads
+ * (the API reflectors: one kind per watch) passes the kind as this enum;
+ * only input that names it in a "kind" string (files) goes through
+ * hnp_kind_from_name().
+ */
+enum hnp_kind { HNP_KIND_NAMESPACE, HNP_KIND_POD, HNP_KIND_POLICY };
+
+#define HNP_KIND_COUNT 3
+
+/* "Namespace", "Pod", "NetworkPolicy"; "unknown" out of range. Never NULL, static. */
+const char *hnp_kind_name(enum hnp_kind kind);
+
+/*
+ * The kind named name (exactly, case-sensitive as the API). false when name
+ * is NULL or names another kind (*out untouched).
+ */
+bool hnp_kind_from_name(const char *name, enum hnp_kind *out);
+
 /* The API server always labels a namespace with its name. */
 #define HNP_NAMESPACE_NAME_LABEL "kubernetes.io/metadata.name"
 

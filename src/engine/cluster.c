@@ -479,6 +479,43 @@ uint64_t hnp_cluster_generation(const struct hnp_cluster *cluster)
     return cluster->generation;
 }
 
+enum hnp_err hnp_cluster_add_object(struct hnp_cluster *cluster, enum hnp_kind kind,
+                                    const json_t *obj, const struct hnp_source *src,
+                                    struct hnp_error *err)
+{
+    if (obj == NULL || !json_is_object(obj))
+        return hnp_error_set(err, HNP_ERR_SCHEMA, "", "the object must be a JSON object");
+    enum hnp_err rc;
+    switch (kind) {
+    case HNP_KIND_NAMESPACE: {
+        struct hnp_namespace *ns;
+        rc = hnp_namespace_from_json(obj, cluster->tab, src, &ns, err);
+        if (rc == HNP_OK)
+            rc = hnp_cluster_put_namespace(cluster, ns);
+        break;
+    }
+    case HNP_KIND_POD: {
+        struct hnp_pod *pod;
+        rc = hnp_pod_from_json(obj, cluster->tab, src, &pod, err);
+        if (rc == HNP_OK)
+            rc = hnp_cluster_put_pod(cluster, pod);
+        break;
+    }
+    case HNP_KIND_POLICY: {
+        struct hnp_policy *policy;
+        rc = hnp_policy_from_json(obj, cluster->tab, src, &policy, err);
+        if (rc == HNP_OK)
+            rc = hnp_cluster_put_policy(cluster, policy);
+        break;
+    }
+    default:
+        return hnp_error_set(err, HNP_ERR_INVALID, NULL, "unknown kind %d", (int)kind);
+    }
+    if (rc == HNP_ERR_NOMEM)
+        return hnp_error_set(err, rc, NULL, "out of memory");
+    return rc;
+}
+
 enum hnp_err hnp_cluster_add_json(struct hnp_cluster *cluster, const json_t *obj,
                                   const struct hnp_source *src, bool *kept, struct hnp_error *err)
 {
@@ -491,29 +528,10 @@ enum hnp_err hnp_cluster_add_json(struct hnp_cluster *cluster, const json_t *obj
         return hnp_error_set(err, HNP_ERR_SCHEMA, "kind", "is required");
     if (!json_is_string(kind_json))
         return hnp_error_set(err, HNP_ERR_SCHEMA, "kind", "must be a string");
-    const char *kind = json_string_value(kind_json);
-
-    enum hnp_err rc;
-    if (strcmp(kind, "Namespace") == 0) {
-        struct hnp_namespace *ns;
-        rc = hnp_namespace_from_json(obj, cluster->tab, src, &ns, err);
-        if (rc == HNP_OK)
-            rc = hnp_cluster_put_namespace(cluster, ns);
-    } else if (strcmp(kind, "Pod") == 0) {
-        struct hnp_pod *pod;
-        rc = hnp_pod_from_json(obj, cluster->tab, src, &pod, err);
-        if (rc == HNP_OK)
-            rc = hnp_cluster_put_pod(cluster, pod);
-    } else if (strcmp(kind, "NetworkPolicy") == 0) {
-        struct hnp_policy *policy;
-        rc = hnp_policy_from_json(obj, cluster->tab, src, &policy, err);
-        if (rc == HNP_OK)
-            rc = hnp_cluster_put_policy(cluster, policy);
-    } else {
+    enum hnp_kind kind;
+    if (!hnp_kind_from_name(json_string_value(kind_json), &kind))
         return HNP_OK;
-    }
-    if (rc == HNP_ERR_NOMEM)
-        return hnp_error_set(err, rc, NULL, "out of memory");
+    enum hnp_err rc = hnp_cluster_add_object(cluster, kind, obj, src, err);
     if (rc == HNP_OK && kept != NULL)
         *kept = true;
     return rc;

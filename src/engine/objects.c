@@ -18,6 +18,28 @@
 
 #define PATH_MAX_LEN 256
 
+static const char *const kind_names[HNP_KIND_COUNT] = {
+    [HNP_KIND_NAMESPACE] = "Namespace",
+    [HNP_KIND_POD] = "Pod",
+    [HNP_KIND_POLICY] = "NetworkPolicy",
+};
+
+const char *hnp_kind_name(enum hnp_kind kind)
+{
+    return (unsigned)kind < HNP_KIND_COUNT ? kind_names[kind] : "unknown";
+}
+
+bool hnp_kind_from_name(const char *name, enum hnp_kind *out)
+{
+    for (unsigned k = 0; name != NULL && k < HNP_KIND_COUNT; k++) {
+        if (strcmp(name, kind_names[k]) == 0) {
+            *out = (enum hnp_kind)k;
+            return true;
+        }
+    }
+    return false;
+}
+
 enum kind {
     K_STRING,
     K_OBJECT,

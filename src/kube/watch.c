@@ -72,22 +72,22 @@
 
 #define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
 
+/* How the API serves each kind; its "kind" string is hnp_kind_name(). */
 struct kind_info {
     const char *resource;    /* plural, for paths, metrics and logs */
-    const char *kind;        /* the "kind" of the objects */
-    const char *api_version; /* their "apiVersion" */
+    const char *api_version; /* the objects' "apiVersion" */
     const char *path;        /* collection across all namespaces */
     int namespaced;
 };
 
-static const struct kind_info kinds[] = {
-    [HNP_KIND_NAMESPACE] = {"namespaces", "Namespace", "v1", "/api/v1/namespaces", 0},
-    [HNP_KIND_POD] = {"pods", "Pod", "v1", "/api/v1/pods", 1},
-    [HNP_KIND_POLICY] = {"networkpolicies", "NetworkPolicy", "networking.k8s.io/v1",
+static const struct kind_info kinds[HNP_KIND_COUNT] = {
+    [HNP_KIND_NAMESPACE] = {"namespaces", "v1", "/api/v1/namespaces", 0},
+    [HNP_KIND_POD] = {"pods", "v1", "/api/v1/pods", 1},
+    [HNP_KIND_POLICY] = {"networkpolicies", "networking.k8s.io/v1",
                          "/apis/networking.k8s.io/v1/networkpolicies", 1},
 };
 
-#define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+#define N_KINDS HNP_KIND_COUNT
 
 const char *hnp_kind_resource(enum hnp_kind kind)
 {
@@ -367,7 +367,7 @@ static void trim_object(const struct hnp_reflector *r, json_t *obj)
     static const char *const pod_container[] = {"name", "ports", NULL};
     static const char *const pod_status[] = {"phase", "podIP", "podIPs", "hostIP", "hostIPs", NULL};
 
-    json_object_set_new(obj, "kind", json_string(r->info->kind));
+    json_object_set_new(obj, "kind", json_string(hnp_kind_name(r->kind)));
     if (!json_is_string(json_object_get(obj, "apiVersion")))
         json_object_set_new(obj, "apiVersion", json_string(r->info->api_version));
 
@@ -427,8 +427,8 @@ static json_t *minimal_object(const struct hnp_reflector *r, const struct kentry
         json_object_set_new(metadata, "uid", json_string(e->uid));
     if (e->rv[0])
         json_object_set_new(metadata, "resourceVersion", json_string(e->rv));
-    return json_pack("{s:s, s:s, s:o}", "apiVersion", r->info->api_version, "kind", r->info->kind,
-                     "metadata", metadata);
+    return json_pack("{s:s, s:s, s:o}", "apiVersion", r->info->api_version, "kind",
+                     hnp_kind_name(r->kind), "metadata", metadata);
 }
 
 /* ---- waiting ------------------------------------------------------------ */

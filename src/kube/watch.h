@@ -62,11 +62,10 @@
 
 #include <jansson.h>
 
-#include "hnsnetpol/error.h"
 #include "client.h"
+#include "hnsnetpol/error.h"
+#include "hnsnetpol/objects.h"
 #include "metrics.h"
-
-enum hnp_kind { HNP_KIND_NAMESPACE, HNP_KIND_POD, HNP_KIND_POLICY };
 
 /* "namespaces", "pods", "networkpolicies" ("unknown" out of range); never NULL. */
 const char *hnp_kind_resource(enum hnp_kind kind);

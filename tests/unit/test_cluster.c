@@ -304,6 +304,50 @@ static void test_namespace_labels(void **state)
     }
 }
 
+/* The kind as an enum: the object's own "kind" member is not looked at. */
+static void test_add_object_kind(void **state)
+{
+    struct hnp_cluster *cluster = *state;
+    json_t *json = hnp_test_json("{\"kind\": \"Namespace\", \"metadata\": {\"name\": \"p\"}}");
+    struct hnp_error err;
+    hnp_error_clear(&err);
+    assert_int_equal(hnp_cluster_add_object(cluster, HNP_KIND_POD, json, NULL, &err), HNP_OK);
+    assert_non_null(hnp_cluster_pod(cluster, "default", "p"));
+    assert_int_equal(hnp_cluster_namespace_count(cluster), 0);
+    assert_int_equal(hnp_cluster_add_object(cluster, HNP_KIND_NAMESPACE, json, NULL, &err), HNP_OK);
+    assert_non_null(hnp_cluster_namespace(cluster, "p"));
+    json_decref(json);
+
+    json = hnp_test_json("{\"metadata\": {\"name\": \"np\", \"namespace\": \"x\"}, \"spec\":"
+                         " {\"podSelector\": {}}}");
+    assert_int_equal(hnp_cluster_add_object(cluster, HNP_KIND_POLICY, json, NULL, &err), HNP_OK);
+    assert_non_null(hnp_cluster_policy(cluster, "x", "np"));
+    uint64_t generation = hnp_cluster_generation(cluster);
+    assert_int_equal(hnp_cluster_add_object(cluster, (enum hnp_kind)7, json, NULL, &err),
+                     HNP_ERR_INVALID);
+    assert_int_equal(hnp_cluster_generation(cluster), generation);
+    json_decref(json);
+
+    json = hnp_test_json("{\"metadata\": {\"name\": \"q\"}, \"spec\": {\"hostNetwork\": 1}}");
+    assert_int_equal(hnp_cluster_add_object(cluster, HNP_KIND_POD, json, NULL, &err),
+                     HNP_ERR_SCHEMA);
+    assert_string_equal(err.where, "spec.hostNetwork");
+    json_decref(json);
+    assert_int_equal(hnp_cluster_pod_count(cluster), 1);
+
+    enum hnp_kind kind = HNP_KIND_POD;
+    assert_true(hnp_kind_from_name("NetworkPolicy", &kind));
+    assert_int_equal(kind, HNP_KIND_POLICY);
+    assert_false(hnp_kind_from_name("pod", &kind));
+    assert_false(hnp_kind_from_name(NULL, &kind));
+    assert_int_equal(kind, HNP_KIND_POLICY);
+    for (unsigned k = 0; k < HNP_KIND_COUNT; k++) {
+        assert_true(hnp_kind_from_name(hnp_kind_name((enum hnp_kind)k), &kind));
+        assert_int_equal(kind, k);
+    }
+    assert_string_equal(hnp_kind_name((enum hnp_kind)9), "unknown");
+}
+
 static void test_add_json_dispatch(void **state)
 {
     struct hnp_cluster *cluster = *state;
@@ -472,6 +516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_namespaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_namespace_labels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_object_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_json_dispatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_100k, setup, teardown),

@@ -20,7 +20,7 @@
  *              uid/resourceVersion map, trimming, hand-over to the sink. The
  *              sink only drops the object.
  *   agent      the same, and the sink does what the controller does with an
- *              UPSERT (src/agent.c apply_event): hnp_cluster_add_json() into
+ *              UPSERT (src/agent/agent.c apply_event): hnp_cluster_add_object() into
  *              one struct hnp_cluster, then json_decref(). Not included:
  *              TLS and HTTP (curl), and the hop through the agent's inbox
  *              (a mutex, a calloc and a condition-variable signal per
@@ -259,9 +259,8 @@ static void sink(struct hnp_watch_event *event, void *ctx)
         if (b->cluster != NULL) {
             struct hnp_source src = {.file = b->api_source, .line = 0};
             struct hnp_error err = {0};
-            bool kept = false;
-            if (hnp_cluster_add_json(b->cluster, event->object, &src, &kept, &err) != HNP_OK ||
-                !kept) {
+            if (hnp_cluster_add_object(b->cluster, event->kind, event->object, &src, &err) !=
+                HNP_OK) {
                 if (b->failures++ == 0)
                     fprintf(stderr, "hnp-bench-watch: object not taken: %s: %s\n", err.where,
                             err.message);
@@ -334,7 +333,7 @@ static int run_reflector(const struct input *in, size_t chunk, int with_cluster,
 
 static const char *const mode_names[] = {"floor (json_loadb + json_decref)",
                                          "reflector (split, parse, dedup, trim)",
-                                         "agent (reflector + hnp_cluster_add_json)"};
+                                         "agent (reflector + hnp_cluster_add_object)"};
 #define N_MODES 3
 
 static int cmp_double(const void *a, const void *b)
