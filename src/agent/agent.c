@@ -1636,7 +1636,8 @@ static enum hnp_err start_sources(struct agent *a, struct hnp_error *err)
         a->hook_source_started = rc == HNP_OK;
         return rc;
     }
-    struct hnp_reflector_options ropt = {.page_limit = a->opt->page_limit};
+    struct hnp_reflector_options ropt = {.page_limit = a->opt->page_limit,
+                                         .transport = test_hooks.watch_transport};
     static const enum hnp_kind kinds[N_KINDS] = {HNP_KIND_NAMESPACE, HNP_KIND_POD, HNP_KIND_POLICY};
     for (int k = 0; k < N_KINDS; k++) {
         enum hnp_err rc = hnp_reflector_start(&a->opt->kube, kinds[k], &ropt, inbox_sink, &a->inbox,

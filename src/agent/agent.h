@@ -100,6 +100,8 @@ void hnp_agent_set_ready_callback(hnp_agent_ready_fn fn, void *ctx);
  *       stops start-up with that error.
  *   events_transport, when set, is the HTTP layer of the Events poster
  *       (client.h's functions otherwise), so a test can read the Events posted.
+ *   watch_transport, when set, is the HTTP layer of the three reflectors
+ *       (their options' transport), so a test can script the API server.
  *   listening, when set, receives the metrics listener's port once bound
  *       (useful with metrics_addr "127.0.0.1:0").
  * hooks is copied; NULL restores the defaults. Not thread-safe: call it
@@ -111,6 +113,7 @@ struct hnp_agent_test_hooks {
     void (*source_stop)(void *ctx);
     void *source_ctx;
     const struct hnp_watch_transport *events_transport;
+    const struct hnp_watch_transport *watch_transport;
     void (*listening)(void *ctx, unsigned port);
     void *listening_ctx;
 };

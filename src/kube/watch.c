@@ -107,13 +107,6 @@ static const struct hnp_watch_transport default_transport = {
     .list_stream = hnp_kube_stream_raw,
 };
 
-static const struct hnp_watch_transport *transport = &default_transport;
-
-void hnp_watch_set_transport_for_tests(const struct hnp_watch_transport *t)
-{
-    transport = t ? t : &default_transport;
-}
-
 /* ---- small helpers ------------------------------------------------------ */
 
 /* New string from a printf format, or NULL when out of memory. */
@@ -1443,7 +1436,7 @@ enum hnp_err hnp_reflector_start(const struct hnp_kube_config *cfg, enum hnp_kin
     r->sink = sink;
     r->ctx = ctx;
     r->metrics = metrics;
-    r->tr = transport;
+    r->tr = r->opt.transport != NULL ? r->opt.transport : &default_transport;
     hnp_metrics_label(r->metric_labels, sizeof(r->metric_labels), "resource", r->info->resource);
 
     /* The condition variable waits on the monotonic clock where the library can. */

@@ -12,7 +12,7 @@
  *              beforehand, outside the timing): the cost of parsing alone.
  *   reflector  the agent's own reflector (src/watch.c, started with
  *              hnp_reflector_start()) over a scripted transport
- *              (hnp_watch_set_transport_for_tests): an empty LIST, then one
+ *              (the transport of struct hnp_reflector_options): an empty LIST, then one
  *              watch stream whose bytes are fed, in chunks of BYTES (default
  *              16 KiB, what curl hands its write callback), through
  *              hnp_line_buffer_feed() - the line splitter hnp_kube_stream()
@@ -294,10 +294,9 @@ static int run_reflector(const struct input *in, size_t chunk, int with_cluster,
         }
     }
     current = &b;
-    hnp_watch_set_transport_for_tests(&scripted);
 
     struct hnp_kube_config cfg = {0};
-    struct hnp_reflector_options opt = {0};
+    struct hnp_reflector_options opt = {.transport = &scripted};
     struct hnp_reflector *r = NULL;
     struct hnp_error err = {0};
     enum hnp_err rc = hnp_reflector_start(&cfg, HNP_KIND_POD, &opt, sink, &b, NULL, &r, &err);
@@ -311,7 +310,6 @@ static int run_reflector(const struct input *in, size_t chunk, int with_cluster,
         pthread_cond_wait(&b.cv, &b.mu);
     pthread_mutex_unlock(&b.mu);
     hnp_reflector_stop(r);
-    hnp_watch_set_transport_for_tests(NULL);
     current = NULL;
 
     if (b.stream_rc != HNP_OK)
