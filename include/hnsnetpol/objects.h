@@ -121,6 +121,23 @@ enum hnp_err hnp_pod_from_json(const json_t *obj, struct hnp_strtab *tab,
                                struct hnp_error *err);
 void hnp_pod_free(struct hnp_pod *pod);
 
+/* kubectl's copy of the applied manifest: large, and never read by the engine. */
+#define HNP_LAST_APPLIED_ANNOTATION "kubectl.kubernetes.io/last-applied-configuration"
+
+/*
+ * Drop in place what the engine never reads of an object of the given kind
+ * (for a reader that holds many objects before converting them, such as
+ * the API reflectors). Every kind loses metadata.managedFields. A Pod also
+ * loses metadata.annotations and metadata.ownerReferences; its spec keeps
+ * only nodeName, hostNetwork and containers[].{name, ports}, its status
+ * only phase, podIP, podIPs, hostIP and hostIPs: what hnp_pod_from_json()
+ * reads. A Namespace or a NetworkPolicy loses only the
+ * HNP_LAST_APPLIED_ANNOTATION annotation. Members of the wrong type are
+ * left alone (the conversion reports them). obj is borrowed; not an object:
+ * nothing happens.
+ */
+void hnp_object_trim_json(enum hnp_kind kind, json_t *obj);
+
 /*
  * A pod is an endpoint (and a possible peer) when it has an IP, is not
  * hostNetwork and is not Succeeded or Failed.

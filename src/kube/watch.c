@@ -70,8 +70,6 @@
 #define METRIC_RESTARTS "hnsnetpol_watch_restarts_total"
 #define METRIC_RELISTS "hnsnetpol_relists_total"
 
-#define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
-
 /* How the API serves each kind; its "kind" string is hnp_kind_name(). */
 struct kind_info {
     const char *resource;    /* plural, for paths, metrics and logs */
@@ -330,61 +328,13 @@ static enum hnp_err pending_push(struct hnp_reflector *r, char *text)
 
 /* ---- objects ------------------------------------------------------------ */
 
-static bool in_list(const char *key, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(key, *list) == 0)
-            return true;
-    return false;
-}
-
-/* Delete every member of obj (when an object) whose key is not in keep (NULL-terminated). */
-static void keep_only(json_t *obj, const char *const *keep)
-{
-    const char *key;
-    json_t *value;
-    void *tmp;
-    if (!json_is_object(obj))
-        return;
-    json_object_foreach_safe(obj, tmp, key, value)
-    {
-        if (!in_list(key, keep))
-            json_object_del(obj, key);
-    }
-}
-
 /* Set kind and apiVersion and drop what the engine never reads (see watch.h). */
 static void trim_object(const struct hnp_reflector *r, json_t *obj)
 {
-    static const char *const pod_spec[] = {"nodeName", "hostNetwork", "containers", NULL};
-    static const char *const pod_container[] = {"name", "ports", NULL};
-    static const char *const pod_status[] = {"phase", "podIP", "podIPs", "hostIP", "hostIPs", NULL};
-
     json_object_set_new(obj, "kind", json_string(hnp_kind_name(r->kind)));
     if (!json_is_string(json_object_get(obj, "apiVersion")))
         json_object_set_new(obj, "apiVersion", json_string(r->info->api_version));
-
-    json_t *metadata = json_object_get(obj, "metadata");
-    if (json_is_object(metadata)) {
-        json_object_del(metadata, "managedFields");
-        if (r->kind == HNP_KIND_POD) {
-            json_object_del(metadata, "annotations");
-            json_object_del(metadata, "ownerReferences");
-        } else {
-            json_t *annotations = json_object_get(metadata, "annotations");
-            if (json_is_object(annotations))
-                json_object_del(annotations, LAST_APPLIED);
-        }
-    }
-    if (r->kind != HNP_KIND_POD)
-        return;
-    json_t *spec = json_object_get(obj, "spec");
-    keep_only(spec, pod_spec);
-    json_t *containers = json_object_get(spec, "containers");
-    size_t i;
-    json_t *container;
-    json_array_foreach(containers, i, container) keep_only(container, pod_container);
-    keep_only(json_object_get(obj, "status"), pod_status);
+    hnp_object_trim_json(r->kind, obj);
 }
 
 /* "namespace/name" for namespaced kinds, "name" otherwise. New string or NULL. */

@@ -30,13 +30,13 @@
  *     uid and resourceVersion equal what was last delivered is dropped.
  *
  * Every object handed over has "kind" set (Pod, Namespace, NetworkPolicy;
- * LIST items lack it) and is trimmed: metadata.managedFields always goes;
- * for a Pod also metadata.annotations and metadata.ownerReferences, spec
- * keeps only nodeName, hostNetwork and containers[].{name, ports}, status
- * only phase, podIP, podIPs, hostIP and hostIPs; a Namespace or a
- * NetworkPolicy loses only the kubectl last-applied-configuration
- * annotation. The DELETE that a relist emits for a vanished object carries
- * only {"kind", "metadata": {"name", "namespace" (if any), "uid",
+ * LIST items lack it) and is trimmed by hnp_object_trim_json() (objects.h)
+ * to what the engine reads: metadata.managedFields always goes; for a Pod
+ * also metadata.annotations and metadata.ownerReferences, spec keeps only
+ * nodeName, hostNetwork and containers[].{name, ports}, status only phase,
+ * podIP, podIPs, hostIP and hostIPs; a Namespace or a NetworkPolicy loses
+ * only the kubectl last-applied-configuration annotation. The DELETE that a relist emits for a
+ * vanished object carries only {"kind", "metadata": {"name", "namespace" (if any), "uid",
  * "resourceVersion"}} as last delivered.
  *
  * Errors are never fatal to the thread: HTTP and transport errors, 401/403
