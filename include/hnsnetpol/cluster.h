@@ -52,13 +52,16 @@ const struct hnp_policy *hnp_cluster_policy(const struct hnp_cluster *cluster, c
                                             const char *name);
 
 /*
- * Labels of namespace `name`. A namespace the cluster has no object for
- * still has the label kubernetes.io/metadata.name=<name> (the API server
- * guarantees it), so its pods can be selected by name. Returns borrowed
- * labels valid until the next change to the cluster; never NULL.
+ * Labels of namespace `name` into *out. A namespace the cluster has no
+ * object for still has the label kubernetes.io/metadata.name=<name> (the API
+ * server guarantees it), so its pods can be selected by name: such labels
+ * are made once and cached in the cluster. *out is borrowed, valid until
+ * the next change to the cluster. HNP_ERR_NOMEM when those labels cannot be
+ * made (*out untouched: no labels would silently change what selectors
+ * match).
  */
-const struct hnp_labels *hnp_cluster_namespace_labels(struct hnp_cluster *cluster,
-                                                      const char *name);
+enum hnp_err hnp_cluster_namespace_labels(struct hnp_cluster *cluster, const char *name,
+                                          const struct hnp_labels **out);
 
 /*
  * Iteration in insertion order (a replaced object keeps its place; a

@@ -404,44 +404,51 @@ const struct hnp_policy *hnp_cluster_policy(const struct hnp_cluster *cluster, c
     return table_get(&cluster->policies, ins, iname);
 }
 
-const struct hnp_labels *hnp_cluster_namespace_labels(struct hnp_cluster *cluster, const char *name)
+enum hnp_err hnp_cluster_namespace_labels(struct hnp_cluster *cluster, const char *name,
+                                          const struct hnp_labels **out)
 {
-    /* Returned only when memory runs out: better no labels than a crash. */
-    static const struct hnp_labels empty = {NULL, 0};
-
     /*
      * Fast path for the usual caller, who passes an interned name (a pod's
      * ns): keys are interned pointers, so a hit by pointer is a real hit.
      */
     const struct hnp_namespace *ns = table_get(&cluster->namespaces, NULL, name);
-    if (ns != NULL)
-        return &ns->labels;
+    if (ns != NULL) {
+        *out = &ns->labels;
+        return HNP_OK;
+    }
     struct slot *s = index_find(&cluster->ns_label_cache, NULL, name);
-    if (s != NULL)
-        return s->obj;
+    if (s != NULL) {
+        *out = s->obj;
+        return HNP_OK;
+    }
 
     const char *iname = hnp_strtab_intern(cluster->tab, name);
     if (iname == NULL)
-        return &empty;
+        return HNP_ERR_NOMEM;
     if (iname != name) {
-        if ((ns = table_get(&cluster->namespaces, NULL, iname)) != NULL)
-            return &ns->labels;
-        if ((s = index_find(&cluster->ns_label_cache, NULL, iname)) != NULL)
-            return s->obj;
+        if ((ns = table_get(&cluster->namespaces, NULL, iname)) != NULL) {
+            *out = &ns->labels;
+            return HNP_OK;
+        }
+        if ((s = index_find(&cluster->ns_label_cache, NULL, iname)) != NULL) {
+            *out = s->obj;
+            return HNP_OK;
+        }
     }
 
     struct hnp_labels *labels = calloc(1, sizeof(*labels));
     if (labels == NULL)
-        return &empty;
+        return HNP_ERR_NOMEM;
     if (hnp_labels_set(labels, cluster->name_label_key, iname) != HNP_OK ||
         index_reserve(&cluster->ns_label_cache) != 0) {
         free_cached_labels(labels);
-        return &empty;
+        return HNP_ERR_NOMEM;
     }
     struct slot fresh = {.ns = NULL, .name = iname, .obj = labels, .seq = 0};
     index_place(cluster->ns_label_cache.slots, cluster->ns_label_cache.nslots, &fresh);
     cluster->ns_label_cache.count++;
-    return labels;
+    *out = labels;
+    return HNP_OK;
 }
 
 size_t hnp_cluster_namespace_count(const struct hnp_cluster *cluster)
