@@ -44,6 +44,7 @@
 #include <pthread.h>
 
 #include "hashmap.h"
+#include "listsplit.h"
 #include "log.h"
 #include "text.h"
 
@@ -62,8 +63,6 @@
 #define DEFAULT_MAX_LIST_BYTES ((uint64_t)4 * 1024 * 1024 * 1024)
 /* A LIST page silent this long is a dead connection (hnp_kube_request() allows 60 s in all). */
 #define LIST_IDLE_MS 60000L
-/* The item buffer is freed after an item larger than this, not kept for the next page. */
-#define ITEM_BUF_KEEP ((size_t)1024 * 1024)
 /* A watch silent this much longer than timeoutSeconds is a dead connection. */
 #define IDLE_GRACE_MS 60000L
 
@@ -545,57 +544,20 @@ static enum hnp_err deliver_list(struct hnp_reflector *r, size_t listed)
 /* ---- reading a LIST page item by item ------------------------------------ */
 
 /*
- * Where the scanner is in a page: {"kind": ..., "metadata": {...},
- * "items": [{...}, ...]} with the members in any order.
- */
-enum page_state {
-    PAGE_START,     /* before the top-level '{' */
-    PAGE_KEY,       /* a member name, or '}' right after '{' */
-    PAGE_IN_KEY,    /* inside a member name */
-    PAGE_COLON,     /* ':' after a member name */
-    PAGE_VALUE,     /* a member's value */
-    PAGE_IN_VALUE,  /* inside a member's value other than the items array */
-    PAGE_NEXT,      /* ',' or '}' after a member */
-    PAGE_ITEM,      /* an item, or ']' right after '[' */
-    PAGE_IN_ITEM,   /* inside an item */
-    PAGE_ITEM_NEXT, /* ',' or ']' after an item */
-    PAGE_END,       /* after the top-level '}': only blanks */
-};
-
-enum page_member { MEMBER_OTHER, MEMBER_ITEMS, MEMBER_METADATA };
-
-/*
- * The state of one page, fed its bytes in pieces of any size. The scanner
- * checks the page's outer structure (the top-level object, its member names,
- * the items array and its commas) exactly; inside a value it only follows
- * strings (with their escapes) and counts brackets to find where the value
- * ends. Whether a kept value (an item, metadata) is valid JSON is jansson's
- * to say when it parses the value alone; values of other members ("kind",
- * "apiVersion") are skipped unchecked.
+ * One page being read, fed its bytes in pieces of any size: the engine's
+ * List splitter (listsplit.h, page mode) finds the wrapper's members and the
+ * elements of its items array and holds each one's bytes (within
+ * max_item_bytes); an item or metadata is parsed alone. Values of other
+ * members ("kind", "apiVersion") are skipped unchecked.
  */
 struct page_scan {
     struct hnp_reflector *r;
-    enum page_state state;
-    bool first;   /* right after '{' or '[' */
-    size_t page;  /* 1 for the first page of the list, for messages */
-    size_t index; /* index in the whole list of the next item */
-    /* Bytes of the page before the current piece. */
-    uint64_t offset;
-    /* The member name, raw: "\u0069tems" is not "items" (no API server writes that). */
-    char key[16];
-    size_t key_len;
-    bool key_long;
-    bool key_escape;
-    enum page_member member;
-    bool saw_items;
-    /* The value being scanned. */
-    size_t depth;
-    bool in_string, escape, scalar;
-    bool keep;         /* its bytes are kept and parsed (an item or metadata) */
-    size_t vstart;     /* where it starts in the current piece */
-    uint64_t value_at; /* where it starts in the page */
-    char *buf;         /* its bytes from earlier pieces (within max_item_bytes) */
-    size_t len, cap;
+    struct hnp_listsplit sp;
+    size_t page;      /* 1 for the first page of the list, for messages */
+    size_t first;     /* index in the whole list of the page's first item */
+    size_t index;     /* index in the whole list of the next item */
+    uint64_t offset;  /* bytes of the page fed so far */
+    bool saw_items;   /* an items array, or items: null */
     json_t *metadata; /* the page's, once read */
     bool logged;      /* the failure was logged */
 };
@@ -605,16 +567,17 @@ static void page_init(struct page_scan *ps, struct hnp_reflector *r, size_t page
     memset(ps, 0, sizeof(*ps));
     ps->r = r;
     ps->page = page;
-    ps->index = index;
+    ps->first = ps->index = index;
+    struct hnp_listsplit_options opt = {
+        .page = true, .hold = true, .max_span = r->opt.max_item_bytes};
+    hnp_listsplit_init(&ps->sp, &opt, 0);
 }
 
 static void page_done(struct page_scan *ps)
 {
-    free(ps->buf);
+    hnp_listsplit_free(&ps->sp);
     json_decref(ps->metadata);
-    ps->buf = NULL;
     ps->metadata = NULL;
-    ps->len = ps->cap = 0;
 }
 
 /* Log why the page is refused; returns code. off: offset in the page. */
@@ -630,77 +593,6 @@ static enum hnp_err page_fail(struct page_scan *ps, enum hnp_err code, uint64_t 
     return code;
 }
 
-/* off: offset in the current piece. */
-static enum hnp_err page_syntax(struct page_scan *ps, size_t off, const char *expected)
-{
-    return page_fail(ps, HNP_ERR_PARSE, ps->offset + off, "watch: list page is not valid JSON",
-                     expected);
-}
-
-static bool blank(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Start scanning the value whose first byte is c; false when no value starts with c. */
-static bool value_begin(struct page_scan *ps, unsigned char c, size_t at, bool keep)
-{
-    ps->depth = 0;
-    ps->in_string = ps->escape = false;
-    ps->scalar = c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
-    ps->keep = keep;
-    ps->vstart = at;
-    ps->value_at = ps->offset + at;
-    ps->len = 0;
-    return ps->scalar || c == '{' || c == '[' || c == '"';
-}
-
-/*
- * Scan the current value from *pos in d[0, n). True when it ends in d: *pos
- * is then just past it; else *pos = n.
- */
-static bool value_scan(struct page_scan *ps, const unsigned char *d, size_t n, size_t *pos)
-{
-    size_t i = *pos;
-    if (ps->scalar) {
-        while (i < n && !blank(d[i]) && d[i] != ',' && d[i] != '}' && d[i] != ']')
-            i++;
-        *pos = i;
-        return i < n;
-    }
-    while (i < n) {
-        if (ps->in_string && !ps->escape) {
-            while (i < n && d[i] != '"' && d[i] != '\\')
-                i++;
-            if (i == n)
-                break;
-        }
-        unsigned char c = d[i++];
-        if (ps->in_string) {
-            if (ps->escape)
-                ps->escape = false;
-            else if (c == '\\')
-                ps->escape = true;
-            else if (c == '"') {
-                ps->in_string = false;
-                if (ps->depth == 0) {
-                    *pos = i;
-                    return true;
-                }
-            }
-        } else if (c == '"') {
-            ps->in_string = true;
-        } else if (c == '{' || c == '[') {
-            ps->depth++;
-        } else if ((c == '}' || c == ']') && ps->depth > 0 && --ps->depth == 0) {
-            *pos = i;
-            return true;
-        }
-    }
-    *pos = i;
-    return false;
-}
-
 /* The page has reached off bytes: fail when that is more than max_list_bytes. */
 static enum hnp_err page_size_check(struct page_scan *ps, uint64_t off)
 {
@@ -712,65 +604,87 @@ static enum hnp_err page_size_check(struct page_scan *ps, uint64_t off)
     return page_fail(ps, HNP_ERR_LIMIT, off, "watch: list page too large", what);
 }
 
-/* The kept value (an item or metadata) has more than max_item_bytes. */
-static enum hnp_err item_too_large(struct page_scan *ps)
+/* The splitter's error, logged. */
+static enum hnp_err page_error(struct page_scan *ps, const struct hnp_split_event *ev)
 {
+    static const char *const expected[] = {
+        [HNP_SPLIT_EXPECT_OBJECT] = "expected '{' at the start of the page",
+        [HNP_SPLIT_EXPECT_KEY] = "expected a member name",
+        [HNP_SPLIT_EXPECT_COLON] = "expected ':' after a member name",
+        [HNP_SPLIT_EXPECT_VALUE] = "expected a value",
+        [HNP_SPLIT_EXPECT_MEMBER_END] = "expected ',' or '}' after a member",
+        [HNP_SPLIT_EXPECT_ITEM] = "expected an item",
+        [HNP_SPLIT_EXPECT_ITEM_END] = "expected ',' or ']' after an item",
+        [HNP_SPLIT_TRAILING] = "unexpected bytes after the list",
+        [HNP_SPLIT_TRUNCATED] = "the page ends early (truncated)",
+    };
     char what[96];
-    if (ps->state == PAGE_IN_ITEM)
-        snprintf(what, sizeof(what), "items[%zu] is larger than %zu bytes", ps->index,
-                 ps->r->opt.max_item_bytes);
-    else
-        snprintf(what, sizeof(what), "metadata is larger than %zu bytes",
-                 ps->r->opt.max_item_bytes);
-    return page_fail(ps, HNP_ERR_LIMIT, ps->value_at, "watch: listed object too large", what);
-}
-
-/* Keep d[0, n) of the current value (never more than max_item_bytes). */
-static enum hnp_err value_keep(struct page_scan *ps, const char *d, size_t n)
-{
-    size_t max = ps->r->opt.max_item_bytes;
-    if (n > max || ps->len > max - n)
-        return item_too_large(ps);
-    if (ps->len + n > ps->cap) {
-        size_t cap = ps->cap ? ps->cap : 4096;
-        while (cap < ps->len + n)
-            cap = cap > max / 2 ? max : cap * 2;
-        char *bigger = realloc(ps->buf, cap);
-        if (bigger == NULL)
-            return HNP_ERR_NOMEM;
-        ps->buf = bigger;
-        ps->cap = cap;
+    switch (ev->error) {
+    case HNP_SPLIT_NOMEM:
+        return HNP_ERR_NOMEM;
+    case HNP_SPLIT_TOO_BIG:
+        if (ev->span == HNP_SPAN_ITEM)
+            snprintf(what, sizeof(what), "items[%zu] is larger than %zu bytes",
+                     ps->first + ev->index, ps->r->opt.max_item_bytes);
+        else
+            snprintf(what, sizeof(what), "%s is larger than %zu bytes",
+                     ev->key == HNP_SPLIT_KEY_METADATA ? "metadata" : "a member",
+                     ps->r->opt.max_item_bytes);
+        return page_fail(ps, HNP_ERR_LIMIT, ev->start, "watch: listed object too large", what);
+    case HNP_SPLIT_DUPLICATE_ITEMS:
+        return page_fail(ps, HNP_ERR_SCHEMA, ev->at, "watch: list response is not a list",
+                         "a second items array");
+    default:
+        break;
     }
-    memcpy(ps->buf + ps->len, d, n);
-    ps->len += n;
-    return HNP_OK;
+    const char *text =
+        (size_t)ev->error < sizeof(expected) / sizeof(expected[0]) && expected[ev->error] != NULL
+            ? expected[ev->error]
+            : "not a list";
+    return page_fail(ps, HNP_ERR_PARSE, ev->at, "watch: list page is not valid JSON", text);
 }
 
-/* A kept value is complete in text[0, n): parse it and take it. */
-static enum hnp_err value_take(struct page_scan *ps, const char *text, size_t n)
+/* A member of the page's wrapper: metadata is kept, items must be an array or null. */
+static enum hnp_err page_member(struct page_scan *ps, const struct hnp_split_event *ev)
 {
+    size_t n = (size_t)(ev->end - ev->start);
+    if (ev->key == HNP_SPLIT_KEY_ITEMS) {
+        if (ev->text[0] != 'n') /* null: a list without items, as before */
+            return page_fail(ps, HNP_ERR_SCHEMA, ev->start, "watch: list response is not a list",
+                             "items is not an array");
+        ps->saw_items = true;
+        return HNP_OK;
+    }
+    if (ev->key != HNP_SPLIT_KEY_METADATA)
+        return HNP_OK;
     json_error_t jerr;
-    json_t *value = json_loadb(text, n, JSON_DECODE_ANY, &jerr);
+    json_t *value = json_loadb(ev->text, n, JSON_DECODE_ANY, &jerr);
     if (value == NULL) {
         /* The offset is where the value starts; jansson's position is inside it. */
         char what[256];
-        if (ps->state == PAGE_IN_ITEM)
-            snprintf(what, sizeof(what), "items[%zu], byte %d of the item: %s", ps->index,
-                     jerr.position, jerr.text);
-        else
-            snprintf(what, sizeof(what), "metadata, byte %d of it: %s", jerr.position, jerr.text);
-        return page_fail(ps, HNP_ERR_PARSE, ps->value_at, "watch: list page is not valid JSON",
-                         what);
+        snprintf(what, sizeof(what), "metadata, byte %d of it: %s", jerr.position, jerr.text);
+        return page_fail(ps, HNP_ERR_PARSE, ev->start, "watch: list page is not valid JSON", what);
     }
-    if (ps->state == PAGE_IN_VALUE) {
-        if (!json_is_object(value)) {
-            json_decref(value);
-            return page_fail(ps, HNP_ERR_SCHEMA, ps->value_at, "watch: list response is not a list",
-                             "metadata is not an object");
-        }
-        json_decref(ps->metadata);
-        ps->metadata = value;
-        return HNP_OK;
+    if (!json_is_object(value)) {
+        json_decref(value);
+        return page_fail(ps, HNP_ERR_SCHEMA, ev->start, "watch: list response is not a list",
+                         "metadata is not an object");
+    }
+    json_decref(ps->metadata);
+    ps->metadata = value;
+    return HNP_OK;
+}
+
+/* An item of the page: parsed alone and taken. */
+static enum hnp_err page_item(struct page_scan *ps, const struct hnp_split_event *ev)
+{
+    json_error_t jerr;
+    json_t *value = json_loadb(ev->text, (size_t)(ev->end - ev->start), JSON_DECODE_ANY, &jerr);
+    if (value == NULL) {
+        char what[256];
+        snprintf(what, sizeof(what), "items[%zu], byte %d of the item: %s", ps->index,
+                 jerr.position, jerr.text);
+        return page_fail(ps, HNP_ERR_PARSE, ev->start, "watch: list page is not valid JSON", what);
     }
     enum hnp_err rc = list_item(ps->r, value, ps->index);
     json_decref(value);
@@ -778,170 +692,55 @@ static enum hnp_err value_take(struct page_scan *ps, const char *text, size_t n)
     return rc;
 }
 
-/* A value ended at d + end (d + vstart its start in this piece). */
-static enum hnp_err value_end(struct page_scan *ps, const char *d, size_t end)
+/* Take the splitter's events until it wants more input or the page ends. */
+static enum hnp_err page_events(struct page_scan *ps)
 {
-    enum hnp_err rc = HNP_OK;
-    if (ps->keep) {
-        size_t n = end - ps->vstart;
-        /* Whole in this piece: parsed where it lies, within the same cap. */
-        if (ps->len == 0)
-            rc = n > ps->r->opt.max_item_bytes ? item_too_large(ps)
-                                               : value_take(ps, d + ps->vstart, n);
-        else if ((rc = value_keep(ps, d + ps->vstart, n)) == HNP_OK)
-            rc = value_take(ps, ps->buf, ps->len);
-        ps->len = 0;
-        if (ps->cap > ITEM_BUF_KEEP) {
-            free(ps->buf);
-            ps->buf = NULL;
-            ps->cap = 0;
+    for (;;) {
+        struct hnp_split_event ev;
+        enum hnp_err rc = HNP_OK;
+        switch (hnp_listsplit_next(&ps->sp, &ev)) {
+        case HNP_SPLIT_MORE:
+        case HNP_SPLIT_END:
+            return HNP_OK;
+        case HNP_SPLIT_ERROR:
+            return page_error(ps, &ev);
+        case HNP_SPLIT_LIST:
+            ps->saw_items = true;
+            break;
+        case HNP_SPLIT_MEMBER:
+            rc = page_member(ps, &ev);
+            break;
+        case HNP_SPLIT_ITEM:
+            rc = page_item(ps, &ev);
+            break;
+        default:
+            break;
         }
+        if (rc != HNP_OK)
+            return rc;
     }
-    if (rc == HNP_OK)
-        ps->state = ps->state == PAGE_IN_ITEM ? PAGE_ITEM_NEXT : PAGE_NEXT;
-    return rc;
-}
-
-static enum page_member member_of(const struct page_scan *ps)
-{
-    if (ps->key_long)
-        return MEMBER_OTHER;
-    if (ps->key_len == 5 && memcmp(ps->key, "items", 5) == 0)
-        return MEMBER_ITEMS;
-    if (ps->key_len == 8 && memcmp(ps->key, "metadata", 8) == 0)
-        return MEMBER_METADATA;
-    return MEMBER_OTHER;
 }
 
 /* Feed the next piece of the page. Returns HNP_OK, or the failure (logged unless NOMEM). */
 static enum hnp_err page_feed(struct page_scan *ps, const char *text, size_t n)
 {
-    const unsigned char *d = (const unsigned char *)text;
-    /* value_keep() bounds what is held; this bounds a body that never ends. */
+    /* The splitter bounds what is held; this bounds a body that never ends. */
     enum hnp_err rc = page_size_check(ps, ps->offset + n);
     if (rc != HNP_OK)
         return rc;
-    size_t i = 0;
-    ps->vstart = 0; /* a value carried over from the last piece goes on from here */
-    while (i < n && rc == HNP_OK) {
-        unsigned char c = d[i];
-        switch (ps->state) {
-        case PAGE_IN_VALUE:
-        case PAGE_IN_ITEM:
-            if (value_scan(ps, d, n, &i))
-                rc = value_end(ps, text, i);
-            else if (ps->keep)
-                rc = value_keep(ps, text + ps->vstart, n - ps->vstart);
-            continue;
-        case PAGE_IN_KEY:
-            i++;
-            if (c == '"' && !ps->key_escape) {
-                ps->state = PAGE_COLON;
-            } else {
-                ps->key_escape = !ps->key_escape && c == '\\';
-                if (ps->key_len < sizeof(ps->key))
-                    ps->key[ps->key_len++] = (char)c;
-                else
-                    ps->key_long = true;
-            }
-            continue;
-        default:
-            break;
-        }
-        if (blank(c)) {
-            i++;
-            continue;
-        }
-        switch (ps->state) {
-        case PAGE_START:
-            if (c != '{')
-                return page_syntax(ps, i, "expected '{' at the start of the page");
-            ps->state = PAGE_KEY;
-            ps->first = true;
-            i++;
-            break;
-        case PAGE_KEY:
-            if (c == '}' && ps->first) {
-                ps->state = PAGE_END;
-            } else if (c == '"') {
-                ps->state = PAGE_IN_KEY;
-                ps->key_len = 0;
-                ps->key_long = ps->key_escape = false;
-            } else {
-                return page_syntax(ps, i, "expected a member name");
-            }
-            i++;
-            break;
-        case PAGE_COLON:
-            if (c != ':')
-                return page_syntax(ps, i, "expected ':' after a member name");
-            ps->member = member_of(ps);
-            ps->state = PAGE_VALUE;
-            i++;
-            break;
-        case PAGE_VALUE:
-            if (ps->member == MEMBER_ITEMS) {
-                ps->saw_items = true;
-                if (c == '[') {
-                    ps->state = PAGE_ITEM;
-                    ps->first = true;
-                    i++;
-                    break;
-                }
-                if (c != 'n') /* null: a list without items, as before */
-                    return page_fail(ps, HNP_ERR_SCHEMA, ps->offset + i,
-                                     "watch: list response is not a list", "items is not an array");
-            }
-            if (!value_begin(ps, c, i, ps->member == MEMBER_METADATA))
-                return page_syntax(ps, i, "expected a value");
-            ps->state = PAGE_IN_VALUE;
-            break;
-        case PAGE_NEXT:
-            if (c == ',')
-                ps->state = PAGE_KEY;
-            else if (c == '}')
-                ps->state = PAGE_END;
-            else
-                return page_syntax(ps, i, "expected ',' or '}' after a member");
-            ps->first = false;
-            i++;
-            break;
-        case PAGE_ITEM:
-            if (c == ']' && ps->first) {
-                ps->state = PAGE_NEXT;
-                i++;
-                break;
-            }
-            if (!value_begin(ps, c, i, true))
-                return page_syntax(ps, i, "expected an item");
-            ps->state = PAGE_IN_ITEM;
-            break;
-        case PAGE_ITEM_NEXT:
-            if (c == ',')
-                ps->state = PAGE_ITEM;
-            else if (c == ']')
-                ps->state = PAGE_NEXT;
-            else
-                return page_syntax(ps, i, "expected ',' or ']' after an item");
-            ps->first = false;
-            i++;
-            break;
-        case PAGE_END:
-            return page_syntax(ps, i, "unexpected bytes after the list");
-        default:
-            i++;
-            break;
-        }
-    }
+    if ((rc = hnp_listsplit_feed(&ps->sp, text, n)) != HNP_OK)
+        return rc;
     ps->offset += n;
-    return rc;
+    return page_events(ps);
 }
 
 /* The whole page was fed: it must be complete and a list. */
 static enum hnp_err page_finish(struct page_scan *ps)
 {
-    if (ps->state != PAGE_END)
-        return page_syntax(ps, 0, "the page ends early (truncated)");
+    hnp_listsplit_finish(&ps->sp);
+    enum hnp_err rc = page_events(ps);
+    if (rc != HNP_OK)
+        return rc;
     if (!ps->saw_items || string_of(ps->metadata, "resourceVersion") == NULL)
         return page_fail(ps, HNP_ERR_SCHEMA, ps->offset, "watch: list response is not a list",
                          ps->saw_items ? "no metadata.resourceVersion" : "no items");
