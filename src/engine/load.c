@@ -63,6 +63,8 @@
 
 #include <yaml.h>
 
+#include "listsplit.h"
+
 #define DEFAULT_MAX_DEPTH 128
 #define DEFAULT_MAX_OBJECT ((size_t)256 << 20)
 #define DEFAULT_WINDOW ((size_t)1 << 20)
@@ -563,51 +565,17 @@ static int peek(struct loader *ld, uint64_t keep, bool object, uint64_t off)
 /* ------------------------------------------------------------------------------------------ */
 /* JSON                                                                                        */
 
-/* keep for a read that holds on to nothing before the current position. */
-#define KEEP_HERE UINT64_MAX
-
 static bool json_blank(int c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Skip blanks from pos; keep is the start of the value being read, or KEEP_HERE. */
-static uint64_t skip_blank(struct loader *ld, uint64_t keep, uint64_t pos)
-{
-    for (;;) {
-        const char *p = at(ld, pos), *end = ld->data + ld->len;
-        while (p < end && json_blank((unsigned char)*p))
-            p++;
-        pos = ld->base + (uint64_t)(p - ld->data);
-        if (p < end || !more(ld, keep == KEEP_HERE ? pos : keep, keep != KEEP_HERE))
-            return pos;
-    }
-}
-
-/* The byte at pos (after skip_blank), or -1 at the end of the input. */
-static int byte_at(const struct loader *ld, uint64_t pos)
-{
-    return pos < window_end(ld) ? (unsigned char)*at(ld, pos) : -1;
-}
-
-/* Bytes the scanner must look at inside a container. */
-static const unsigned char scan_special[256] = {
-    ['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1,
-};
-
-/* Bytes that end a bare scalar (number, true, false, null) at the top of a scan. */
+/* Bytes that end a bare word (number, true, false, null, or junk). */
 static bool scalar_end(unsigned char c)
 {
     return json_blank(c) || c == ',' || c == ':' || c == '{' || c == '}' || c == '[' || c == ']' ||
            c == '"';
 }
-
-/*
- * SCAN_MORE: the window ends inside the value; SCAN_BIG: the value is longer
- * than allowed (both scan_value only); SCAN_STOP: the load must stop,
- * ld->fail says why (scan_full only).
- */
-enum scan_result { SCAN_OK, SCAN_DEEP, SCAN_BAD, SCAN_MORE, SCAN_BIG, SCAN_STOP };
 
 /*
  * Move *pos from the opening quote of a string to just past its closing one.
@@ -629,95 +597,6 @@ static bool skip_string(const unsigned char *d, size_t len, size_t *pos)
             *pos = i;
             return true;
         }
-    }
-}
-
-/*
- * Find the end of the JSON value at offset pos (not blank) without building
- * it, and check that its nesting stays within max_depth levels when the value
- * sits at nesting `depth`. Brackets are only counted, not matched, and
- * nothing else is validated: jansson parses these bytes afterwards and
- * reports any error. On SCAN_DEEP *stop is where the limit was passed, on
- * SCAN_OK *stop is the end. The scan never looks at offset bound or past it:
- * SCAN_BIG when the value goes on there. SCAN_MORE when the window ends
- * first and more input may come.
- */
-static enum scan_result scan_value(const struct loader *ld, uint64_t pos, size_t depth,
-                                   uint64_t bound, uint64_t *stop)
-{
-    const unsigned char *d = (const unsigned char *)ld->data;
-    size_t len = ld->len, base = depth, start = (size_t)(pos - ld->base), i = start;
-    bool bounded = bound - ld->base <= len;
-    if (bounded)
-        len = (size_t)(bound - ld->base);
-    enum scan_result short_of_end = bounded ? SCAN_BIG : input_done(ld) ? SCAN_BAD : SCAN_MORE;
-
-    if (i >= len)
-        return short_of_end;
-    if (!scan_special[d[i]]) {
-        while (i < len && !scalar_end(d[i]))
-            i++;
-        if (i == start)
-            return SCAN_BAD;
-        if (i == len && short_of_end != SCAN_BAD)
-            return short_of_end; /* the next bytes may continue it */
-        *stop = ld->base + i;
-        return SCAN_OK;
-    }
-    for (;;) {
-        while (i < len && !scan_special[d[i]])
-            i++;
-        if (i >= len)
-            return short_of_end;
-        switch (d[i]) {
-        case '"':
-            if (!skip_string(d, len, &i))
-                return short_of_end;
-            break;
-        case '{':
-        case '[':
-            if (++depth > ld->max_depth) {
-                *stop = ld->base + i;
-                return SCAN_DEEP;
-            }
-            i++;
-            break;
-        default: /* '}' or ']' */
-            if (depth == base)
-                return SCAN_BAD;
-            depth--;
-            i++;
-            break;
-        }
-        if (depth == base) {
-            *stop = ld->base + i;
-            return SCAN_OK;
-        }
-    }
-}
-
-/*
- * scan_value, reading on until the window holds the whole value at pos (or
- * the input ends); keep (<= pos) is the start of the object it belongs to,
- * which may not pass max_object_bytes. The scan looks at no byte past that
- * limit (plus one, to see where a number ends), so what it finds never
- * depends on how much the window held. Never SCAN_MORE or SCAN_BIG;
- * SCAN_STOP when the load must stop (ld->fail).
- */
-static enum scan_result scan_full(struct loader *ld, uint64_t keep, uint64_t pos, size_t depth,
-                                  uint64_t *stop)
-{
-    uint64_t bound = keep + (uint64_t)ld->max_object + 1;
-    for (;;) {
-        enum scan_result r = scan_value(ld, pos, depth, bound, stop);
-        if (r == SCAN_BIG || (r == SCAN_OK && *stop - keep > ld->max_object)) {
-            value_too_big(ld, keep);
-            return SCAN_STOP;
-        }
-        if (r != SCAN_MORE)
-            return r;
-        if (!more(ld, keep, true) && ld->fail != HNP_OK)
-            return SCAN_STOP;
     }
 }
 
@@ -746,8 +625,7 @@ static enum hnp_err json_error(struct loader *ld, uint64_t start, const json_err
     return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s", text);
 }
 
-/* A syntax error our own walker found at offset off (after skip_blank: in the window or at the
- * end). */
+/* A syntax error of a List wrapper at offset off (in the window or at its end). */
 static enum hnp_err json_syntax(struct loader *ld, uint64_t off, const char *expected)
 {
     long line, col;
@@ -762,291 +640,254 @@ static enum hnp_err json_syntax(struct loader *ld, uint64_t off, const char *exp
     return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s expected near '%s'", expected, near);
 }
 
-/* Parse the value at *pos (scanned by scan_full: it is in the window); *pos moves past it. */
-static enum hnp_err json_parse_at(struct loader *ld, uint64_t *pos, json_t **out)
+/*
+ * Parse the value at offset start with jansson (the window holds it whole,
+ * or everything to the end of the input).
+ */
+static enum hnp_err json_parse_at(struct loader *ld, uint64_t start, json_t **out)
 {
     json_error_t e;
-    json_t *value = json_loadb(at(ld, *pos), (size_t)(window_end(ld) - *pos), JSON_VALUE_FLAGS, &e);
+    json_t *value =
+        json_loadb(at(ld, start), (size_t)(window_end(ld) - start), JSON_VALUE_FLAGS, &e);
     if (value == NULL)
-        return json_error(ld, *pos, &e);
-    *pos += (uint64_t)e.position;
+        return json_error(ld, start, &e);
     *out = value;
     return HNP_OK;
 }
 
-/* Scan (keeping from keep) and parse the value at *pos; *pos moves past it. */
-static enum hnp_err json_read_value(struct loader *ld, uint64_t keep, uint64_t *pos, size_t depth,
-                                    long object_line, json_t **out)
+/* Parse (to check it) and drop the value at start; *out (may be NULL) keeps it instead. */
+static enum hnp_err json_check_at(struct loader *ld, uint64_t start, json_t **out)
 {
-    uint64_t stop;
-    switch (scan_full(ld, keep, *pos, depth, &stop)) {
-    case SCAN_DEEP:
-        return json_deep(ld, object_line, stop);
-    case SCAN_STOP:
-        return ld->fail;
-    default: /* SCAN_BAD: jansson will say what is wrong */
-        break;
-    }
-    return json_parse_at(ld, pos, out);
-}
-
-enum probe_result { PROBE_LIST, PROBE_PLAIN, PROBE_DEEP, PROBE_BAD, PROBE_STOP };
-
-/* Is the string token [start, end) (quotes included, in the window) the key "items"? */
-static bool key_is_items(const struct loader *ld, uint64_t start, uint64_t end)
-{
-    size_t n = (size_t)(end - start);
-    if (n == 7)
-        return memcmp(at(ld, start), "\"items\"", 7) == 0;
-    if (memchr(at(ld, start), '\\', n) == NULL)
-        return false;
-    json_error_t e;
-    json_t *key = json_loadb(at(ld, start), n, JSON_DECODE_ANY, &e);
-    bool items = json_is_string(key) && json_string_length(key) == 5 &&
-                 !strcmp(json_string_value(key), "items");
-    json_decref(key);
-    return items;
+    json_t *value = NULL;
+    enum hnp_err rc = json_parse_at(ld, start, &value);
+    if (rc == HNP_OK && out != NULL)
+        *out = value;
+    else
+        json_decref(value);
+    return rc;
 }
 
 /*
- * Look at the members of the object at offset pos ('{') for an "items"
- * array, keeping the object in the window. PROBE_LIST: found, *at is its
- * '['. PROBE_PLAIN: no items array, the whole object is within the limits
- * and in the window. PROBE_DEEP: too deep at *at. PROBE_BAD: not well-formed
- * (let jansson say why). PROBE_STOP: ld->fail.
+ * jansson reads the whole token at off (a string or a bare word) before it
+ * says what is wrong there: have it in the window, within the limit of the
+ * value starting at keep.
  */
-/*
- * probe_object found the object at pos not well-formed at offset i: jansson
- * will say why, and it reads the whole token there, so have that token (a
- * string or a bare word) in the window, whatever the window's size.
- */
-static enum probe_result probe_bad(struct loader *ld, uint64_t pos, uint64_t i)
+static enum hnp_err have_token(struct loader *ld, uint64_t keep, uint64_t off)
 {
-    int c = byte_at(ld, i);
-    uint64_t end;
-    if (c >= 0 && (c == '"' || !scalar_end((unsigned char)c)) &&
-        scan_full(ld, pos, i, 1, &end) == SCAN_STOP)
-        return PROBE_STOP;
-    return ld->fail != HNP_OK ? PROBE_STOP : PROBE_BAD;
-}
-
-static enum probe_result probe_object(struct loader *ld, uint64_t pos, uint64_t *at_out)
-{
-    uint64_t i = pos, end;
-    bool first = true;
     for (;;) {
-        /* Blanks, then a key (or, first, the '}' of an empty object). */
-        i = skip_blank(ld, pos, i + 1);
-        if (i - pos >= ld->max_object)
-            break;
-        uint64_t key_start = i;
-        if (first && byte_at(ld, i) == '}')
-            return PROBE_PLAIN;
-        first = false;
-        if (byte_at(ld, i) != '"')
-            return probe_bad(ld, pos, i);
-        switch (scan_full(ld, pos, i, 1, &end)) {
-        case SCAN_OK:
-            break;
-        case SCAN_STOP:
-            return PROBE_STOP;
-        default:
-            return PROBE_BAD;
-        }
-        bool items = key_is_items(ld, key_start, end);
-        i = skip_blank(ld, pos, end);
-        if (i - pos >= ld->max_object)
-            break;
-        if (byte_at(ld, i) != ':')
-            return probe_bad(ld, pos, i);
-        i = skip_blank(ld, pos, i + 1);
-        if (i - pos >= ld->max_object)
-            break;
-        if (items && byte_at(ld, i) == '[') {
-            *at_out = i;
-            return PROBE_LIST;
-        }
-        switch (scan_full(ld, pos, i, 1, &end)) {
-        case SCAN_OK:
-            break;
-        case SCAN_DEEP:
-            *at_out = end;
-            return PROBE_DEEP;
-        case SCAN_STOP:
-            return PROBE_STOP;
-        default:
-            return PROBE_BAD;
-        }
-        i = skip_blank(ld, pos, end);
-        if (i - pos >= ld->max_object)
-            break;
-        int c = byte_at(ld, i);
-        if (c == '}')
-            return PROBE_PLAIN;
-        if (c != ',')
-            return probe_bad(ld, pos, i);
-    }
-    /* Blanks ran past the limit: byte i and so the object are too big. */
-    value_too_big(ld, pos);
-    return PROBE_STOP;
-}
-
-/* Hand over each element of the items array at offset pos ('['); *end = past its ']'. */
-static enum hnp_err json_items(struct loader *ld, uint64_t pos, uint64_t *end)
-{
-    uint64_t i = skip_blank(ld, KEEP_HERE, pos + 1);
-    if (byte_at(ld, i) == ']') {
-        *end = i + 1;
-        return HNP_OK;
-    }
-    for (size_t index = 0;; index++) {
-        seek_line(ld, i);
-        long line = ld->line;
-        json_t *item = NULL;
-        enum hnp_err rc = json_read_value(ld, i, &i, 0, line, &item);
-        if (rc != HNP_OK)
-            return rc;
-        if (!json_is_object(item)) {
-            rc = item_error(ld, line, index, type_phrase(item));
-            json_decref(item);
-            return rc;
-        }
-        rc = emit(ld, item, line);
-        json_decref(item);
-        if (rc != HNP_OK)
-            return rc;
-        i = skip_blank(ld, KEEP_HERE, i);
-        int c = byte_at(ld, i);
-        if (c == ',') {
-            i = skip_blank(ld, KEEP_HERE, i + 1);
-            continue;
-        }
-        if (c == ']') {
-            *end = i + 1;
-            return HNP_OK;
-        }
-        return json_syntax(ld, i, "',' or ']'");
-    }
-}
-
-/*
- * Walk the List wrapper object at offset pos ('{', on line `line`): stream
- * its items array, parse (to validate) and drop every other member. *end =
- * past its '}'.
- */
-static enum hnp_err json_list(struct loader *ld, uint64_t pos, long line, uint64_t *end)
-{
-    bool seen_items = false;
-    uint64_t i = skip_blank(ld, KEEP_HERE, pos + 1);
-    if (byte_at(ld, i) == '}') {
-        *end = i + 1;
-        return HNP_OK;
-    }
-    for (;;) {
-        if (byte_at(ld, i) != '"')
-            return json_syntax(ld, i, "string or '}'");
-        json_t *key = NULL;
-        enum hnp_err rc = json_read_value(ld, i, &i, 1, line, &key);
-        if (rc != HNP_OK)
-            return rc;
-        bool items = json_string_length(key) == 5 && !strcmp(json_string_value(key), "items");
-        bool kind =
-            !seen_items && json_string_length(key) == 4 && !strcmp(json_string_value(key), "kind");
-        json_decref(key);
-        i = skip_blank(ld, KEEP_HERE, i);
-        if (byte_at(ld, i) != ':')
-            return json_syntax(ld, i, "':'");
-        i = skip_blank(ld, KEEP_HERE, i + 1);
-        if (items && byte_at(ld, i) == '[') {
-            if (seen_items) {
-                seek_line(ld, i);
-                return schema_error(ld, ld->line, "duplicate \"items\" array");
-            }
-            seen_items = true;
-            ld->lists++;
-            rc = json_items(ld, i, &i);
-            ld->item_kind[0] = '\0';
-            if (rc != HNP_OK)
-                return rc;
+        if (off >= window_end(ld))
+            return ld->fail;
+        const unsigned char *d = (const unsigned char *)at(ld, off);
+        size_t n = (size_t)(window_end(ld) - off), i = 0;
+        bool whole;
+        if (d[0] == '"') {
+            whole = skip_string(d, n, &i);
         } else {
-            json_t *member = NULL;
-            rc = json_read_value(ld, i, &i, 1, line, &member);
-            if (rc != HNP_OK)
-                return rc;
-            if (kind)
-                note_list_kind(ld, member);
-            json_decref(member);
+            while (i < n && !scalar_end(d[i]))
+                i++;
+            whole = i < n;
         }
-        i = skip_blank(ld, KEEP_HERE, i);
-        int c = byte_at(ld, i);
-        if (c == ',') {
-            i = skip_blank(ld, KEEP_HERE, i + 1);
-            continue;
-        }
-        if (c == '}') {
-            *end = i + 1;
-            return HNP_OK;
-        }
-        return json_syntax(ld, i, "',' or '}'");
+        if (whole || !more(ld, keep, true))
+            return ld->fail;
     }
 }
 
-static enum hnp_err load_json(struct loader *ld, uint64_t pos)
+/* A member of a List wrapper: its name and value, as offsets. */
+struct member {
+    uint64_t key, value;
+    enum hnp_split_key name;
+};
+
+/* The state of one JSON load around the splitter. */
+struct json_reader {
+    struct hnp_listsplit sp;
+    uint64_t fed;           /* bytes before this offset were fed to the splitter */
+    long value_line;        /* line of the top-level value being read */
+    long item_line;         /* line of the List item being read */
+    struct member *members; /* of the object being read while not known to be a List */
+    size_t n_members, cap_members;
+    uint64_t key; /* the member name just read (a List's) */
+};
+
+/* The object turned out to be a List: check its members before the items, note its kind. */
+static enum hnp_err list_members(struct loader *ld, struct json_reader *jr)
 {
-    for (;;) {
-        pos = skip_blank(ld, KEEP_HERE, pos);
-        int c = byte_at(ld, pos);
-        if (c < 0)
-            return HNP_OK;
-        seek_line(ld, pos);
-        long line = ld->line;
-        uint64_t at_off;
-        enum hnp_err rc;
-
-        if (c == '{') {
-            switch (probe_object(ld, pos, &at_off)) {
-            case PROBE_LIST:
-                rc = json_list(ld, pos, line, &pos);
-                if (rc != HNP_OK)
-                    return rc;
-                continue;
-            case PROBE_DEEP:
-                return json_deep(ld, line, at_off);
-            case PROBE_STOP:
-                return ld->fail;
-            case PROBE_PLAIN: /* all in the window, within the limits */
-            case PROBE_BAD:
-                break;
-            }
-        } else {
-            switch (scan_full(ld, pos, pos, 0, &at_off)) {
-            case SCAN_DEEP:
-                return json_deep(ld, line, at_off);
-            case SCAN_STOP:
-                return ld->fail;
-            default:
-                break;
-            }
-        }
-
+    ld->lists++;
+    for (size_t i = 0; i < jr->n_members; i++) {
         json_t *value = NULL;
-        rc = json_parse_at(ld, &pos, &value);
+        enum hnp_err rc = json_check_at(ld, jr->members[i].key, NULL);
+        if (rc == HNP_OK)
+            rc = json_check_at(ld, jr->members[i].value, &value);
         if (rc != HNP_OK)
             return rc;
-        if (json_is_null(value))
-            continue;
-        if (!json_is_object(value)) {
+        if (jr->members[i].name == HNP_SPLIT_KEY_KIND)
+            note_list_kind(ld, value);
+        json_decref(value);
+    }
+    jr->n_members = 0;
+    return HNP_OK;
+}
+
+/* A top-level value that is not a List (or an item when item): checked and handed over. */
+static enum hnp_err json_object_at(struct loader *ld, uint64_t start, long line, bool item,
+                                   size_t index)
+{
+    json_t *value = NULL;
+    enum hnp_err rc = json_parse_at(ld, start, &value);
+    if (rc != HNP_OK)
+        return rc;
+    if (!item && json_is_null(value))
+        return HNP_OK;
+    if (!json_is_object(value)) {
+        if (item) {
+            rc = item_error(ld, line, index, type_phrase(value));
+        } else {
             char what[64];
             snprintf(what, sizeof(what), "top-level JSON value is %s, not an object",
                      type_phrase(value));
-            json_decref(value);
-            return schema_error(ld, line, what);
+            rc = schema_error(ld, line, what);
         }
-        rc = emit(ld, value, line);
         json_decref(value);
-        if (rc != HNP_OK)
-            return rc;
+        return rc;
     }
+    rc = emit(ld, value, line);
+    json_decref(value);
+    return rc;
+}
+
+/* The splitter stopped at an error: say it as jansson, or our List walker, would. */
+static enum hnp_err json_split_error(struct loader *ld, struct json_reader *jr,
+                                     const struct hnp_split_event *ev)
+{
+    switch (ev->error) {
+    case HNP_SPLIT_TOO_BIG:
+        value_too_big(ld, ev->start);
+        return ld->fail;
+    case HNP_SPLIT_TOO_DEEP:
+        return json_deep(ld, ev->span == HNP_SPAN_ITEM ? jr->item_line : jr->value_line, ev->at);
+    case HNP_SPLIT_DUPLICATE_ITEMS:
+        seek_line(ld, ev->at);
+        return schema_error(ld, ld->line, "duplicate \"items\" array");
+    case HNP_SPLIT_NOMEM:
+        return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
+    default:
+        break;
+    }
+    enum hnp_err rc;
+    if (ev->span != HNP_SPAN_NONE) {
+        /* Inside a value, or a malformed object not known to be a List: jansson says why. */
+        if (ev->error != HNP_SPLIT_TRUNCATED && (rc = have_token(ld, ev->start, ev->at)) != HNP_OK)
+            return rc;
+        rc = json_check_at(ld, ev->start, NULL);
+        return rc != HNP_OK ? rc : json_syntax(ld, ev->at, "valid JSON");
+    }
+    enum hnp_split_error what = ev->error == HNP_SPLIT_TRUNCATED ? ev->expected : ev->error;
+    switch (what) {
+    case HNP_SPLIT_EXPECT_KEY:
+        return json_syntax(ld, ev->at, "string or '}'");
+    case HNP_SPLIT_EXPECT_COLON:
+        return json_syntax(ld, ev->at, "':'");
+    case HNP_SPLIT_EXPECT_MEMBER_END:
+        return json_syntax(ld, ev->at, "',' or '}'");
+    case HNP_SPLIT_EXPECT_ITEM_END:
+        return json_syntax(ld, ev->at, "',' or ']'");
+    default: /* no value can start here: jansson says why */
+        rc = json_check_at(ld, ev->at, NULL);
+        return rc != HNP_OK ? rc : json_syntax(ld, ev->at, "a value");
+    }
+}
+
+/* One splitter event; HNP_OK to go on. */
+static enum hnp_err json_event(struct loader *ld, struct json_reader *jr,
+                               const struct hnp_split_event *ev)
+{
+    switch (ev->type) {
+    case HNP_SPLIT_VALUE_BEGIN:
+        seek_line(ld, ev->start);
+        jr->value_line = ld->line;
+        jr->n_members = 0;
+        ld->item_kind[0] = '\0';
+        return HNP_OK;
+    case HNP_SPLIT_VALUE:
+        return json_object_at(ld, ev->start, jr->value_line, false, 0);
+    case HNP_SPLIT_KEY:
+        if (ev->in_list)
+            return json_check_at(ld, ev->start, NULL);
+        jr->key = ev->start;
+        return HNP_OK;
+    case HNP_SPLIT_MEMBER:
+        if (ev->in_list)
+            return json_check_at(ld, ev->start, NULL);
+        if (jr->n_members == jr->cap_members) {
+            size_t cap = jr->cap_members ? jr->cap_members * 2 : 8;
+            struct member *m = realloc(jr->members, cap * sizeof(*m));
+            if (m == NULL)
+                return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
+            jr->members = m;
+            jr->cap_members = cap;
+        }
+        jr->members[jr->n_members++] = (struct member){jr->key, ev->start, ev->key};
+        return HNP_OK;
+    case HNP_SPLIT_LIST:
+        return list_members(ld, jr);
+    case HNP_SPLIT_ITEM_BEGIN:
+        seek_line(ld, ev->start);
+        jr->item_line = ld->line;
+        return HNP_OK;
+    case HNP_SPLIT_ITEM:
+        return json_object_at(ld, ev->start, jr->item_line, true, ev->index);
+    case HNP_SPLIT_LIST_END:
+        ld->item_kind[0] = '\0';
+        return HNP_OK;
+    default:
+        return HNP_OK;
+    }
+}
+
+/*
+ * Read JSON from offset pos: the window's bytes go to the List splitter
+ * (listsplit.h) as they arrive; it tells where each top-level value, List
+ * member and item starts and ends, and jansson parses each from the
+ * window, which keeps everything from the start of the value being read.
+ */
+static enum hnp_err load_json(struct loader *ld, uint64_t pos)
+{
+    struct json_reader jr = {.fed = pos};
+    struct hnp_listsplit_options opt = {.max_span = ld->max_object, .max_depth = ld->max_depth};
+    hnp_listsplit_init(&jr.sp, &opt, pos);
+    enum hnp_err rc = HNP_OK;
+    for (;;) {
+        struct hnp_split_event ev;
+        enum hnp_split_type type = hnp_listsplit_next(&jr.sp, &ev);
+        if (type == HNP_SPLIT_END)
+            break;
+        if (type == HNP_SPLIT_ERROR) {
+            rc = json_split_error(ld, &jr, &ev);
+            break;
+        }
+        if (type != HNP_SPLIT_MORE) {
+            if ((rc = json_event(ld, &jr, &ev)) != HNP_OK)
+                break;
+            continue;
+        }
+        if (jr.fed < window_end(ld)) {
+            (void)hnp_listsplit_feed(&jr.sp, at(ld, jr.fed), (size_t)(window_end(ld) - jr.fed));
+            jr.fed = window_end(ld);
+            continue;
+        }
+        bool open;
+        uint64_t keep = hnp_listsplit_hold(&jr.sp, &open);
+        if (!more(ld, keep, open)) {
+            if (ld->fail != HNP_OK) {
+                rc = ld->fail;
+                break;
+            }
+            hnp_listsplit_finish(&jr.sp);
+        }
+    }
+    hnp_listsplit_free(&jr.sp);
+    free(jr.members);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------------------------ */
