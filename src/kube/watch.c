@@ -12,16 +12,17 @@
  *   - `pending`: the new or changed objects of the list in progress, as
  *     compact JSON text of the trimmed objects. A 20,000-pod list held as
  *     JSON trees would take several times the memory the text does.
- *   - while a LIST page arrives, a small scanner (struct page_scan) finds
- *     the elements of its top-level "items" array in the bytes and parses
- *     each alone: one 500-pod page as one jansson tree took 35-40 MB, ten
+ *   - while a LIST page arrives, the page reader (listpage.h, over the
+ *     engine's List splitter) finds the elements of its top-level "items"
+ *     array in the bytes and parses each alone: one 500-pod page as one
+ *     jansson tree took 35-40 MB, ten
  *     times its text, and was the agent's memory peak
  *     (docs/performance-agent.md).
  *   - the resourceVersion to watch from, updated by every event.
  *
  * The HTTP layer is a table of function pointers (struct
- * hnp_watch_transport): client.h's functions by default, a scripted server in
- * the unit tests.
+ * hnp_watch_transport, a field of the options): client.h's functions by
+ * default, a scripted server in the unit tests.
  *
  * Waiting (backoff) is a timed wait on a condition variable that
  * hnp_reflector_stop() signals. The wait uses CLOCK_MONOTONIC where the
@@ -44,7 +45,7 @@
 #include <pthread.h>
 
 #include "hashmap.h"
-#include "listsplit.h"
+#include "listpage.h"
 #include "log.h"
 #include "text.h"
 
@@ -446,8 +447,9 @@ static void log_http_status(enum hnp_log_level level, const char *msg,
 }
 
 /* Take one item of a page: skip it when unchanged, else queue it. */
-static enum hnp_err list_item(struct hnp_reflector *r, json_t *item, size_t index)
+static enum hnp_err list_item(json_t *item, size_t index, void *ctx)
 {
+    struct hnp_reflector *r = ctx;
     char *key = json_is_object(item) ? object_key(r, item) : NULL;
     if (key == NULL) {
         char where[32];
@@ -541,236 +543,22 @@ static enum hnp_err deliver_list(struct hnp_reflector *r, size_t listed)
     return HNP_OK;
 }
 
-/* ---- reading a LIST page item by item ------------------------------------ */
-
-/*
- * One page being read, fed its bytes in pieces of any size: the engine's
- * List splitter (listsplit.h, page mode) finds the wrapper's members and the
- * elements of its items array and holds each one's bytes (within
- * max_item_bytes); an item or metadata is parsed alone. Values of other
- * members ("kind", "apiVersion") are skipped unchecked.
- */
-struct page_scan {
-    struct hnp_reflector *r;
-    struct hnp_listsplit sp;
-    size_t page;      /* 1 for the first page of the list, for messages */
-    size_t first;     /* index in the whole list of the page's first item */
-    size_t index;     /* index in the whole list of the next item */
-    uint64_t offset;  /* bytes of the page fed so far */
-    bool saw_items;   /* an items array, or items: null */
-    json_t *metadata; /* the page's, once read */
-    bool logged;      /* the failure was logged */
-};
-
-static void page_init(struct page_scan *ps, struct hnp_reflector *r, size_t page, size_t index)
-{
-    memset(ps, 0, sizeof(*ps));
-    ps->r = r;
-    ps->page = page;
-    ps->first = ps->index = index;
-    struct hnp_listsplit_options opt = {
-        .page = true, .hold = true, .max_span = r->opt.max_item_bytes};
-    hnp_listsplit_init(&ps->sp, &opt, 0);
-}
-
-static void page_done(struct page_scan *ps)
-{
-    hnp_listsplit_free(&ps->sp);
-    json_decref(ps->metadata);
-    ps->metadata = NULL;
-}
-
-/* Log why the page is refused; returns code. off: offset in the page. */
-static enum hnp_err page_fail(struct page_scan *ps, enum hnp_err code, uint64_t off,
-                              const char *msg, const char *what)
-{
-    char page[24], offset[24];
-    snprintf(page, sizeof(page), "%zu", ps->page);
-    snprintf(offset, sizeof(offset), "%llu", (unsigned long long)off);
-    hnp_log(HNP_LOG_WARN, msg, "resource", ps->r->info->resource, "page", page, "offset", offset,
-            "error", what, NULL);
-    ps->logged = true;
-    return code;
-}
-
-/* The page has reached off bytes: fail when that is more than max_list_bytes. */
-static enum hnp_err page_size_check(struct page_scan *ps, uint64_t off)
-{
-    if (off <= ps->r->opt.max_list_bytes)
-        return HNP_OK;
-    char what[96];
-    snprintf(what, sizeof(what), "the page is larger than %llu bytes (in items[%zu])",
-             (unsigned long long)ps->r->opt.max_list_bytes, ps->index);
-    return page_fail(ps, HNP_ERR_LIMIT, off, "watch: list page too large", what);
-}
-
-/* The splitter's error, logged. */
-static enum hnp_err page_error(struct page_scan *ps, const struct hnp_split_event *ev)
-{
-    static const char *const expected[] = {
-        [HNP_SPLIT_EXPECT_OBJECT] = "expected '{' at the start of the page",
-        [HNP_SPLIT_EXPECT_KEY] = "expected a member name",
-        [HNP_SPLIT_EXPECT_COLON] = "expected ':' after a member name",
-        [HNP_SPLIT_EXPECT_VALUE] = "expected a value",
-        [HNP_SPLIT_EXPECT_MEMBER_END] = "expected ',' or '}' after a member",
-        [HNP_SPLIT_EXPECT_ITEM] = "expected an item",
-        [HNP_SPLIT_EXPECT_ITEM_END] = "expected ',' or ']' after an item",
-        [HNP_SPLIT_TRAILING] = "unexpected bytes after the list",
-        [HNP_SPLIT_TRUNCATED] = "the page ends early (truncated)",
-    };
-    char what[96];
-    switch (ev->error) {
-    case HNP_SPLIT_NOMEM:
-        return HNP_ERR_NOMEM;
-    case HNP_SPLIT_TOO_BIG:
-        if (ev->span == HNP_SPAN_ITEM)
-            snprintf(what, sizeof(what), "items[%zu] is larger than %zu bytes",
-                     ps->first + ev->index, ps->r->opt.max_item_bytes);
-        else
-            snprintf(what, sizeof(what), "%s is larger than %zu bytes",
-                     ev->key == HNP_SPLIT_KEY_METADATA ? "metadata" : "a member",
-                     ps->r->opt.max_item_bytes);
-        return page_fail(ps, HNP_ERR_LIMIT, ev->start, "watch: listed object too large", what);
-    case HNP_SPLIT_DUPLICATE_ITEMS:
-        return page_fail(ps, HNP_ERR_SCHEMA, ev->at, "watch: list response is not a list",
-                         "a second items array");
-    default:
-        break;
-    }
-    const char *text =
-        (size_t)ev->error < sizeof(expected) / sizeof(expected[0]) && expected[ev->error] != NULL
-            ? expected[ev->error]
-            : "not a list";
-    return page_fail(ps, HNP_ERR_PARSE, ev->at, "watch: list page is not valid JSON", text);
-}
-
-/* A member of the page's wrapper: metadata is kept, items must be an array or null. */
-static enum hnp_err page_member(struct page_scan *ps, const struct hnp_split_event *ev)
-{
-    size_t n = (size_t)(ev->end - ev->start);
-    if (ev->key == HNP_SPLIT_KEY_ITEMS) {
-        if (ev->text[0] != 'n') /* null: a list without items, as before */
-            return page_fail(ps, HNP_ERR_SCHEMA, ev->start, "watch: list response is not a list",
-                             "items is not an array");
-        ps->saw_items = true;
-        return HNP_OK;
-    }
-    if (ev->key != HNP_SPLIT_KEY_METADATA)
-        return HNP_OK;
-    json_error_t jerr;
-    json_t *value = json_loadb(ev->text, n, JSON_DECODE_ANY, &jerr);
-    if (value == NULL) {
-        /* The offset is where the value starts; jansson's position is inside it. */
-        char what[256];
-        snprintf(what, sizeof(what), "metadata, byte %d of it: %s", jerr.position, jerr.text);
-        return page_fail(ps, HNP_ERR_PARSE, ev->start, "watch: list page is not valid JSON", what);
-    }
-    if (!json_is_object(value)) {
-        json_decref(value);
-        return page_fail(ps, HNP_ERR_SCHEMA, ev->start, "watch: list response is not a list",
-                         "metadata is not an object");
-    }
-    json_decref(ps->metadata);
-    ps->metadata = value;
-    return HNP_OK;
-}
-
-/* An item of the page: parsed alone and taken. */
-static enum hnp_err page_item(struct page_scan *ps, const struct hnp_split_event *ev)
-{
-    json_error_t jerr;
-    json_t *value = json_loadb(ev->text, (size_t)(ev->end - ev->start), JSON_DECODE_ANY, &jerr);
-    if (value == NULL) {
-        char what[256];
-        snprintf(what, sizeof(what), "items[%zu], byte %d of the item: %s", ps->index,
-                 jerr.position, jerr.text);
-        return page_fail(ps, HNP_ERR_PARSE, ev->start, "watch: list page is not valid JSON", what);
-    }
-    enum hnp_err rc = list_item(ps->r, value, ps->index);
-    json_decref(value);
-    ps->index++;
-    return rc;
-}
-
-/* Take the splitter's events until it wants more input or the page ends. */
-static enum hnp_err page_events(struct page_scan *ps)
-{
-    for (;;) {
-        struct hnp_split_event ev;
-        enum hnp_err rc = HNP_OK;
-        switch (hnp_listsplit_next(&ps->sp, &ev)) {
-        case HNP_SPLIT_MORE:
-        case HNP_SPLIT_END:
-            return HNP_OK;
-        case HNP_SPLIT_ERROR:
-            return page_error(ps, &ev);
-        case HNP_SPLIT_LIST:
-            ps->saw_items = true;
-            break;
-        case HNP_SPLIT_MEMBER:
-            rc = page_member(ps, &ev);
-            break;
-        case HNP_SPLIT_ITEM:
-            rc = page_item(ps, &ev);
-            break;
-        default:
-            break;
-        }
-        if (rc != HNP_OK)
-            return rc;
-    }
-}
-
-/* Feed the next piece of the page. Returns HNP_OK, or the failure (logged unless NOMEM). */
-static enum hnp_err page_feed(struct page_scan *ps, const char *text, size_t n)
-{
-    /* The splitter bounds what is held; this bounds a body that never ends. */
-    enum hnp_err rc = page_size_check(ps, ps->offset + n);
-    if (rc != HNP_OK)
-        return rc;
-    if ((rc = hnp_listsplit_feed(&ps->sp, text, n)) != HNP_OK)
-        return rc;
-    ps->offset += n;
-    return page_events(ps);
-}
-
-/* The whole page was fed: it must be complete and a list. */
-static enum hnp_err page_finish(struct page_scan *ps)
-{
-    hnp_listsplit_finish(&ps->sp);
-    enum hnp_err rc = page_events(ps);
-    if (rc != HNP_OK)
-        return rc;
-    if (!ps->saw_items || string_of(ps->metadata, "resourceVersion") == NULL)
-        return page_fail(ps, HNP_ERR_SCHEMA, ps->offset, "watch: list response is not a list",
-                         ps->saw_items ? "no metadata.resourceVersion" : "no items");
-    return HNP_OK;
-}
-
-/* hnp_kube_piece_fn of list_stream: the next piece of the page, cut anywhere. */
-static enum hnp_err on_page_piece(const char *bytes, size_t len, void *ctx)
-{
-    struct page_scan *ps = ctx;
-    if (ps->r->stop)
-        return HNP_ERR_STOPPED;
-    return page_feed(ps, bytes, len);
-}
-
 /*
  * Fetch the page at path and read it into ps. Returns HNP_OK (ps->metadata
  * set), HNP_ERR_GONE for an expired continue token (when continuing),
  * HNP_ERR_STOPPED, or another failure (logged, except HNP_ERR_NOMEM).
  */
 static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool continuing,
-                              struct page_scan *ps)
+                              struct hnp_list_page *ps)
 {
     struct hnp_error e = {0};
     char code[24];
     enum hnp_err rc;
     if (r->tr->list_stream != NULL) {
-        rc = r->tr->list_stream(r->client, path, on_page_piece, ps, &r->stop, LIST_IDLE_MS, &e);
+        rc = r->tr->list_stream(r->client, path, hnp_list_page_piece, ps, &r->stop, LIST_IDLE_MS,
+                                &e);
         if (rc == HNP_OK)
-            return page_finish(ps);
+            return hnp_list_page_finish(ps);
         if (rc == HNP_ERR_STOPPED || rc == HNP_ERR_NOMEM || ps->logged)
             return rc;
         /* The HTTP status, or curl's code for a transport failure. */
@@ -822,16 +610,16 @@ static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool co
         return rc;
     }
     if (body == NULL)
-        return page_fail(ps, HNP_ERR_SCHEMA, 0, "watch: list response is not a list",
-                         "the body is not JSON");
+        return hnp_list_page_fail(ps, HNP_ERR_SCHEMA, 0, "watch: list response is not a list",
+                                  "the body is not JSON");
     /* The same reader as for streamed pages, so both paths accept the same pages. */
     char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(body);
     if (text == NULL)
         return HNP_ERR_NOMEM;
-    rc = page_feed(ps, text, strlen(text));
+    rc = hnp_list_page_feed(ps, text, strlen(text));
     free(text);
-    return rc == HNP_OK ? page_finish(ps) : rc;
+    return rc == HNP_OK ? hnp_list_page_finish(ps) : rc;
 }
 
 /*
@@ -890,8 +678,14 @@ static enum hnp_err list_all(struct hnp_reflector *r)
             rc = HNP_ERR_NOMEM;
             break;
         }
-        struct page_scan ps;
-        page_init(&ps, r, page, listed);
+        struct hnp_list_page_options popt = {.resource = r->info->resource,
+                                             .max_item_bytes = r->opt.max_item_bytes,
+                                             .max_list_bytes = r->opt.max_list_bytes,
+                                             .item = list_item,
+                                             .ctx = r,
+                                             .stop = &r->stop};
+        struct hnp_list_page ps;
+        hnp_list_page_init(&ps, &popt, page, listed);
         rc = list_page(r, path, cont != NULL, &ps);
         free(path);
         bool more = false;
@@ -906,7 +700,7 @@ static enum hnp_err list_all(struct hnp_reflector *r)
             if (list_rv == NULL || (more && cont == NULL))
                 rc = HNP_ERR_NOMEM;
         }
-        page_done(&ps);
+        hnp_list_page_done(&ps);
         if (rc != HNP_OK || !more)
             break;
     }
