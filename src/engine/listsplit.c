@@ -118,12 +118,9 @@ enum hnp_err hnp_listsplit_feed(struct hnp_listsplit *sp, const char *bytes, siz
 {
     if (sp->release)
         hold_release(sp);
-    /* A held value going on past the piece: keep its part of the piece. */
-    if (sp->held) {
-        size_t from = sp->span_start > sp->base ? (size_t)(sp->span_start - sp->base) : 0;
-        if (from < sp->n && !hold_add(sp, sp->d + from, sp->n - from))
-            return HNP_ERR_NOMEM;
-    }
+    if (sp->nomem)
+        return HNP_ERR_NOMEM;
+    sp->piece_held = false;
     sp->base += sp->n;
     sp->d = (const unsigned char *)bytes;
     sp->n = len;
@@ -623,6 +620,18 @@ enum hnp_split_type hnp_listsplit_next(struct hnp_listsplit *sp, struct hnp_spli
     }
     if (sp->finished)
         return at_end(sp, ev);
+    /*
+     * A held value going on past the piece: keep its part of the piece now
+     * (the piece is the caller's again once MORE is returned).
+     */
+    if (sp->held && !sp->piece_held) {
+        size_t from = sp->span_start > sp->base ? (size_t)(sp->span_start - sp->base) : 0;
+        if (from < sp->n && !hold_add(sp, sp->d + from, sp->n - from)) {
+            sp->nomem = true;
+            return fail(sp, ev, HNP_SPLIT_NOMEM, sp->base + sp->n);
+        }
+        sp->piece_held = true;
+    }
     ev->type = HNP_SPLIT_MORE;
     return HNP_SPLIT_MORE;
 }

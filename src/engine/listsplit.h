@@ -157,6 +157,8 @@ struct hnp_listsplit {
     char *buf;
     size_t len, cap;
     bool release;
+    bool piece_held; /* the held span's part of the current piece is in buf */
+    bool nomem;
     struct hnp_split_event error;
 };
 
@@ -168,10 +170,10 @@ void hnp_listsplit_init(struct hnp_listsplit *sp, const struct hnp_listsplit_opt
 void hnp_listsplit_free(struct hnp_listsplit *sp);
 
 /*
- * The next piece: len bytes (borrowed until hnp_listsplit_next() returns
- * HNP_SPLIT_MORE). Only after HNP_SPLIT_MORE (or right after init).
- * HNP_ERR_NOMEM in hold mode when the part of the previous piece that a
- * held value needs cannot be kept.
+ * The next piece: len bytes, borrowed until hnp_listsplit_next() returns
+ * HNP_SPLIT_MORE (in hold mode the part a value still needs is copied
+ * then). Only after HNP_SPLIT_MORE (or right after init). HNP_ERR_NOMEM
+ * after a copy failed (hnp_listsplit_next() reported it).
  */
 enum hnp_err hnp_listsplit_feed(struct hnp_listsplit *sp, const char *bytes, size_t len);
 
