@@ -374,18 +374,28 @@ static size_t chunk_size(const json_t *step, size_t k, size_t off, size_t len)
     return size == 0 || size > len - off ? len - off : size;
 }
 
-/* Feed text to fn as raw pieces of the step's chunk sizes (a streamed LIST). */
+/*
+ * Feed text to fn as raw pieces of the step's chunk sizes (a streamed LIST).
+ * As curl does, each piece is in a buffer that is reused once fn returns.
+ */
 static enum hnp_err feed_pieces(const json_t *step, const char *text, size_t len,
                                 hnp_kube_piece_fn fn, void *ctx, const volatile int *stop)
 {
     enum hnp_err rc = HNP_OK;
+    char *piece = malloc(len + 1);
+    assert_non_null(piece);
     for (size_t off = 0, k = 0; off < len && rc == HNP_OK; k++) {
-        if (stop != NULL && *stop)
-            return HNP_ERR_STOPPED;
+        if (stop != NULL && *stop) {
+            rc = HNP_ERR_STOPPED;
+            break;
+        }
         size_t size = chunk_size(step, k, off, len);
-        rc = fn(text + off, size, ctx);
+        memcpy(piece, text + off, size);
+        rc = fn(piece, size, ctx);
+        memset(piece, '#', size);
         off += size;
     }
+    free(piece);
     return rc;
 }
 
