@@ -55,6 +55,9 @@ void hnp_kube_config_clear(struct hnp_kube_config *cfg);
  */
 enum hnp_err hnp_kube_config_copy(struct hnp_kube_config *dst, const struct hnp_kube_config *src);
 
+/* The separator of a KUBECONFIG list on this platform: ':', or ';' on Windows. */
+extern const char hnp_kube_list_separator;
+
 /*
  * Read kubeconfig files (YAML or JSON, kind Config). paths is a
  * KUBECONFIG-style list (':' separated, ';' on Windows; empty entries and
@@ -77,9 +80,6 @@ enum hnp_err hnp_kube_config_copy(struct hnp_kube_config *dst, const struct hnp_
  * users[\"u\"].client-key-data: invalid base64 at offset 12") when something
  * is missing or wrong; HNP_ERR_IO / HNP_ERR_PARSE from reading a file.
  */
-/* The separator of a KUBECONFIG list on this platform: ':', or ';' on Windows. */
-extern const char hnp_kube_list_separator;
-
 enum hnp_err hnp_kube_config_from_kubeconfig(const char *paths, const char *context,
                                              struct hnp_kube_config *out, struct hnp_error *err);
 
