@@ -18,9 +18,10 @@ typedef enum hnp_err (*hnp_kube_line_fn)(const char *line, size_t len, void *ctx
 
 /*
  * Split a byte stream into lines across arbitrary chunk boundaries, with a
- * cap. Lines end with "\n" or "\r\n"; empty lines are skipped. A line is handed to fn straight from
- * the fed bytes when it lies whole in them, else from data; data shrinks back after a line over 64
- * KiB, so one large event is not kept for the life of the watch.
+ * cap. Lines end with "\n" or "\r\n"; empty lines are skipped. A line is
+ * handed to fn straight from the fed bytes when it lies whole in them, else
+ * from data; data shrinks back after a line over 64 KiB, so one large event
+ * is not kept for the life of the watch.
  */
 struct hnp_line_buffer {
     char *data; /* partial line carried over between feeds */
