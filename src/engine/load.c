@@ -541,9 +541,11 @@ static enum hnp_err json_syntax(struct loader *ld, uint64_t off, const char *exp
 
 /*
  * Parse the value at offset start with jansson (the window holds it whole,
- * or everything to the end of the input).
+ * or everything to the end of the input). *used (may be NULL): how many
+ * bytes jansson read, which is less than the splitter's span for a bare word
+ * such as null12 (null, then 12).
  */
-static enum hnp_err json_parse_at(struct loader *ld, uint64_t start, json_t **out)
+static enum hnp_err json_parse_at(struct loader *ld, uint64_t start, json_t **out, uint64_t *used)
 {
     json_error_t e;
     json_t *value = json_loadb(hnp_loader_at(ld, start),
@@ -551,14 +553,23 @@ static enum hnp_err json_parse_at(struct loader *ld, uint64_t start, json_t **ou
     if (value == NULL)
         return json_error(ld, start, &e);
     *out = value;
+    if (used != NULL)
+        *used = (uint64_t)e.position;
     return HNP_OK;
 }
 
-/* Parse (to check it) and drop the value at start; *out (may be NULL) keeps it instead. */
-static enum hnp_err json_check_at(struct loader *ld, uint64_t start, json_t **out)
+/*
+ * Parse (to check it) and drop the value at start; *out (may be NULL) keeps
+ * it instead. end (0 = not checked): where the value of a List member ends;
+ * what jansson leaves of it is a syntax error, as after any member.
+ */
+static enum hnp_err json_check_at(struct loader *ld, uint64_t start, uint64_t end, json_t **out)
 {
     json_t *value = NULL;
-    enum hnp_err rc = json_parse_at(ld, start, &value);
+    uint64_t used = 0;
+    enum hnp_err rc = json_parse_at(ld, start, &value, &used);
+    if (rc == HNP_OK && end != 0 && start + used < end)
+        rc = json_syntax(ld, start + used, "',' or '}'");
     if (rc == HNP_OK && out != NULL)
         *out = value;
     else
@@ -593,7 +604,7 @@ static enum hnp_err have_token(struct loader *ld, uint64_t keep, uint64_t off)
 
 /* A member of a List wrapper: its name and value, as offsets. */
 struct member {
-    uint64_t key, value;
+    uint64_t key, value, end;
     enum hnp_split_key name;
 };
 
@@ -614,9 +625,9 @@ static enum hnp_err list_members(struct loader *ld, struct json_reader *jr)
     ld->lists++;
     for (size_t i = 0; i < jr->n_members; i++) {
         json_t *value = NULL;
-        enum hnp_err rc = json_check_at(ld, jr->members[i].key, NULL);
+        enum hnp_err rc = json_check_at(ld, jr->members[i].key, 0, NULL);
         if (rc == HNP_OK)
-            rc = json_check_at(ld, jr->members[i].value, &value);
+            rc = json_check_at(ld, jr->members[i].value, jr->members[i].end, &value);
         if (rc != HNP_OK)
             return rc;
         if (jr->members[i].name == HNP_SPLIT_KEY_KIND)
@@ -627,16 +638,20 @@ static enum hnp_err list_members(struct loader *ld, struct json_reader *jr)
     return HNP_OK;
 }
 
-/* A top-level value that is not a List (or an item when item): checked and handed over. */
-static enum hnp_err json_object_at(struct loader *ld, uint64_t start, long line, bool item,
-                                   size_t index)
+/*
+ * A top-level value that is not a List, [start, end) (or an item when
+ * item): checked and handed over.
+ */
+static enum hnp_err json_object_at(struct loader *ld, uint64_t start, uint64_t end, long line,
+                                   bool item, size_t index)
 {
     json_t *value = NULL;
-    enum hnp_err rc = json_parse_at(ld, start, &value);
+    uint64_t used = 0;
+    enum hnp_err rc = json_parse_at(ld, start, &value, &used);
     if (rc != HNP_OK)
         return rc;
-    if (!item && json_is_null(value))
-        return HNP_OK;
+    if (!item && json_is_null(value)) /* skipped; what jansson left of the word is the next value */
+        return start + used < end ? json_object_at(ld, start + used, end, line, false, 0) : HNP_OK;
     if (!json_is_object(value)) {
         if (item) {
             rc = hnp_loader_item_error(ld, line, index, hnp_loader_type_phrase(value));
@@ -677,7 +692,7 @@ static enum hnp_err json_split_error(struct loader *ld, struct json_reader *jr,
         /* Inside a value, or a malformed object not known to be a List: jansson says why. */
         if (ev->error != HNP_SPLIT_TRUNCATED && (rc = have_token(ld, ev->start, ev->at)) != HNP_OK)
             return rc;
-        rc = json_check_at(ld, ev->start, NULL);
+        rc = json_check_at(ld, ev->start, 0, NULL);
         return rc != HNP_OK ? rc : json_syntax(ld, ev->at, "valid JSON");
     }
     enum hnp_split_error what = ev->error == HNP_SPLIT_TRUNCATED ? ev->expected : ev->error;
@@ -691,7 +706,7 @@ static enum hnp_err json_split_error(struct loader *ld, struct json_reader *jr,
     case HNP_SPLIT_EXPECT_ITEM_END:
         return json_syntax(ld, ev->at, "',' or ']'");
     default: /* no value can start here: jansson says why */
-        rc = json_check_at(ld, ev->at, NULL);
+        rc = json_check_at(ld, ev->at, 0, NULL);
         return rc != HNP_OK ? rc : json_syntax(ld, ev->at, "a value");
     }
 }
@@ -708,15 +723,15 @@ static enum hnp_err json_event(struct loader *ld, struct json_reader *jr,
         ld->item_kind[0] = '\0';
         return HNP_OK;
     case HNP_SPLIT_VALUE:
-        return json_object_at(ld, ev->start, jr->value_line, false, 0);
+        return json_object_at(ld, ev->start, ev->end, jr->value_line, false, 0);
     case HNP_SPLIT_KEY:
         if (ev->in_list)
-            return json_check_at(ld, ev->start, NULL);
+            return json_check_at(ld, ev->start, 0, NULL);
         jr->key = ev->start;
         return HNP_OK;
     case HNP_SPLIT_MEMBER:
         if (ev->in_list)
-            return json_check_at(ld, ev->start, NULL);
+            return json_check_at(ld, ev->start, ev->end, NULL);
         if (jr->n_members == jr->cap_members) {
             size_t cap = jr->cap_members ? jr->cap_members * 2 : 8;
             struct member *m = realloc(jr->members, cap * sizeof(*m));
@@ -725,7 +740,7 @@ static enum hnp_err json_event(struct loader *ld, struct json_reader *jr,
             jr->members = m;
             jr->cap_members = cap;
         }
-        jr->members[jr->n_members++] = (struct member){jr->key, ev->start, ev->key};
+        jr->members[jr->n_members++] = (struct member){jr->key, ev->start, ev->end, ev->key};
         return HNP_OK;
     case HNP_SPLIT_LIST:
         return list_members(ld, jr);
@@ -734,7 +749,7 @@ static enum hnp_err json_event(struct loader *ld, struct json_reader *jr,
         jr->item_line = ld->line;
         return HNP_OK;
     case HNP_SPLIT_ITEM:
-        return json_object_at(ld, ev->start, jr->item_line, true, ev->index);
+        return json_object_at(ld, ev->start, ev->end, jr->item_line, true, ev->index);
     case HNP_SPLIT_LIST_END:
         ld->item_kind[0] = '\0';
         return HNP_OK;
