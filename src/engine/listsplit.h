@@ -12,8 +12,8 @@
  * its commas); inside a value it only follows strings (with their escapes)
  * and counts brackets to find where the value ends: whether a value is
  * valid JSON is for jansson to say when the consumer parses it alone. It
- * never allocates except, in hold mode, for a value cut by a piece
- * boundary (within max_span bytes).
+ * allocates only to decode a member name written with escapes and, in hold
+ * mode, to keep a value cut by a piece boundary (within max_span bytes).
  *
  * Offsets are absolute: bytes of the input before the current piece plus
  * the position in it, counted from the start offset given to
