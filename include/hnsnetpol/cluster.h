@@ -52,13 +52,16 @@ const struct hnp_policy *hnp_cluster_policy(const struct hnp_cluster *cluster, c
                                             const char *name);
 
 /*
- * Labels of namespace `name`. A namespace the cluster has no object for
- * still has the label kubernetes.io/metadata.name=<name> (the API server
- * guarantees it), so its pods can be selected by name. Returns borrowed
- * labels valid until the next change to the cluster; never NULL.
+ * Labels of namespace `name` into *out. A namespace the cluster has no
+ * object for still has the label kubernetes.io/metadata.name=<name> (the API
+ * server guarantees it), so its pods can be selected by name: such labels
+ * are made once and cached in the cluster. *out is borrowed, valid until
+ * the next change to the cluster. HNP_ERR_NOMEM when those labels cannot be
+ * made (*out untouched: no labels would silently change what selectors
+ * match).
  */
-const struct hnp_labels *hnp_cluster_namespace_labels(struct hnp_cluster *cluster,
-                                                      const char *name);
+enum hnp_err hnp_cluster_namespace_labels(struct hnp_cluster *cluster, const char *name,
+                                          const struct hnp_labels **out);
 
 /*
  * Iteration in insertion order (a replaced object keeps its place; a
@@ -76,10 +79,21 @@ const struct hnp_policy *hnp_cluster_policy_at(const struct hnp_cluster *cluster
 uint64_t hnp_cluster_generation(const struct hnp_cluster *cluster);
 
 /*
- * Convert a Kubernetes object by its `kind` (Namespace, Pod, NetworkPolicy)
- * and put it into the cluster. Other kinds are ignored (HNP_OK, *kept false).
- * obj is borrowed. HNP_ERR_SCHEMA for a malformed object (err says where).
- * kept (may be NULL) tells whether the object was taken.
+ * Convert a Kubernetes object of the given kind and put it into the cluster
+ * (its "kind" member is not looked at). obj is borrowed. HNP_ERR_SCHEMA for
+ * a malformed object (err says where), HNP_ERR_NOMEM, HNP_ERR_INVALID for a
+ * kind out of range; the cluster is unchanged on failure.
+ */
+enum hnp_err hnp_cluster_add_object(struct hnp_cluster *cluster, enum hnp_kind kind,
+                                    const json_t *obj, const struct hnp_source *src,
+                                    struct hnp_error *err);
+
+/*
+ * The same for an object that names its kind in a "kind" string (a
+ * manifest file): Namespace, Pod and NetworkPolicy are converted, other
+ * kinds are ignored (HNP_OK, *kept false). HNP_ERR_SCHEMA when "kind" is
+ * missing or not a string. kept (may be NULL) tells whether the object was
+ * taken.
  */
 enum hnp_err hnp_cluster_add_json(struct hnp_cluster *cluster, const json_t *obj,
                                   const struct hnp_source *src, bool *kept, struct hnp_error *err);

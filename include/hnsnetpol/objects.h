@@ -32,6 +32,25 @@ struct hnp_source {
     const void *line_ctx;
 };
 
+/*
+ * The kinds of object the engine models. A reader that knows what it reads
+ * (the API reflectors: one kind per watch) passes the kind as this enum;
+ * only input that names it in a "kind" string (files) goes through
+ * hnp_kind_from_name().
+ */
+enum hnp_kind { HNP_KIND_NAMESPACE, HNP_KIND_POD, HNP_KIND_POLICY };
+
+#define HNP_KIND_COUNT 3
+
+/* "Namespace", "Pod", "NetworkPolicy"; "unknown" out of range. Never NULL, static. */
+const char *hnp_kind_name(enum hnp_kind kind);
+
+/*
+ * The kind named name (exactly, case-sensitive as the API). false when name
+ * is NULL or names another kind (*out untouched).
+ */
+bool hnp_kind_from_name(const char *name, enum hnp_kind *out);
+
 /* The API server always labels a namespace with its name. */
 #define HNP_NAMESPACE_NAME_LABEL "kubernetes.io/metadata.name"
 
@@ -101,6 +120,23 @@ enum hnp_err hnp_pod_from_json(const json_t *obj, struct hnp_strtab *tab,
                                const struct hnp_source *src, struct hnp_pod **out,
                                struct hnp_error *err);
 void hnp_pod_free(struct hnp_pod *pod);
+
+/* kubectl's copy of the applied manifest: large, and never read by the engine. */
+#define HNP_LAST_APPLIED_ANNOTATION "kubectl.kubernetes.io/last-applied-configuration"
+
+/*
+ * Drop in place what the engine never reads of an object of the given kind
+ * (for a reader that holds many objects before converting them, such as
+ * the API reflectors). Every kind loses metadata.managedFields. A Pod also
+ * loses metadata.annotations and metadata.ownerReferences; its spec keeps
+ * only nodeName, hostNetwork and containers[].{name, ports}, its status
+ * only phase, podIP, podIPs, hostIP and hostIPs: what hnp_pod_from_json()
+ * reads. A Namespace or a NetworkPolicy loses only the
+ * HNP_LAST_APPLIED_ANNOTATION annotation. Members of the wrong type are
+ * left alone (the conversion reports them). obj is borrowed; not an object:
+ * nothing happens.
+ */
+void hnp_object_trim_json(enum hnp_kind kind, json_t *obj);
 
 /*
  * A pod is an endpoint (and a possible peer) when it has an IP, is not

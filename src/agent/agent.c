@@ -772,13 +772,9 @@ static void apply_event(struct agent *a, struct queued_event *e)
     drop_translator(a); /* it must not outlive a change of the cluster */
 
     if (e->type == HNP_WATCH_UPSERT) {
-        /* The reflectors set "kind"; a scripted source may not. */
-        if (json_object_get(e->object, "kind") == NULL)
-            json_object_set_new(e->object, "kind", json_string(kind_name(e->kind)));
         struct hnp_source src = {.file = a->api_source, .line = 0};
         struct hnp_error err = {0};
-        bool kept = false;
-        enum hnp_err rc = hnp_cluster_add_json(a->cluster, e->object, &src, &kept, &err);
+        enum hnp_err rc = hnp_cluster_add_object(a->cluster, e->kind, e->object, &src, &err);
         if (rc != HNP_OK) {
             hnp_log(rc == HNP_ERR_NOMEM ? HNP_LOG_ERROR : HNP_LOG_WARN,
                     "object skipped: cannot be read; the last good version stays in effect", "kind",
@@ -786,8 +782,6 @@ static void apply_event(struct agent *a, struct queued_event *e)
                     err.message, NULL);
             return;
         }
-        if (!kept)
-            return;
     } else {
         if (name == NULL) {
             hnp_log(HNP_LOG_WARN, "delete event without metadata.name ignored", "kind",
@@ -1643,7 +1637,8 @@ static enum hnp_err start_sources(struct agent *a, struct hnp_error *err)
         a->hook_source_started = rc == HNP_OK;
         return rc;
     }
-    struct hnp_reflector_options ropt = {.page_limit = a->opt->page_limit};
+    struct hnp_reflector_options ropt = {.page_limit = a->opt->page_limit,
+                                         .transport = test_hooks.watch_transport};
     static const enum hnp_kind kinds[N_KINDS] = {HNP_KIND_NAMESPACE, HNP_KIND_POD, HNP_KIND_POLICY};
     for (int k = 0; k < N_KINDS; k++) {
         enum hnp_err rc = hnp_reflector_start(&a->opt->kube, kinds[k], &ropt, inbox_sink, &a->inbox,

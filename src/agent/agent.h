@@ -21,7 +21,7 @@
 
 #include "hnsnetpol/error.h"
 #include "hns.h"
-#include "kube.h"
+#include "kubeconfig.h"
 #include "metrics.h"
 #include "hnsnetpol/policy.h"
 #include "hnsnetpol/translate.h"
@@ -99,7 +99,9 @@ void hnp_agent_set_ready_callback(hnp_agent_ready_fn fn, void *ctx);
  *       and no event may be pushed after it returns. A source_start error
  *       stops start-up with that error.
  *   events_transport, when set, is the HTTP layer of the Events poster
- *       (kube.h's functions otherwise), so a test can read the Events posted.
+ *       (client.h's functions otherwise), so a test can read the Events posted.
+ *   watch_transport, when set, is the HTTP layer of the three reflectors
+ *       (their options' transport), so a test can script the API server.
  *   listening, when set, receives the metrics listener's port once bound
  *       (useful with metrics_addr "127.0.0.1:0").
  * hooks is copied; NULL restores the defaults. Not thread-safe: call it
@@ -111,6 +113,7 @@ struct hnp_agent_test_hooks {
     void (*source_stop)(void *ctx);
     void *source_ctx;
     const struct hnp_watch_transport *events_transport;
+    const struct hnp_watch_transport *watch_transport;
     void (*listening)(void *ctx, unsigned port);
     void *listening_ctx;
 };
@@ -210,7 +213,7 @@ struct hnp_agent_events;
 /*
  * Start the events thread: it POSTs queued Events with its own API client
  * made from cfg (deep-copied; the client is made at the first post) through
- * transport (borrowed, must outlive the thread; NULL = kube.h's functions).
+ * transport (borrowed, must outlive the thread; NULL = client.h's functions).
  * *out is new. HNP_ERR_NOMEM (also when the thread cannot be created).
  */
 enum hnp_err hnp_agent_events_start(const struct hnp_kube_config *cfg,

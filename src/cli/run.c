@@ -22,7 +22,7 @@
 #include "agent.h"
 #include "exit_code.h"
 #include "hns.h"
-#include "kube.h"
+#include "kubeconfig.h"
 #include "log.h"
 #include "log_file.h"
 #include "platform.h"

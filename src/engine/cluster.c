@@ -404,44 +404,51 @@ const struct hnp_policy *hnp_cluster_policy(const struct hnp_cluster *cluster, c
     return table_get(&cluster->policies, ins, iname);
 }
 
-const struct hnp_labels *hnp_cluster_namespace_labels(struct hnp_cluster *cluster, const char *name)
+enum hnp_err hnp_cluster_namespace_labels(struct hnp_cluster *cluster, const char *name,
+                                          const struct hnp_labels **out)
 {
-    /* Returned only when memory runs out: better no labels than a crash. */
-    static const struct hnp_labels empty = {NULL, 0};
-
     /*
      * Fast path for the usual caller, who passes an interned name (a pod's
      * ns): keys are interned pointers, so a hit by pointer is a real hit.
      */
     const struct hnp_namespace *ns = table_get(&cluster->namespaces, NULL, name);
-    if (ns != NULL)
-        return &ns->labels;
+    if (ns != NULL) {
+        *out = &ns->labels;
+        return HNP_OK;
+    }
     struct slot *s = index_find(&cluster->ns_label_cache, NULL, name);
-    if (s != NULL)
-        return s->obj;
+    if (s != NULL) {
+        *out = s->obj;
+        return HNP_OK;
+    }
 
     const char *iname = hnp_strtab_intern(cluster->tab, name);
     if (iname == NULL)
-        return &empty;
+        return HNP_ERR_NOMEM;
     if (iname != name) {
-        if ((ns = table_get(&cluster->namespaces, NULL, iname)) != NULL)
-            return &ns->labels;
-        if ((s = index_find(&cluster->ns_label_cache, NULL, iname)) != NULL)
-            return s->obj;
+        if ((ns = table_get(&cluster->namespaces, NULL, iname)) != NULL) {
+            *out = &ns->labels;
+            return HNP_OK;
+        }
+        if ((s = index_find(&cluster->ns_label_cache, NULL, iname)) != NULL) {
+            *out = s->obj;
+            return HNP_OK;
+        }
     }
 
     struct hnp_labels *labels = calloc(1, sizeof(*labels));
     if (labels == NULL)
-        return &empty;
+        return HNP_ERR_NOMEM;
     if (hnp_labels_set(labels, cluster->name_label_key, iname) != HNP_OK ||
         index_reserve(&cluster->ns_label_cache) != 0) {
         free_cached_labels(labels);
-        return &empty;
+        return HNP_ERR_NOMEM;
     }
     struct slot fresh = {.ns = NULL, .name = iname, .obj = labels, .seq = 0};
     index_place(cluster->ns_label_cache.slots, cluster->ns_label_cache.nslots, &fresh);
     cluster->ns_label_cache.count++;
-    return labels;
+    *out = labels;
+    return HNP_OK;
 }
 
 size_t hnp_cluster_namespace_count(const struct hnp_cluster *cluster)
@@ -479,6 +486,43 @@ uint64_t hnp_cluster_generation(const struct hnp_cluster *cluster)
     return cluster->generation;
 }
 
+enum hnp_err hnp_cluster_add_object(struct hnp_cluster *cluster, enum hnp_kind kind,
+                                    const json_t *obj, const struct hnp_source *src,
+                                    struct hnp_error *err)
+{
+    if (obj == NULL || !json_is_object(obj))
+        return hnp_error_set(err, HNP_ERR_SCHEMA, "", "the object must be a JSON object");
+    enum hnp_err rc;
+    switch (kind) {
+    case HNP_KIND_NAMESPACE: {
+        struct hnp_namespace *ns;
+        rc = hnp_namespace_from_json(obj, cluster->tab, src, &ns, err);
+        if (rc == HNP_OK)
+            rc = hnp_cluster_put_namespace(cluster, ns);
+        break;
+    }
+    case HNP_KIND_POD: {
+        struct hnp_pod *pod;
+        rc = hnp_pod_from_json(obj, cluster->tab, src, &pod, err);
+        if (rc == HNP_OK)
+            rc = hnp_cluster_put_pod(cluster, pod);
+        break;
+    }
+    case HNP_KIND_POLICY: {
+        struct hnp_policy *policy;
+        rc = hnp_policy_from_json(obj, cluster->tab, src, &policy, err);
+        if (rc == HNP_OK)
+            rc = hnp_cluster_put_policy(cluster, policy);
+        break;
+    }
+    default:
+        return hnp_error_set(err, HNP_ERR_INVALID, NULL, "unknown kind %d", (int)kind);
+    }
+    if (rc == HNP_ERR_NOMEM)
+        return hnp_error_set(err, rc, NULL, "out of memory");
+    return rc;
+}
+
 enum hnp_err hnp_cluster_add_json(struct hnp_cluster *cluster, const json_t *obj,
                                   const struct hnp_source *src, bool *kept, struct hnp_error *err)
 {
@@ -491,29 +535,10 @@ enum hnp_err hnp_cluster_add_json(struct hnp_cluster *cluster, const json_t *obj
         return hnp_error_set(err, HNP_ERR_SCHEMA, "kind", "is required");
     if (!json_is_string(kind_json))
         return hnp_error_set(err, HNP_ERR_SCHEMA, "kind", "must be a string");
-    const char *kind = json_string_value(kind_json);
-
-    enum hnp_err rc;
-    if (strcmp(kind, "Namespace") == 0) {
-        struct hnp_namespace *ns;
-        rc = hnp_namespace_from_json(obj, cluster->tab, src, &ns, err);
-        if (rc == HNP_OK)
-            rc = hnp_cluster_put_namespace(cluster, ns);
-    } else if (strcmp(kind, "Pod") == 0) {
-        struct hnp_pod *pod;
-        rc = hnp_pod_from_json(obj, cluster->tab, src, &pod, err);
-        if (rc == HNP_OK)
-            rc = hnp_cluster_put_pod(cluster, pod);
-    } else if (strcmp(kind, "NetworkPolicy") == 0) {
-        struct hnp_policy *policy;
-        rc = hnp_policy_from_json(obj, cluster->tab, src, &policy, err);
-        if (rc == HNP_OK)
-            rc = hnp_cluster_put_policy(cluster, policy);
-    } else {
+    enum hnp_kind kind;
+    if (!hnp_kind_from_name(json_string_value(kind_json), &kind))
         return HNP_OK;
-    }
-    if (rc == HNP_ERR_NOMEM)
-        return hnp_error_set(err, rc, NULL, "out of memory");
+    enum hnp_err rc = hnp_cluster_add_object(cluster, kind, obj, src, err);
     if (rc == HNP_OK && kept != NULL)
         *kept = true;
     return rc;

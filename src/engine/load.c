@@ -3,38 +3,28 @@
  *
  * Input is streamed through a window: bytes [base, base + len) of the input
  * sit at data[0, len). Offsets are absolute (uint64_t, from the start of the
- * input) so they stay valid when the window moves. more() reads on: it drops
+ * input) so they stay valid when the window moves. hnp_loader_more() reads on: it drops
  * what lies before a `keep` offset (the start of the value being read),
  * moves the rest to the front, grows the window when less than half of it
  * is free (never past max_object_bytes for a value) and shrinks it back when
  * a big value is gone. Memory input is the same code over a fixed window
  * that holds everything and never refills.
  *
- * JSON: a loop over whitespace-separated top-level values. Before an object
- * is parsed, a cheap scanner looks at its members for an "items" array; when
- * there is one (a `kind: List`), the wrapper is walked by hand and every
- * element of items is parsed on its own with json_loadb(JSON_DISABLE_EOF_CHECK),
- * which reports in error.position how many bytes it consumed. Everything else
- * is parsed whole by jansson. The scanner also finds where each value ends
- * (so the whole value is in the window before jansson sees it: when it is
- * not, the window is refilled and the scan retried) and measures its nesting,
- * so a deep input fails with HNP_ERR_LIMIT before anything is allocated.
- * Every byte is still checked by jansson (members of a List wrapper are
- * parsed and dropped), so the scanner need not validate anything.
+ * JSON: the window's bytes go to the engine's List splitter (listsplit.h)
+ * as they arrive. It finds where each top-level value ends and, in an
+ * object whose "items" member is an array (a `kind: List`), where each
+ * wrapper member and each element of items ends, and measures nesting, so
+ * a deep input fails with HNP_ERR_LIMIT before anything is allocated. The
+ * window keeps everything from the start of the value being read (a whole
+ * object until it is known to be a List, then one item or member), and
+ * jansson parses each value from there (json_loadb(JSON_DISABLE_EOF_CHECK)):
+ * every byte is still checked by jansson (members of a List wrapper are
+ * parsed and dropped), so the splitter need not validate inside values.
  *
- * YAML: libyaml reads through a handler over the same window, which keeps
- * the last raw buffer's worth of bytes libyaml was given, so a reader error
- * (invalid UTF-8) can still be placed. Events build a jansson tree per
- * document with an explicit stack (no recursion); the elements of a root
- * `items` sequence are built, handed over and freed one at a time. Scalars
- * follow the YAML 1.2 core schema; aliases are refused (no billion laughs).
- * The size of the object being built is checked at every event from
- * libyaml's marks; the read handler refuses to feed a stretch without any
- * object boundary much longer than max_object_bytes (a giant scalar, which
- * libyaml would otherwise buffer whole).
+ * YAML: load_yaml.c, over the same window (the state is in loader.h).
  *
  * What a load reports does not depend on the window's size: every limit is
- * decided from offsets (the scanner never looks more than max_object_bytes
+ * decided from offsets (the splitter never looks more than max_object_bytes
  * past a value's start), and a malformed token is in the window before
  * jansson is asked about it. The one exception is the YAML read handler's
  * stop for a giant scalar, whose exact point depends on how much libyaml
@@ -51,29 +41,20 @@
  * YAML lines itself. Columns are 1-based and count characters, as jansson and
  * libyaml do.
  */
-#include "hnsnetpol/load.h"
+#include "loader.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
+#include "listsplit.h"
 
 #define DEFAULT_MAX_DEPTH 128
 #define DEFAULT_MAX_OBJECT ((size_t)256 << 20)
 #define DEFAULT_WINDOW ((size_t)1 << 20)
-
-/*
- * How far past max_object_bytes the YAML read handler lets a stretch without
- * any object boundary run: libyaml reads ahead of the event it reports (its
- * 16 KiB raw buffer, the characters decoded from it, a simple key's 1024
- * characters), and this must cover that.
- */
-#define YAML_READ_AHEAD ((size_t)1 << 17)
 
 /* jansson flags for one value in the middle of a buffer. */
 #define JSON_VALUE_FLAGS (JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY)
@@ -97,18 +78,6 @@ void hnp_load_set_window(size_t bytes)
     test_window = bytes;
 }
 
-/*
- * Node -> line for the YAML object being built, so messages about a field
- * can name its line. Open addressing on the node's address; cleared after
- * each object is handed over.
- */
-struct hnp_line_map {
-    const json_t **nodes;
-    long *lines;
-    size_t cap; /* power of two, or 0 */
-    size_t used;
-};
-
 static size_t node_slot(const struct hnp_line_map *m, const json_t *node)
 {
     uint64_t h = (uint64_t)(uintptr_t)node;
@@ -125,7 +94,7 @@ static size_t node_slot(const struct hnp_line_map *m, const json_t *node)
  * Remember node's line; out of memory only loses the detail. true, false and
  * null are singletons in jansson: they have no line of their own.
  */
-static void line_map_put(struct hnp_line_map *m, const json_t *node, long line)
+void hnp_line_map_put(struct hnp_line_map *m, const json_t *node, long line)
 {
     if (json_is_true(node) || json_is_false(node) || json_is_null(node))
         return;
@@ -157,7 +126,7 @@ static void line_map_put(struct hnp_line_map *m, const json_t *node, long line)
     m->lines[j] = line;
 }
 
-static void line_map_reset(struct hnp_line_map *m)
+void hnp_line_map_reset(struct hnp_line_map *m)
 {
     if (m->used > 0)
         memset(m->nodes, 0, m->cap * sizeof(*m->nodes));
@@ -180,74 +149,6 @@ long hnp_loaded_object_line(const struct hnp_loaded_object *object, const json_t
     return m->nodes[j] == node ? m->lines[j] : object->line;
 }
 
-struct loader {
-    /* The window: bytes [base, base + len) of the input are at data[0, len). */
-    const char *data;
-    size_t len;
-    uint64_t base;
-    char *own;      /* the window's memory when streaming (data == own); NULL for a fixed buffer */
-    size_t cap;     /* size of own */
-    size_t initial; /* size own starts with and shrinks back to */
-    size_t chunk;   /* most bytes asked of the source (and handed to libyaml) at once; 0 = any */
-
-    /* The source behind the window: a stream, or memory read in chunks (test hook). */
-    FILE *f;
-    const char *src;
-    size_t src_len, src_pos;
-    bool eof;      /* nothing more will come: the window holds the rest of the input */
-    uint64_t read; /* bytes read from the source */
-
-    /* A read failed or a limit was passed. The readers see the input end; this wins. */
-    enum hnp_err fail;
-    struct hnp_error fail_err;
-
-    const char *name;
-    size_t max_input; /* 0 = none */
-    size_t max_depth;
-    size_t max_object;
-    hnp_object_fn fn;
-    void *ctx;
-    struct hnp_error *err;
-    size_t emitted; /* objects handed to fn */
-    size_t lists;   /* List wrappers seen: an empty List is input, not "nothing" */
-    /*
-     * The kind of the items of the List being read, from its wrapper's kind
-     * when that came before the items ("PodList" -> "Pod"). The API server's
-     * own Lists (curl .../api/v1/pods) leave "kind" out of every item;
-     * kubectl fills it in. Empty when unknown or the wrapper is a plain List.
-     */
-    char item_kind[64];
-
-    /*
-     * Line counter, moved forward as the reader goes: offset line_pos is on
-     * line `line`; offset col_pos (on that line, at or before line_pos) is in
-     * column col. Both offsets stay inside the window.
-     */
-    uint64_t line_pos, col_pos;
-    long line, col;
-
-    /* YAML */
-    bool yaml;                 /* lines of nodes are recorded */
-    struct hnp_line_map lines; /* of the YAML object being built */
-    yaml_parser_t *parser;
-    uint64_t handed;  /* offset of the next byte for libyaml */
-    bool measuring;   /* an object is being built: its size is checked at each event */
-    size_t obj_index; /* libyaml's index (characters) where it starts */
-    long obj_line;
-    uint64_t seg_handed; /* bytes handed to libyaml at the last object boundary, */
-    long seg_line;       /* which was on this line */
-};
-
-static const char *at(const struct loader *ld, uint64_t off)
-{
-    return ld->data + (size_t)(off - ld->base);
-}
-
-static uint64_t window_end(const struct loader *ld)
-{
-    return ld->base + ld->len;
-}
-
 /* No more bytes will come into the window. */
 static bool input_done(const struct loader *ld)
 {
@@ -258,7 +159,7 @@ static bool input_done(const struct loader *ld)
 /* Common helpers                                                                              */
 
 /* Remember the item kind a List wrapper's kind implies ("PodList" -> "Pod"). */
-static void note_list_kind(struct loader *ld, const json_t *kind)
+void hnp_loader_note_list_kind(struct loader *ld, const json_t *kind)
 {
     const char *text = json_string_value(kind);
     size_t len = text ? strlen(text) : 0;
@@ -269,7 +170,7 @@ static void note_list_kind(struct loader *ld, const json_t *kind)
     }
 }
 
-static enum hnp_err emit(struct loader *ld, json_t *obj, long line)
+enum hnp_err hnp_loader_emit(struct loader *ld, json_t *obj, long line)
 {
     if (ld->item_kind[0] != '\0' && json_object_get(obj, "kind") == NULL &&
         json_object_set_new(obj, "kind", json_string(ld->item_kind)) != 0)
@@ -278,7 +179,7 @@ static enum hnp_err emit(struct loader *ld, json_t *obj, long line)
         .obj = obj, .name = ld->name, .line = line, .lines = ld->yaml ? &ld->lines : NULL};
     ld->emitted++;
     enum hnp_err rc = ld->fn ? ld->fn(&object, ld->ctx) : HNP_OK;
-    line_map_reset(&ld->lines);
+    hnp_line_map_reset(&ld->lines);
     return rc;
 }
 
@@ -294,12 +195,12 @@ static long chars(const char *p, const char *end)
 /* Move the line counter forward to offset off (clamped to the window); never backward. */
 static void seek_line(struct loader *ld, uint64_t off)
 {
-    if (off > window_end(ld))
-        off = window_end(ld);
+    if (off > hnp_loader_window_end(ld))
+        off = hnp_loader_window_end(ld);
     if (off <= ld->line_pos)
         return;
-    const char *p = at(ld, ld->line_pos);
-    const char *end = at(ld, off);
+    const char *p = hnp_loader_at(ld, ld->line_pos);
+    const char *end = hnp_loader_at(ld, off);
     const char *line_start = NULL;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -321,13 +222,13 @@ static long column_of(const struct loader *ld, uint64_t off)
 {
     if (off < ld->col_pos)
         return ld->col;
-    if (off > window_end(ld))
-        off = window_end(ld);
-    return ld->col + chars(at(ld, ld->col_pos), at(ld, off));
+    if (off > hnp_loader_window_end(ld))
+        off = hnp_loader_window_end(ld);
+    return ld->col + chars(hnp_loader_at(ld, ld->col_pos), hnp_loader_at(ld, off));
 }
 
 /* Line and column of offset off (error paths: the load stops after). */
-static void position_of(struct loader *ld, uint64_t off, long *line, long *col)
+void hnp_loader_position_of(struct loader *ld, uint64_t off, long *line, long *col)
 {
     seek_line(ld, off);
     *line = ld->line;
@@ -339,7 +240,7 @@ static void position_of(struct loader *ld, uint64_t off, long *line, long *col)
  * when they form valid UTF-8 without control characters, else with every byte
  * outside printable ASCII replaced by '?', so messages stay valid text.
  */
-static void printable(char *dst, size_t size, const char *src, size_t n)
+void hnp_loader_printable(char *dst, size_t size, const char *src, size_t n)
 {
     if (n >= size)
         n = size - 1;
@@ -361,12 +262,12 @@ static void where_line(const struct loader *ld, char *buf, size_t size, long lin
     snprintf(buf, size, "%s:%ld", ld->name, line);
 }
 
-static void where_line_col(const struct loader *ld, char *buf, size_t size, long line, long col)
+void hnp_loader_where_line_col(const struct loader *ld, char *buf, size_t size, long line, long col)
 {
     snprintf(buf, size, "%s:%ld:%ld", ld->name, line, col);
 }
 
-static const char *type_phrase(const json_t *value)
+const char *hnp_loader_type_phrase(const json_t *value)
 {
     if (value == NULL)
         return "nothing";
@@ -390,7 +291,7 @@ static const char *type_phrase(const json_t *value)
     return "a value";
 }
 
-static enum hnp_err limit_error(struct loader *ld, long line, long object_line)
+enum hnp_err hnp_loader_limit_error(struct loader *ld, long line, long object_line)
 {
     char where[sizeof(ld->err->where)];
     where_line(ld, where, sizeof(where), line);
@@ -399,7 +300,7 @@ static enum hnp_err limit_error(struct loader *ld, long line, long object_line)
                          object_line, ld->max_depth);
 }
 
-static enum hnp_err schema_error(struct loader *ld, long line, const char *message)
+enum hnp_err hnp_loader_schema_error(struct loader *ld, long line, const char *message)
 {
     char where[sizeof(ld->err->where)];
     where_line(ld, where, sizeof(where), line);
@@ -407,7 +308,7 @@ static enum hnp_err schema_error(struct loader *ld, long line, const char *messa
 }
 
 /* An element of an items list that is not an object; what is e.g. "a string". */
-static enum hnp_err item_error(struct loader *ld, long line, size_t index, const char *what)
+enum hnp_err hnp_loader_item_error(struct loader *ld, long line, size_t index, const char *what)
 {
     char where[sizeof(ld->err->where)];
     where_line(ld, where, sizeof(where), line);
@@ -424,7 +325,7 @@ static void fail_with(struct loader *ld, enum hnp_err code, const char *where, c
 }
 
 /* HNP_ERR_LIMIT, recorded in ld->fail: the object starting on line is over max_object_bytes. */
-static enum hnp_err object_too_big(struct loader *ld, long line)
+enum hnp_err hnp_loader_object_too_big(struct loader *ld, long line)
 {
     char where[sizeof(ld->err->where)], what[128];
     where_line(ld, where, sizeof(where), line);
@@ -438,7 +339,7 @@ static enum hnp_err object_too_big(struct loader *ld, long line)
 static enum hnp_err value_too_big(struct loader *ld, uint64_t start)
 {
     seek_line(ld, start);
-    return object_too_big(ld, ld->line);
+    return hnp_loader_object_too_big(ld, ld->line);
 }
 
 /* Up to n bytes from the source into dst; 0 at its end or on an error (ld->fail set). */
@@ -483,11 +384,11 @@ static bool less_than_half_free(const struct loader *ld)
  * read brings at least half a window of new bytes or follows a growth, and
  * rescanning a value after a refill costs O(its size) in total.
  */
-static bool more(struct loader *ld, uint64_t keep, bool object)
+bool hnp_loader_more(struct loader *ld, uint64_t keep, bool object)
 {
     if (input_done(ld))
         return false;
-    size_t tail = (size_t)(window_end(ld) - keep);
+    size_t tail = (size_t)(hnp_loader_window_end(ld) - keep);
     if (object && tail > ld->max_object) {
         value_too_big(ld, keep);
         return false;
@@ -497,10 +398,10 @@ static bool more(struct loader *ld, uint64_t keep, bool object)
         /* Drop what lies before keep. The counters must pass those bytes before they go. */
         seek_line(ld, keep);
         if (ld->col_pos < keep) {
-            ld->col += chars(at(ld, ld->col_pos), at(ld, keep));
+            ld->col += chars(hnp_loader_at(ld, ld->col_pos), hnp_loader_at(ld, keep));
             ld->col_pos = keep;
         }
-        memmove(ld->own, at(ld, keep), tail);
+        memmove(ld->own, hnp_loader_at(ld, keep), tail);
         ld->base = keep;
         ld->len = tail;
     }
@@ -554,60 +455,26 @@ static bool more(struct loader *ld, uint64_t keep, bool object)
  * end. */
 static int peek(struct loader *ld, uint64_t keep, bool object, uint64_t off)
 {
-    while (off >= window_end(ld))
-        if (!more(ld, keep, object))
+    while (off >= hnp_loader_window_end(ld))
+        if (!hnp_loader_more(ld, keep, object))
             return -1;
-    return (unsigned char)*at(ld, off);
+    return (unsigned char)*hnp_loader_at(ld, off);
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* JSON                                                                                        */
-
-/* keep for a read that holds on to nothing before the current position. */
-#define KEEP_HERE UINT64_MAX
 
 static bool json_blank(int c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Skip blanks from pos; keep is the start of the value being read, or KEEP_HERE. */
-static uint64_t skip_blank(struct loader *ld, uint64_t keep, uint64_t pos)
-{
-    for (;;) {
-        const char *p = at(ld, pos), *end = ld->data + ld->len;
-        while (p < end && json_blank((unsigned char)*p))
-            p++;
-        pos = ld->base + (uint64_t)(p - ld->data);
-        if (p < end || !more(ld, keep == KEEP_HERE ? pos : keep, keep != KEEP_HERE))
-            return pos;
-    }
-}
-
-/* The byte at pos (after skip_blank), or -1 at the end of the input. */
-static int byte_at(const struct loader *ld, uint64_t pos)
-{
-    return pos < window_end(ld) ? (unsigned char)*at(ld, pos) : -1;
-}
-
-/* Bytes the scanner must look at inside a container. */
-static const unsigned char scan_special[256] = {
-    ['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1,
-};
-
-/* Bytes that end a bare scalar (number, true, false, null) at the top of a scan. */
+/* Bytes that end a bare word (number, true, false, null, or junk). */
 static bool scalar_end(unsigned char c)
 {
     return json_blank(c) || c == ',' || c == ':' || c == '{' || c == '}' || c == '[' || c == ']' ||
            c == '"';
 }
-
-/*
- * SCAN_MORE: the window ends inside the value; SCAN_BIG: the value is longer
- * than allowed (both scan_value only); SCAN_STOP: the load must stop,
- * ld->fail says why (scan_full only).
- */
-enum scan_result { SCAN_OK, SCAN_DEEP, SCAN_BAD, SCAN_MORE, SCAN_BIG, SCAN_STOP };
 
 /*
  * Move *pos from the opening quote of a string to just past its closing one.
@@ -632,100 +499,11 @@ static bool skip_string(const unsigned char *d, size_t len, size_t *pos)
     }
 }
 
-/*
- * Find the end of the JSON value at offset pos (not blank) without building
- * it, and check that its nesting stays within max_depth levels when the value
- * sits at nesting `depth`. Brackets are only counted, not matched, and
- * nothing else is validated: jansson parses these bytes afterwards and
- * reports any error. On SCAN_DEEP *stop is where the limit was passed, on
- * SCAN_OK *stop is the end. The scan never looks at offset bound or past it:
- * SCAN_BIG when the value goes on there. SCAN_MORE when the window ends
- * first and more input may come.
- */
-static enum scan_result scan_value(const struct loader *ld, uint64_t pos, size_t depth,
-                                   uint64_t bound, uint64_t *stop)
-{
-    const unsigned char *d = (const unsigned char *)ld->data;
-    size_t len = ld->len, base = depth, start = (size_t)(pos - ld->base), i = start;
-    bool bounded = bound - ld->base <= len;
-    if (bounded)
-        len = (size_t)(bound - ld->base);
-    enum scan_result short_of_end = bounded ? SCAN_BIG : input_done(ld) ? SCAN_BAD : SCAN_MORE;
-
-    if (i >= len)
-        return short_of_end;
-    if (!scan_special[d[i]]) {
-        while (i < len && !scalar_end(d[i]))
-            i++;
-        if (i == start)
-            return SCAN_BAD;
-        if (i == len && short_of_end != SCAN_BAD)
-            return short_of_end; /* the next bytes may continue it */
-        *stop = ld->base + i;
-        return SCAN_OK;
-    }
-    for (;;) {
-        while (i < len && !scan_special[d[i]])
-            i++;
-        if (i >= len)
-            return short_of_end;
-        switch (d[i]) {
-        case '"':
-            if (!skip_string(d, len, &i))
-                return short_of_end;
-            break;
-        case '{':
-        case '[':
-            if (++depth > ld->max_depth) {
-                *stop = ld->base + i;
-                return SCAN_DEEP;
-            }
-            i++;
-            break;
-        default: /* '}' or ']' */
-            if (depth == base)
-                return SCAN_BAD;
-            depth--;
-            i++;
-            break;
-        }
-        if (depth == base) {
-            *stop = ld->base + i;
-            return SCAN_OK;
-        }
-    }
-}
-
-/*
- * scan_value, reading on until the window holds the whole value at pos (or
- * the input ends); keep (<= pos) is the start of the object it belongs to,
- * which may not pass max_object_bytes. The scan looks at no byte past that
- * limit (plus one, to see where a number ends), so what it finds never
- * depends on how much the window held. Never SCAN_MORE or SCAN_BIG;
- * SCAN_STOP when the load must stop (ld->fail).
- */
-static enum scan_result scan_full(struct loader *ld, uint64_t keep, uint64_t pos, size_t depth,
-                                  uint64_t *stop)
-{
-    uint64_t bound = keep + (uint64_t)ld->max_object + 1;
-    for (;;) {
-        enum scan_result r = scan_value(ld, pos, depth, bound, stop);
-        if (r == SCAN_BIG || (r == SCAN_OK && *stop - keep > ld->max_object)) {
-            value_too_big(ld, keep);
-            return SCAN_STOP;
-        }
-        if (r != SCAN_MORE)
-            return r;
-        if (!more(ld, keep, true) && ld->fail != HNP_OK)
-            return SCAN_STOP;
-    }
-}
-
 /* HNP_ERR_LIMIT for a value (of the object starting on object_line) too deep at off. */
 static enum hnp_err json_deep(struct loader *ld, long object_line, uint64_t off)
 {
     seek_line(ld, off);
-    return limit_error(ld, ld->line, object_line);
+    return hnp_loader_limit_error(ld, ld->line, object_line);
 }
 
 /* Translate a jansson error for a value parsed from offset start. */
@@ -739,822 +517,291 @@ static enum hnp_err json_error(struct loader *ld, uint64_t start, const json_err
     if (col < 1)
         col = 1;
     char where[sizeof(ld->err->where)], text[sizeof(e->text)];
-    where_line_col(ld, where, sizeof(where), line, col);
-    printable(text, sizeof(text), e->text, strlen(e->text));
+    hnp_loader_where_line_col(ld, where, sizeof(where), line, col);
+    hnp_loader_printable(text, sizeof(text), e->text, strlen(e->text));
     if (json_error_code(e) == json_error_stack_overflow)
         return hnp_error_set(ld->err, HNP_ERR_LIMIT, where, "JSON nested too deeply: %s", text);
     return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s", text);
 }
 
-/* A syntax error our own walker found at offset off (after skip_blank: in the window or at the
- * end). */
+/* A syntax error of a List wrapper at offset off (in the window or at its end). */
 static enum hnp_err json_syntax(struct loader *ld, uint64_t off, const char *expected)
 {
     long line, col;
-    position_of(ld, off, &line, &col);
+    hnp_loader_position_of(ld, off, &line, &col);
     char where[sizeof(ld->err->where)];
-    where_line_col(ld, where, sizeof(where), line, col);
-    if (off >= window_end(ld))
+    hnp_loader_where_line_col(ld, where, sizeof(where), line, col);
+    if (off >= hnp_loader_window_end(ld))
         return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s expected near end of file",
                              expected);
     char near[2];
-    printable(near, sizeof(near), at(ld, off), 1);
+    hnp_loader_printable(near, sizeof(near), hnp_loader_at(ld, off), 1);
     return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s expected near '%s'", expected, near);
 }
 
-/* Parse the value at *pos (scanned by scan_full: it is in the window); *pos moves past it. */
-static enum hnp_err json_parse_at(struct loader *ld, uint64_t *pos, json_t **out)
+/*
+ * Parse the value at offset start with jansson (the window holds it whole,
+ * or everything to the end of the input). *used (may be NULL): how many
+ * bytes jansson read, which is less than the splitter's span for a bare word
+ * such as null12 (null, then 12).
+ */
+static enum hnp_err json_parse_at(struct loader *ld, uint64_t start, json_t **out, uint64_t *used)
 {
     json_error_t e;
-    json_t *value = json_loadb(at(ld, *pos), (size_t)(window_end(ld) - *pos), JSON_VALUE_FLAGS, &e);
+    json_t *value = json_loadb(hnp_loader_at(ld, start),
+                               (size_t)(hnp_loader_window_end(ld) - start), JSON_VALUE_FLAGS, &e);
     if (value == NULL)
-        return json_error(ld, *pos, &e);
-    *pos += (uint64_t)e.position;
+        return json_error(ld, start, &e);
     *out = value;
+    if (used != NULL)
+        *used = (uint64_t)e.position;
     return HNP_OK;
 }
 
-/* Scan (keeping from keep) and parse the value at *pos; *pos moves past it. */
-static enum hnp_err json_read_value(struct loader *ld, uint64_t keep, uint64_t *pos, size_t depth,
-                                    long object_line, json_t **out)
-{
-    uint64_t stop;
-    switch (scan_full(ld, keep, *pos, depth, &stop)) {
-    case SCAN_DEEP:
-        return json_deep(ld, object_line, stop);
-    case SCAN_STOP:
-        return ld->fail;
-    default: /* SCAN_BAD: jansson will say what is wrong */
-        break;
-    }
-    return json_parse_at(ld, pos, out);
-}
-
-enum probe_result { PROBE_LIST, PROBE_PLAIN, PROBE_DEEP, PROBE_BAD, PROBE_STOP };
-
-/* Is the string token [start, end) (quotes included, in the window) the key "items"? */
-static bool key_is_items(const struct loader *ld, uint64_t start, uint64_t end)
-{
-    size_t n = (size_t)(end - start);
-    if (n == 7)
-        return memcmp(at(ld, start), "\"items\"", 7) == 0;
-    if (memchr(at(ld, start), '\\', n) == NULL)
-        return false;
-    json_error_t e;
-    json_t *key = json_loadb(at(ld, start), n, JSON_DECODE_ANY, &e);
-    bool items = json_is_string(key) && json_string_length(key) == 5 &&
-                 !strcmp(json_string_value(key), "items");
-    json_decref(key);
-    return items;
-}
-
 /*
- * Look at the members of the object at offset pos ('{') for an "items"
- * array, keeping the object in the window. PROBE_LIST: found, *at is its
- * '['. PROBE_PLAIN: no items array, the whole object is within the limits
- * and in the window. PROBE_DEEP: too deep at *at. PROBE_BAD: not well-formed
- * (let jansson say why). PROBE_STOP: ld->fail.
+ * Parse (to check it) and drop the value at start; *out (may be NULL) keeps
+ * it instead. end (0 = not checked): where the value of a List member ends;
+ * what jansson leaves of it is a syntax error, as after any member.
  */
-/*
- * probe_object found the object at pos not well-formed at offset i: jansson
- * will say why, and it reads the whole token there, so have that token (a
- * string or a bare word) in the window, whatever the window's size.
- */
-static enum probe_result probe_bad(struct loader *ld, uint64_t pos, uint64_t i)
+static enum hnp_err json_check_at(struct loader *ld, uint64_t start, uint64_t end, json_t **out)
 {
-    int c = byte_at(ld, i);
-    uint64_t end;
-    if (c >= 0 && (c == '"' || !scalar_end((unsigned char)c)) &&
-        scan_full(ld, pos, i, 1, &end) == SCAN_STOP)
-        return PROBE_STOP;
-    return ld->fail != HNP_OK ? PROBE_STOP : PROBE_BAD;
-}
-
-static enum probe_result probe_object(struct loader *ld, uint64_t pos, uint64_t *at_out)
-{
-    uint64_t i = pos, end;
-    bool first = true;
-    for (;;) {
-        /* Blanks, then a key (or, first, the '}' of an empty object). */
-        i = skip_blank(ld, pos, i + 1);
-        if (i - pos >= ld->max_object)
-            break;
-        uint64_t key_start = i;
-        if (first && byte_at(ld, i) == '}')
-            return PROBE_PLAIN;
-        first = false;
-        if (byte_at(ld, i) != '"')
-            return probe_bad(ld, pos, i);
-        switch (scan_full(ld, pos, i, 1, &end)) {
-        case SCAN_OK:
-            break;
-        case SCAN_STOP:
-            return PROBE_STOP;
-        default:
-            return PROBE_BAD;
-        }
-        bool items = key_is_items(ld, key_start, end);
-        i = skip_blank(ld, pos, end);
-        if (i - pos >= ld->max_object)
-            break;
-        if (byte_at(ld, i) != ':')
-            return probe_bad(ld, pos, i);
-        i = skip_blank(ld, pos, i + 1);
-        if (i - pos >= ld->max_object)
-            break;
-        if (items && byte_at(ld, i) == '[') {
-            *at_out = i;
-            return PROBE_LIST;
-        }
-        switch (scan_full(ld, pos, i, 1, &end)) {
-        case SCAN_OK:
-            break;
-        case SCAN_DEEP:
-            *at_out = end;
-            return PROBE_DEEP;
-        case SCAN_STOP:
-            return PROBE_STOP;
-        default:
-            return PROBE_BAD;
-        }
-        i = skip_blank(ld, pos, end);
-        if (i - pos >= ld->max_object)
-            break;
-        int c = byte_at(ld, i);
-        if (c == '}')
-            return PROBE_PLAIN;
-        if (c != ',')
-            return probe_bad(ld, pos, i);
-    }
-    /* Blanks ran past the limit: byte i and so the object are too big. */
-    value_too_big(ld, pos);
-    return PROBE_STOP;
-}
-
-/* Hand over each element of the items array at offset pos ('['); *end = past its ']'. */
-static enum hnp_err json_items(struct loader *ld, uint64_t pos, uint64_t *end)
-{
-    uint64_t i = skip_blank(ld, KEEP_HERE, pos + 1);
-    if (byte_at(ld, i) == ']') {
-        *end = i + 1;
-        return HNP_OK;
-    }
-    for (size_t index = 0;; index++) {
-        seek_line(ld, i);
-        long line = ld->line;
-        json_t *item = NULL;
-        enum hnp_err rc = json_read_value(ld, i, &i, 0, line, &item);
-        if (rc != HNP_OK)
-            return rc;
-        if (!json_is_object(item)) {
-            rc = item_error(ld, line, index, type_phrase(item));
-            json_decref(item);
-            return rc;
-        }
-        rc = emit(ld, item, line);
-        json_decref(item);
-        if (rc != HNP_OK)
-            return rc;
-        i = skip_blank(ld, KEEP_HERE, i);
-        int c = byte_at(ld, i);
-        if (c == ',') {
-            i = skip_blank(ld, KEEP_HERE, i + 1);
-            continue;
-        }
-        if (c == ']') {
-            *end = i + 1;
-            return HNP_OK;
-        }
-        return json_syntax(ld, i, "',' or ']'");
-    }
-}
-
-/*
- * Walk the List wrapper object at offset pos ('{', on line `line`): stream
- * its items array, parse (to validate) and drop every other member. *end =
- * past its '}'.
- */
-static enum hnp_err json_list(struct loader *ld, uint64_t pos, long line, uint64_t *end)
-{
-    bool seen_items = false;
-    uint64_t i = skip_blank(ld, KEEP_HERE, pos + 1);
-    if (byte_at(ld, i) == '}') {
-        *end = i + 1;
-        return HNP_OK;
-    }
-    for (;;) {
-        if (byte_at(ld, i) != '"')
-            return json_syntax(ld, i, "string or '}'");
-        json_t *key = NULL;
-        enum hnp_err rc = json_read_value(ld, i, &i, 1, line, &key);
-        if (rc != HNP_OK)
-            return rc;
-        bool items = json_string_length(key) == 5 && !strcmp(json_string_value(key), "items");
-        bool kind =
-            !seen_items && json_string_length(key) == 4 && !strcmp(json_string_value(key), "kind");
-        json_decref(key);
-        i = skip_blank(ld, KEEP_HERE, i);
-        if (byte_at(ld, i) != ':')
-            return json_syntax(ld, i, "':'");
-        i = skip_blank(ld, KEEP_HERE, i + 1);
-        if (items && byte_at(ld, i) == '[') {
-            if (seen_items) {
-                seek_line(ld, i);
-                return schema_error(ld, ld->line, "duplicate \"items\" array");
-            }
-            seen_items = true;
-            ld->lists++;
-            rc = json_items(ld, i, &i);
-            ld->item_kind[0] = '\0';
-            if (rc != HNP_OK)
-                return rc;
-        } else {
-            json_t *member = NULL;
-            rc = json_read_value(ld, i, &i, 1, line, &member);
-            if (rc != HNP_OK)
-                return rc;
-            if (kind)
-                note_list_kind(ld, member);
-            json_decref(member);
-        }
-        i = skip_blank(ld, KEEP_HERE, i);
-        int c = byte_at(ld, i);
-        if (c == ',') {
-            i = skip_blank(ld, KEEP_HERE, i + 1);
-            continue;
-        }
-        if (c == '}') {
-            *end = i + 1;
-            return HNP_OK;
-        }
-        return json_syntax(ld, i, "',' or '}'");
-    }
-}
-
-static enum hnp_err load_json(struct loader *ld, uint64_t pos)
-{
-    for (;;) {
-        pos = skip_blank(ld, KEEP_HERE, pos);
-        int c = byte_at(ld, pos);
-        if (c < 0)
-            return HNP_OK;
-        seek_line(ld, pos);
-        long line = ld->line;
-        uint64_t at_off;
-        enum hnp_err rc;
-
-        if (c == '{') {
-            switch (probe_object(ld, pos, &at_off)) {
-            case PROBE_LIST:
-                rc = json_list(ld, pos, line, &pos);
-                if (rc != HNP_OK)
-                    return rc;
-                continue;
-            case PROBE_DEEP:
-                return json_deep(ld, line, at_off);
-            case PROBE_STOP:
-                return ld->fail;
-            case PROBE_PLAIN: /* all in the window, within the limits */
-            case PROBE_BAD:
-                break;
-            }
-        } else {
-            switch (scan_full(ld, pos, pos, 0, &at_off)) {
-            case SCAN_DEEP:
-                return json_deep(ld, line, at_off);
-            case SCAN_STOP:
-                return ld->fail;
-            default:
-                break;
-            }
-        }
-
-        json_t *value = NULL;
-        rc = json_parse_at(ld, &pos, &value);
-        if (rc != HNP_OK)
-            return rc;
-        if (json_is_null(value))
-            continue;
-        if (!json_is_object(value)) {
-            char what[64];
-            snprintf(what, sizeof(what), "top-level JSON value is %s, not an object",
-                     type_phrase(value));
-            json_decref(value);
-            return schema_error(ld, line, what);
-        }
-        rc = emit(ld, value, line);
+    json_t *value = NULL;
+    uint64_t used = 0;
+    enum hnp_err rc = json_parse_at(ld, start, &value, &used);
+    if (rc == HNP_OK && end != 0 && start + used < end)
+        rc = json_syntax(ld, start + used, "',' or '}'");
+    if (rc == HNP_OK && out != NULL)
+        *out = value;
+    else
         json_decref(value);
-        if (rc != HNP_OK)
-            return rc;
-    }
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* YAML                                                                                        */
-
-/* The 1-based line of a libyaml mark. */
-static long mark_line(const yaml_mark_t *mark)
-{
-    return (long)mark->line + 1;
-}
-
-#define YAML_TAG_PREFIX "tag:yaml.org,2002:"
-
-enum frame_kind { FRAME_MAP, FRAME_SEQ, FRAME_ITEMS };
-
-struct frame {
-    enum frame_kind kind;
-    json_t *node; /* object or array being built (owned); NULL for FRAME_ITEMS */
-    char *key;    /* FRAME_MAP: pending key (owned), NULL while a key is expected */
-    size_t key_len;
-    long line;    /* where the collection starts */
-    size_t count; /* FRAME_ITEMS: elements handed over so far */
-};
-
-struct builder {
-    struct frame *stack;
-    size_t sp, cap;
-    size_t base;       /* stack index of the root of the object being built */
-    bool root_is_list; /* the document root had an items sequence: do not emit it */
-};
-
-static void builder_clear(struct builder *b)
-{
-    for (size_t i = 0; i < b->sp; i++) {
-        json_decref(b->stack[i].node);
-        free(b->stack[i].key);
-    }
-    b->sp = 0;
-    b->base = 0;
-    b->root_is_list = false;
-}
-
-static void builder_free(struct builder *b)
-{
-    builder_clear(b);
-    free(b->stack);
-}
-
-static enum hnp_err push(struct loader *ld, struct builder *b, enum frame_kind kind, json_t *node,
-                         long line)
-{
-    if (b->sp == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        struct frame *stack = realloc(b->stack, cap * sizeof(*stack));
-        if (stack == NULL) {
-            json_decref(node);
-            return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
-        }
-        b->stack = stack;
-        b->cap = cap;
-    }
-    b->stack[b->sp++] = (struct frame){.kind = kind, .node = node, .line = line};
-    return HNP_OK;
-}
-
-static bool is_digits(const char *s, size_t n, int base)
-{
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bool ok = base == 16
-                      ? (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-                  : base == 8 ? c >= '0' && c <= '7'
-                              : c >= '0' && c <= '9';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-/*
- * An integer of the core schema (digits s[0, n) in base); out of int64 range
- * it becomes a real, and past the range of a double the string text[0, len).
- */
-static json_t *make_int(const char *s, size_t n, int base, bool negative, const char *text,
-                        size_t len)
-{
-    uint64_t v = 0;
-    double d = 0;
-    bool overflow = false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        unsigned digit = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-        d = d * base + digit;
-        if (v > (UINT64_MAX - digit) / (uint64_t)base)
-            overflow = true;
-        else
-            v = v * (uint64_t)base + digit;
-    }
-    if (!overflow && !negative && v <= (uint64_t)INT64_MAX)
-        return json_integer((json_int_t)v);
-    if (!overflow && negative && v <= (uint64_t)INT64_MAX + 1)
-        return json_integer(v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(json_int_t)v);
-    if (base == 10)
-        d = strtod(text, NULL); /* signed and correctly rounded, unlike the sum */
-    if (!isfinite(d))
-        return json_stringn_nocheck(text, len);
-    return json_real(d);
-}
-
-/* [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )? */
-static bool is_core_float(const char *s, size_t n)
-{
-    size_t i = 0, digits = 0;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        i++;
-    while (i < n && s[i] >= '0' && s[i] <= '9')
-        i++, digits++;
-    if (i < n && s[i] == '.') {
-        i++;
-        size_t frac = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++, frac++;
-        if (digits == 0 && frac == 0)
-            return false;
-    } else if (digits == 0) {
-        return false;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '-' || s[i] == '+'))
-            i++;
-        size_t exp = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++, exp++;
-        if (exp == 0)
-            return false;
-    }
-    return i == n;
-}
-
-static bool equals_any(const char *s, size_t n, const char *const *words)
-{
-    for (; *words != NULL; words++)
-        if (strlen(*words) == n && memcmp(s, *words, n) == 0)
-            return true;
-    return false;
-}
-
-/* Resolve a plain scalar (NUL-terminated, n bytes) by the YAML 1.2 core schema. */
-static json_t *resolve_plain(const char *s, size_t n)
-{
-    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-    static const char *const trues[] = {"true", "True", "TRUE", NULL};
-    static const char *const falses[] = {"false", "False", "FALSE", NULL};
-
-    if (equals_any(s, n, nulls))
-        return json_null();
-    if (equals_any(s, n, trues))
-        return json_true();
-    if (equals_any(s, n, falses))
-        return json_false();
-    if (n > 2 && s[0] == '0' && s[1] == 'x' && is_digits(s + 2, n - 2, 16))
-        return make_int(s + 2, n - 2, 16, false, s, n);
-    if (n > 2 && s[0] == '0' && s[1] == 'o' && is_digits(s + 2, n - 2, 8))
-        return make_int(s + 2, n - 2, 8, false, s, n);
-    size_t sign = n > 0 && (s[0] == '-' || s[0] == '+');
-    if (is_digits(s + sign, n - sign, 10))
-        return make_int(s + sign, n - sign, 10, s[0] == '-', s, n);
-    if (is_core_float(s, n)) {
-        double d = strtod(s, NULL);
-        if (isfinite(d))
-            return json_real(d);
-    }
-    return json_stringn_nocheck(s, n);
-}
-
-/*
- * The JSON value of a scalar event. Quoted, block and !!str scalars are
- * strings; plain ones are resolved; !!int, !!float, !!bool and !!null force
- * the resolution and refuse a value of another type; other tags are ignored.
- */
-static enum hnp_err scalar_value(struct loader *ld, const yaml_event_t *ev, json_t **out)
-{
-    const char *s = (const char *)ev->data.scalar.value;
-    size_t n = ev->data.scalar.length;
-    const char *tag = (const char *)ev->data.scalar.tag;
-    bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-    const char *want = NULL;
-
-    if (tag != NULL && strncmp(tag, YAML_TAG_PREFIX, strlen(YAML_TAG_PREFIX)) == 0) {
-        const char *t = tag + strlen(YAML_TAG_PREFIX);
-        if (!strcmp(t, "int") || !strcmp(t, "float") || !strcmp(t, "bool") || !strcmp(t, "null"))
-            want = t;
-        else if (!strcmp(t, "str"))
-            plain = false;
-    } else if (tag != NULL && !strcmp(tag, "!")) {
-        plain = false;
-    }
-
-    json_t *value = plain || want ? resolve_plain(s, n) : json_stringn_nocheck(s, n);
-    if (value == NULL)
-        return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
-    if (want != NULL) {
-        bool ok = !strcmp(want, "int")     ? json_is_integer(value)
-                  : !strcmp(want, "float") ? json_is_number(value)
-                  : !strcmp(want, "bool")  ? json_is_boolean(value)
-                                           : json_is_null(value);
-        if (ok && json_is_integer(value) && !strcmp(want, "float")) {
-            json_t *real = json_real((double)json_integer_value(value));
-            json_decref(value);
-            value = real;
-            if (value == NULL)
-                return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
-        }
-        if (!ok) {
-            json_decref(value);
-            char where[sizeof(ld->err->where)];
-            where_line_col(ld, where, sizeof(where), mark_line(&ev->start_mark),
-                           (long)ev->start_mark.column + 1);
-            char text[65];
-            printable(text, sizeof(text), s, n);
-            return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "'%s' is not a valid !!%s", text,
-                                 want);
-        }
-    }
-    *out = value;
-    return HNP_OK;
-}
-
-static const char *yaml_type_phrase(const json_t *value)
-{
-    if (json_is_array(value))
-        return "a sequence";
-    if (json_is_object(value))
-        return "a mapping";
-    return type_phrase(value);
-}
-
-/* Attach a finished value (stolen) to the collection on top of the stack. */
-static enum hnp_err attach(struct loader *ld, struct builder *b, json_t *value, long line)
-{
-    struct frame *top = &b->stack[b->sp - 1];
-    enum hnp_err rc = HNP_OK;
-    int fail = 0;
-
-    switch (top->kind) {
-    case FRAME_ITEMS:
-        if (!json_is_object(value)) {
-            rc = item_error(ld, line, top->count, yaml_type_phrase(value));
-            break;
-        }
-        top->count++;
-        rc = emit(ld, value, line);
-        break;
-    case FRAME_SEQ:
-        line_map_put(&ld->lines, value, line);
-        fail = json_array_append(top->node, value);
-        break;
-    case FRAME_MAP:
-        if (b->sp == 1 && !b->root_is_list && top->key_len == 4 && !memcmp(top->key, "kind", 4))
-            note_list_kind(ld, value);
-        line_map_put(&ld->lines, value, line);
-        fail = json_object_setn_nocheck(top->node, top->key, top->key_len, value);
-        free(top->key);
-        top->key = NULL;
-        break;
-    }
-    json_decref(value);
-    if (fail)
-        return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
     return rc;
 }
 
-/* An object boundary: the read handler measures the stretch from here on. */
-static void boundary(struct loader *ld, long line)
+/*
+ * jansson reads the whole token at off (a string or a bare word) before it
+ * says what is wrong there: have it in the window, within the limit of the
+ * value starting at keep.
+ */
+static enum hnp_err have_token(struct loader *ld, uint64_t keep, uint64_t off)
 {
-    ld->seg_handed = ld->handed;
-    ld->seg_line = line;
-}
-
-/* An object (or the rest of a List wrapper) starts at mark, on line: check its size from here. */
-static void measure_from(struct loader *ld, const yaml_mark_t *mark, long line)
-{
-    ld->measuring = true;
-    ld->obj_index = mark->index;
-    ld->obj_line = line;
-    boundary(ld, line);
-}
-
-static void measure_stop(struct loader *ld, long line)
-{
-    ld->measuring = false;
-    boundary(ld, line);
-}
-
-static enum hnp_err on_scalar(struct loader *ld, struct builder *b, const yaml_event_t *ev)
-{
-    long line = mark_line(&ev->start_mark);
-    json_t *value = NULL;
-
-    if (b->sp > 0 && b->stack[b->sp - 1].kind == FRAME_MAP && b->stack[b->sp - 1].key == NULL) {
-        /* A mapping key: its text as written, whatever it would resolve to. */
-        struct frame *top = &b->stack[b->sp - 1];
-        top->key = malloc(ev->data.scalar.length + 1);
-        if (top->key == NULL)
-            return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
-        memcpy(top->key, ev->data.scalar.value, ev->data.scalar.length + 1);
-        top->key_len = ev->data.scalar.length;
-        return HNP_OK;
+    for (;;) {
+        if (off >= hnp_loader_window_end(ld))
+            return ld->fail;
+        const unsigned char *d = (const unsigned char *)hnp_loader_at(ld, off);
+        size_t n = (size_t)(hnp_loader_window_end(ld) - off), i = 0;
+        bool whole;
+        if (d[0] == '"') {
+            whole = skip_string(d, n, &i);
+        } else {
+            while (i < n && !scalar_end(d[i]))
+                i++;
+            whole = i < n;
+        }
+        if (whole || !hnp_loader_more(ld, keep, true))
+            return ld->fail;
     }
-    enum hnp_err rc = scalar_value(ld, ev, &value);
+}
+
+/* A member of a List wrapper: its name and value, as offsets. */
+struct member {
+    uint64_t key, value, end;
+    enum hnp_split_key name;
+};
+
+/* The state of one JSON load around the splitter. */
+struct json_reader {
+    struct hnp_listsplit sp;
+    uint64_t fed;           /* bytes before this offset were fed to the splitter */
+    long value_line;        /* line of the top-level value being read */
+    long item_line;         /* line of the List item being read */
+    struct member *members; /* of the object being read while not known to be a List */
+    size_t n_members, cap_members;
+    uint64_t key; /* the member name just read (a List's) */
+};
+
+/* The object turned out to be a List: check its members before the items, note its kind. */
+static enum hnp_err list_members(struct loader *ld, struct json_reader *jr)
+{
+    ld->lists++;
+    for (size_t i = 0; i < jr->n_members; i++) {
+        json_t *value = NULL;
+        enum hnp_err rc = json_check_at(ld, jr->members[i].key, 0, NULL);
+        if (rc == HNP_OK)
+            rc = json_check_at(ld, jr->members[i].value, jr->members[i].end, &value);
+        if (rc != HNP_OK)
+            return rc;
+        if (jr->members[i].name == HNP_SPLIT_KEY_KIND)
+            hnp_loader_note_list_kind(ld, value);
+        json_decref(value);
+    }
+    jr->n_members = 0;
+    return HNP_OK;
+}
+
+/*
+ * A top-level value that is not a List, [start, end) (or an item when
+ * item): checked and handed over.
+ */
+static enum hnp_err json_object_at(struct loader *ld, uint64_t start, uint64_t end, long line,
+                                   bool item, size_t index)
+{
+    json_t *value = NULL;
+    uint64_t used = 0;
+    enum hnp_err rc = json_parse_at(ld, start, &value, &used);
     if (rc != HNP_OK)
         return rc;
-    if (b->sp == 0) {
-        bool null = json_is_null(value);
-        char what[64];
-        snprintf(what, sizeof(what), "YAML document is %s, not a mapping", type_phrase(value));
-        json_decref(value);
-        return null ? HNP_OK : schema_error(ld, line, what);
-    }
-    return attach(ld, b, value, line);
-}
-
-static enum hnp_err on_start(struct loader *ld, struct builder *b, const yaml_event_t *ev,
-                             bool is_map)
-{
-    long line = mark_line(&ev->start_mark);
-
-    if (b->sp == 0) {
-        if (!is_map)
-            return schema_error(ld, line, "YAML document is a sequence, not a mapping");
-        measure_from(ld, &ev->start_mark, line);
-    } else {
-        struct frame *top = &b->stack[b->sp - 1];
-        if (top->kind == FRAME_MAP && top->key == NULL)
-            return schema_error(ld, line, "a YAML mapping key is not a scalar");
-        if (top->kind == FRAME_ITEMS && !is_map)
-            return item_error(ld, line, top->count, "a sequence");
-        if (top->kind == FRAME_ITEMS)
-            measure_from(ld, &ev->start_mark, line);
-        if (b->sp == 1 && top->kind == FRAME_MAP && !is_map && top->key_len == 5 &&
-            !memcmp(top->key, "items", 5)) {
-            if (b->root_is_list)
-                return schema_error(ld, line, "duplicate \"items\" sequence");
-            b->root_is_list = true;
-            ld->lists++;
-            b->base = 2;
-            measure_stop(ld, line); /* the items are measured one by one */
-            return push(ld, b, FRAME_ITEMS, NULL, line);
+    if (!item && json_is_null(value)) /* skipped; what jansson left of the word is the next value */
+        return start + used < end ? json_object_at(ld, start + used, end, line, false, 0) : HNP_OK;
+    if (!json_is_object(value)) {
+        if (item) {
+            rc = hnp_loader_item_error(ld, line, index, hnp_loader_type_phrase(value));
+        } else {
+            char what[64];
+            snprintf(what, sizeof(what), "top-level JSON value is %s, not an object",
+                     hnp_loader_type_phrase(value));
+            rc = hnp_loader_schema_error(ld, line, what);
         }
+        json_decref(value);
+        return rc;
     }
-    if (b->sp + 1 - b->base > ld->max_depth)
-        return limit_error(ld, line, b->sp > b->base ? b->stack[b->base].line : line);
-    json_t *node = is_map ? json_object() : json_array();
-    if (node == NULL)
-        return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
-    return push(ld, b, is_map ? FRAME_MAP : FRAME_SEQ, node, line);
-}
-
-static enum hnp_err on_end(struct loader *ld, struct builder *b, const yaml_event_t *ev)
-{
-    if (b->sp == 0) /* libyaml pairs every end with a start; never trust that blindly */
-        return hnp_error_set(ld->err, HNP_ERR_PARSE, ld->name, "unbalanced YAML events");
-    struct frame done = b->stack[--b->sp];
-
-    if (done.kind == FRAME_ITEMS) {
-        struct frame *root = &b->stack[0];
-        free(root->key);
-        root->key = NULL;
-        b->base = 0;
-        measure_from(ld, &ev->end_mark, root->line); /* the rest of the wrapper */
-        return HNP_OK;
-    }
-    free(done.key); /* NULL unless libyaml ends a mapping after a key, which it does not */
-    if (b->sp > 0) {
-        if (b->stack[b->sp - 1].kind == FRAME_ITEMS)
-            measure_stop(ld, mark_line(&ev->end_mark));
-        return attach(ld, b, done.node, done.line);
-    }
-
-    /* The document root. */
-    measure_stop(ld, mark_line(&ev->end_mark));
-    enum hnp_err rc = b->root_is_list ? HNP_OK : emit(ld, done.node, done.line);
-    line_map_reset(&ld->lines); /* nothing of this document may alias the next one's nodes */
-    json_decref(done.node);
-    b->root_is_list = false;
-    ld->item_kind[0] = '\0';
+    rc = hnp_loader_emit(ld, value, line);
+    json_decref(value);
     return rc;
 }
 
-static enum hnp_err yaml_error(struct loader *ld, const yaml_parser_t *parser)
+/* The splitter stopped at an error: say it as jansson, or our List walker, would. */
+static enum hnp_err json_split_error(struct loader *ld, struct json_reader *jr,
+                                     const struct hnp_split_event *ev)
 {
-    char where[sizeof(ld->err->where)];
-    long line, col;
-
-    switch (parser->error) {
-    case YAML_MEMORY_ERROR:
-        return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory parsing YAML");
-    case YAML_READER_ERROR:
-        position_of(ld, parser->problem_offset, &line, &col);
-        where_line_col(ld, where, sizeof(where), line, col);
-        if (parser->problem_value != -1)
-            return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s: #%X", parser->problem,
-                                 (unsigned)parser->problem_value);
-        return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s", parser->problem);
+    switch (ev->error) {
+    case HNP_SPLIT_TOO_BIG:
+        value_too_big(ld, ev->start);
+        return ld->fail;
+    case HNP_SPLIT_TOO_DEEP:
+        return json_deep(ld, ev->span == HNP_SPAN_ITEM ? jr->item_line : jr->value_line, ev->at);
+    case HNP_SPLIT_DUPLICATE_ITEMS:
+        seek_line(ld, ev->at);
+        return hnp_loader_schema_error(ld, ld->line, "duplicate \"items\" array");
+    case HNP_SPLIT_NOMEM:
+        return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
     default:
-        where_line_col(ld, where, sizeof(where), mark_line(&parser->problem_mark),
-                       (long)parser->problem_mark.column + 1);
-        if (parser->context != NULL)
-            return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s: %s", parser->context,
-                                 parser->problem ? parser->problem : "syntax error");
-        return hnp_error_set(ld->err, HNP_ERR_PARSE, where, "%s",
-                             parser->problem ? parser->problem : "syntax error");
+        break;
+    }
+    enum hnp_err rc;
+    if (ev->span != HNP_SPAN_NONE) {
+        /* Inside a value, or a malformed object not known to be a List: jansson says why. */
+        if (ev->error != HNP_SPLIT_TRUNCATED && (rc = have_token(ld, ev->start, ev->at)) != HNP_OK)
+            return rc;
+        rc = json_check_at(ld, ev->start, 0, NULL);
+        return rc != HNP_OK ? rc : json_syntax(ld, ev->at, "valid JSON");
+    }
+    enum hnp_split_error what = ev->error == HNP_SPLIT_TRUNCATED ? ev->expected : ev->error;
+    switch (what) {
+    case HNP_SPLIT_EXPECT_KEY:
+        return json_syntax(ld, ev->at, "string or '}'");
+    case HNP_SPLIT_EXPECT_COLON:
+        return json_syntax(ld, ev->at, "':'");
+    case HNP_SPLIT_EXPECT_MEMBER_END:
+        return json_syntax(ld, ev->at, "',' or '}'");
+    case HNP_SPLIT_EXPECT_ITEM_END:
+        return json_syntax(ld, ev->at, "',' or ']'");
+    default: /* no value can start here: jansson says why */
+        rc = json_check_at(ld, ev->at, 0, NULL);
+        return rc != HNP_OK ? rc : json_syntax(ld, ev->at, "a value");
+    }
+}
+
+/* One splitter event; HNP_OK to go on. */
+static enum hnp_err json_event(struct loader *ld, struct json_reader *jr,
+                               const struct hnp_split_event *ev)
+{
+    switch (ev->type) {
+    case HNP_SPLIT_VALUE_BEGIN:
+        seek_line(ld, ev->start);
+        jr->value_line = ld->line;
+        jr->n_members = 0;
+        ld->item_kind[0] = '\0';
+        return HNP_OK;
+    case HNP_SPLIT_VALUE:
+        return json_object_at(ld, ev->start, ev->end, jr->value_line, false, 0);
+    case HNP_SPLIT_KEY:
+        if (ev->in_list)
+            return json_check_at(ld, ev->start, 0, NULL);
+        jr->key = ev->start;
+        return HNP_OK;
+    case HNP_SPLIT_MEMBER:
+        if (ev->in_list)
+            return json_check_at(ld, ev->start, ev->end, NULL);
+        if (jr->n_members == jr->cap_members) {
+            size_t cap = jr->cap_members ? jr->cap_members * 2 : 8;
+            struct member *m = realloc(jr->members, cap * sizeof(*m));
+            if (m == NULL)
+                return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
+            jr->members = m;
+            jr->cap_members = cap;
+        }
+        jr->members[jr->n_members++] = (struct member){jr->key, ev->start, ev->end, ev->key};
+        return HNP_OK;
+    case HNP_SPLIT_LIST:
+        return list_members(ld, jr);
+    case HNP_SPLIT_ITEM_BEGIN:
+        seek_line(ld, ev->start);
+        jr->item_line = ld->line;
+        return HNP_OK;
+    case HNP_SPLIT_ITEM:
+        return json_object_at(ld, ev->start, ev->end, jr->item_line, true, ev->index);
+    case HNP_SPLIT_LIST_END:
+        ld->item_kind[0] = '\0';
+        return HNP_OK;
+    default:
+        return HNP_OK;
     }
 }
 
 /*
- * libyaml's read handler: hands out the window from ld->handed on. Before the
- * window is refilled it keeps the bytes libyaml may still report a reader
- * error in (its raw buffer's worth), and it refuses to go on when the input
- * since the last object boundary is far longer than max_object_bytes.
+ * Read JSON from offset pos: the window's bytes go to the List splitter
+ * (listsplit.h) as they arrive; it tells where each top-level value, List
+ * member and item starts and ends, and jansson parses each from the
+ * window, which keeps everything from the start of the value being read.
  */
-static int yaml_read(void *data, unsigned char *buffer, size_t size, size_t *size_read)
+static enum hnp_err load_json(struct loader *ld, uint64_t pos)
 {
-    struct loader *ld = data;
-
-    *size_read = 0;
-    if (ld->handed - ld->seg_handed > (uint64_t)ld->max_object + YAML_READ_AHEAD) {
-        object_too_big(ld, ld->seg_line);
-        return 0;
-    }
-    if (ld->handed == window_end(ld)) {
-        const yaml_parser_t *p = ld->parser;
-        uint64_t raw = (uint64_t)(p->raw_buffer.end - p->raw_buffer.start);
-        uint64_t keep = ld->handed - ld->base > raw ? ld->handed - raw : ld->base;
-        if (!more(ld, keep, false))
-            return ld->fail == HNP_OK;
-    }
-    size_t n = (size_t)(window_end(ld) - ld->handed);
-    if (n > size)
-        n = size;
-    if (ld->chunk != 0 && n > ld->chunk)
-        n = ld->chunk;
-    memcpy(buffer, at(ld, ld->handed), n);
-    ld->handed += n;
-    *size_read = n;
-    return 1;
-}
-
-static enum hnp_err load_yaml(struct loader *ld)
-{
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser))
-        return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
-    ld->handed = ld->seg_handed = 0; /* the window still starts at the input's start */
-    ld->seg_line = 1;
-    ld->parser = &parser;
-    yaml_parser_set_input(&parser, yaml_read, ld);
-
-    struct builder b = {0};
+    struct json_reader jr = {.fed = pos};
+    struct hnp_listsplit_options opt = {.max_span = ld->max_object, .max_depth = ld->max_depth};
+    hnp_listsplit_init(&jr.sp, &opt, pos);
     enum hnp_err rc = HNP_OK;
-    bool done = false;
-    while (rc == HNP_OK && !done) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&parser, &ev)) {
-            rc = ld->fail != HNP_OK ? ld->fail : yaml_error(ld, &parser);
+    for (;;) {
+        struct hnp_split_event ev;
+        enum hnp_split_type type = hnp_listsplit_next(&jr.sp, &ev);
+        if (type == HNP_SPLIT_END)
+            break;
+        if (type == HNP_SPLIT_ERROR) {
+            rc = json_split_error(ld, &jr, &ev);
             break;
         }
-        if (ld->measuring && ev.end_mark.index - ld->obj_index > ld->max_object) {
-            rc = object_too_big(ld, ld->obj_line);
-            yaml_event_delete(&ev);
-            break;
+        if (type != HNP_SPLIT_MORE) {
+            if ((rc = json_event(ld, &jr, &ev)) != HNP_OK)
+                break;
+            continue;
         }
-        switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
-        case YAML_DOCUMENT_START_EVENT:
-            boundary(ld, mark_line(&ev.start_mark));
-            break;
-        case YAML_ALIAS_EVENT: {
-            char where[sizeof(ld->err->where)];
-            where_line_col(ld, where, sizeof(where), mark_line(&ev.start_mark),
-                           (long)ev.start_mark.column + 1);
-            rc = hnp_error_set(ld->err, HNP_ERR_PARSE, where, "YAML aliases are not supported");
-            break;
+        if (jr.fed < hnp_loader_window_end(ld)) {
+            (void)hnp_listsplit_feed(&jr.sp, hnp_loader_at(ld, jr.fed),
+                                     (size_t)(hnp_loader_window_end(ld) - jr.fed));
+            jr.fed = hnp_loader_window_end(ld);
+            continue;
         }
-        case YAML_SCALAR_EVENT:
-            rc = on_scalar(ld, &b, &ev);
-            break;
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-            rc = on_start(ld, &b, &ev, ev.type == YAML_MAPPING_START_EVENT);
-            break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            rc = on_end(ld, &b, &ev);
-            break;
-        default: /* stream start, document end */
-            break;
+        bool open;
+        uint64_t keep = hnp_listsplit_hold(&jr.sp, &open);
+        if (!hnp_loader_more(ld, keep, open)) {
+            if (ld->fail != HNP_OK) {
+                rc = ld->fail;
+                break;
+            }
+            hnp_listsplit_finish(&jr.sp);
         }
-        yaml_event_delete(&ev);
     }
-    builder_free(&b);
-    yaml_parser_delete(&parser);
-    ld->parser = NULL;
+    hnp_listsplit_free(&jr.sp);
+    free(jr.members);
     return rc;
 }
 
@@ -1625,7 +872,7 @@ static enum hnp_err run(struct loader *ld)
         fail_with(ld, HNP_ERR_LIMIT, where, what);
     } else if (c >= 0) {
         ld->yaml = !(c == '{' || c == '[');
-        rc = ld->yaml ? load_yaml(ld) : load_json(ld, pos);
+        rc = ld->yaml ? hnp_loader_yaml(ld) : load_json(ld, pos);
     }
     if (ld->fail != HNP_OK) {
         /* The readers saw the input end early: what ended it is the error. */

@@ -18,6 +18,28 @@
 
 #define PATH_MAX_LEN 256
 
+static const char *const kind_names[HNP_KIND_COUNT] = {
+    [HNP_KIND_NAMESPACE] = "Namespace",
+    [HNP_KIND_POD] = "Pod",
+    [HNP_KIND_POLICY] = "NetworkPolicy",
+};
+
+const char *hnp_kind_name(enum hnp_kind kind)
+{
+    return (unsigned)kind < HNP_KIND_COUNT ? kind_names[kind] : "unknown";
+}
+
+bool hnp_kind_from_name(const char *name, enum hnp_kind *out)
+{
+    for (unsigned k = 0; name != NULL && k < HNP_KIND_COUNT; k++) {
+        if (strcmp(name, kind_names[k]) == 0) {
+            *out = (enum hnp_kind)k;
+            return true;
+        }
+    }
+    return false;
+}
+
 enum kind {
     K_STRING,
     K_OBJECT,
@@ -437,6 +459,67 @@ enum hnp_err hnp_pod_from_json(const json_t *obj, struct hnp_strtab *tab,
 fail:
     hnp_pod_free(pod);
     return rc;
+}
+
+/*
+ * What of a Pod's JSON hnp_pod_from_json() reads, and so what
+ * hnp_object_trim_json() keeps: keep these lists and the reader together.
+ * (metadata keeps everything but annotations, ownerReferences and
+ * managedFields: name, namespace, uid, resourceVersion and labels are read,
+ * the rest is small.)
+ */
+static const char *const pod_spec_keep[] = {"nodeName", "hostNetwork", "containers", NULL};
+static const char *const pod_container_keep[] = {"name", "ports", NULL};
+static const char *const pod_status_keep[] = {"phase",  "podIP",   "podIPs",
+                                              "hostIP", "hostIPs", NULL};
+static const char *const pod_metadata_drop[] = {"annotations", "ownerReferences", NULL};
+
+static bool in_list(const char *key, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(key, *list) == 0)
+            return true;
+    return false;
+}
+
+/* Delete every member of obj (when an object) whose key is not in keep (NULL-terminated). */
+static void keep_only(json_t *obj, const char *const *keep)
+{
+    const char *key;
+    json_t *value;
+    void *tmp;
+    if (!json_is_object(obj))
+        return;
+    json_object_foreach_safe(obj, tmp, key, value)
+    {
+        if (!in_list(key, keep))
+            json_object_del(obj, key);
+    }
+}
+
+void hnp_object_trim_json(enum hnp_kind kind, json_t *obj)
+{
+    json_t *metadata = json_object_get(obj, "metadata");
+    if (json_is_object(metadata)) {
+        json_object_del(metadata, "managedFields");
+        if (kind == HNP_KIND_POD) {
+            for (const char *const *key = pod_metadata_drop; *key; key++)
+                json_object_del(metadata, *key);
+        } else {
+            json_t *annotations = json_object_get(metadata, "annotations");
+            if (json_is_object(annotations))
+                json_object_del(annotations, HNP_LAST_APPLIED_ANNOTATION);
+        }
+    }
+    if (kind != HNP_KIND_POD)
+        return;
+    json_t *spec = json_object_get(obj, "spec");
+    keep_only(spec, pod_spec_keep);
+    size_t i;
+    json_t *container;
+    json_array_foreach(json_object_get(spec, "containers"), i, container)
+        keep_only(container, pod_container_keep);
+    keep_only(json_object_get(obj, "status"), pod_status_keep);
 }
 
 void hnp_pod_free(struct hnp_pod *pod)

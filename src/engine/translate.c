@@ -347,8 +347,11 @@ static enum hnp_err ns_selector_groups(struct hnp_translator *tr, const struct h
             return HNP_ERR_NOMEM;
     }
     for (size_t g = 0; g < tr->n_groups; g++) {
-        const struct hnp_labels *labels =
-            hnp_cluster_namespace_labels(tr->cluster, tr->groups[g].ns);
+        const struct hnp_labels *labels;
+        if (hnp_cluster_namespace_labels(tr->cluster, tr->groups[g].ns, &labels) != HNP_OK) {
+            free(e.groups);
+            return HNP_ERR_NOMEM;
+        }
         if (hnp_selector_matches(sel, labels))
             e.groups[e.n_groups++] = g;
     }

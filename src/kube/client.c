@@ -1,7 +1,7 @@
 /*
- * kube_client.c - HTTPS requests and streamed responses (watches by line, LIST
- * bodies in raw pieces) to the Kubernetes API server over libcurl, and the
- * line splitter of watch streams (see kube.h).
+ * client.c - HTTPS requests and streamed responses (watches by line through
+ * linebuf.h, LIST bodies in raw pieces) to the Kubernetes API server over
+ * libcurl (see client.h).
  *
  * Each client owns one easy handle inside its own multi handle, and drives
  * every transfer itself: curl_multi_poll() with a short timeout, then a look
@@ -18,18 +18,18 @@
  * list, which is wiped before it is freed; curl's verbose mode is never
  * enabled; messages name the method and path only.
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
-
-#include "kube.h"
+#include "client.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
+
+#include "platform.h"
+#include "text.h"
 
 #ifndef HNP_VERSION
 #define HNP_VERSION "0"
@@ -39,8 +39,6 @@
 #define REQUEST_TIMEOUT_MS 60000L
 #define POLL_MS 100
 #define DEFAULT_MAX_BODY ((size_t)64 << 20)
-#define DEFAULT_MAX_LINE ((size_t)16 << 20)
-#define LINE_KEEP_BYTES ((size_t)64 << 10) /* larger line buffers are released after use */
 #define ERROR_BODY_MAX ((size_t)64 << 10)
 #define TOKEN_REREAD_MS 60000L
 #define MAX_TOKEN_BYTES ((size_t)64 << 10)
@@ -64,13 +62,6 @@ struct hnp_kube_client {
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers                                                                                     */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void wipe(char *s, size_t len)
 {
     volatile char *p = s;
@@ -84,15 +75,6 @@ static void wipe_free(char *s)
         wipe(s, strlen(s));
         free(s);
     }
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
 }
 
 /* A growable byte buffer with a cap (curl's dynbuf). */
@@ -120,110 +102,6 @@ static bool dynbuf_add(struct dynbuf *b, const char *p, size_t n)
     b->len += n;
     b->data[b->len] = '\0';
     return true;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Line buffer                                                                                 */
-
-void hnp_line_buffer_init(struct hnp_line_buffer *lb, size_t max_line)
-{
-    lb->data = NULL;
-    lb->len = 0;
-    lb->cap = 0;
-    lb->max_line = max_line ? max_line : DEFAULT_MAX_LINE;
-}
-
-void hnp_line_buffer_free(struct hnp_line_buffer *lb)
-{
-    if (lb == NULL)
-        return;
-    free(lb->data);
-    lb->data = NULL;
-    lb->len = 0;
-    lb->cap = 0;
-}
-
-/* Empty the buffer, giving back a large allocation. */
-static void line_buffer_reset(struct hnp_line_buffer *lb)
-{
-    lb->len = 0;
-    if (lb->cap > LINE_KEEP_BYTES) {
-        free(lb->data);
-        lb->data = NULL;
-        lb->cap = 0;
-    }
-}
-
-/* Hand one line (without its "\n") to fn: drop a "\r" before it, skip empty lines. */
-static enum hnp_err deliver(const struct hnp_line_buffer *lb, const char *line, size_t len,
-                            hnp_kube_line_fn fn, void *ctx)
-{
-    if (len > 0 && line[len - 1] == '\r')
-        len--;
-    if (len > lb->max_line)
-        return HNP_ERR_LIMIT;
-    if (len == 0)
-        return HNP_OK;
-    return fn(line, len, ctx);
-}
-
-enum hnp_err hnp_line_buffer_feed(struct hnp_line_buffer *lb, const char *bytes, size_t len,
-                                  hnp_kube_line_fn fn, void *ctx)
-{
-    size_t off = 0;
-    while (off < len) {
-        const char *start = bytes + off;
-        const char *nl = memchr(start, '\n', len - off);
-        size_t take = nl ? (size_t)(nl - start) : len - off;
-        enum hnp_err rc = HNP_OK;
-        if (lb->len == 0 && nl != NULL) {
-            /* The whole line is in bytes: no copy. */
-            rc = deliver(lb, start, take, fn, ctx);
-        } else {
-            /* Carry over; one byte more than max_line for a "\r" that may end it. */
-            if (take > lb->max_line + 1 - lb->len) {
-                line_buffer_reset(lb);
-                return HNP_ERR_LIMIT;
-            }
-            if (lb->len + take > lb->cap) {
-                size_t cap = lb->cap ? lb->cap : 256;
-                while (cap < lb->len + take)
-                    cap *= 2;
-                if (cap > lb->max_line + 1)
-                    cap = lb->max_line + 1;
-                char *data = realloc(lb->data, cap);
-                if (data == NULL) {
-                    line_buffer_reset(lb);
-                    return HNP_ERR_NOMEM;
-                }
-                lb->data = data;
-                lb->cap = cap;
-            }
-            if (take > 0) {
-                memcpy(lb->data + lb->len, start, take);
-                lb->len += take;
-            }
-            if (nl != NULL) {
-                rc = deliver(lb, lb->data, lb->len, fn, ctx);
-                line_buffer_reset(lb);
-            }
-        }
-        if (rc != HNP_OK) {
-            line_buffer_reset(lb);
-            return rc;
-        }
-        off += take + (nl ? 1 : 0);
-    }
-    return HNP_OK;
-}
-
-enum hnp_err hnp_line_buffer_finish(struct hnp_line_buffer *lb, hnp_kube_line_fn fn, void *ctx)
-{
-    enum hnp_err rc = HNP_OK;
-    if (lb->len > 0)
-        rc = deliver(lb, lb->data, lb->len, fn, ctx);
-    line_buffer_reset(lb);
-    return rc;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -282,7 +160,7 @@ static void refresh_token(struct hnp_kube_client *c)
 {
     if (c->cfg.token_file == NULL)
         return;
-    long long now = now_ms();
+    long long now = hnp_monotonic_ms();
     if (now - c->token_read_at < c->token_reread_ms)
         return;
     char *token = NULL;
@@ -310,19 +188,6 @@ static enum hnp_err check_file(const char *path, const char *what, struct hnp_er
     }
     fclose(f);
     return HNP_OK;
-}
-
-static bool is_pkcs12(const char *path)
-{
-    size_t n = strlen(path);
-    if (n < 4)
-        return false;
-    const char *ext = path + n - 4;
-    char lower[5];
-    for (int i = 0; i < 4; i++)
-        lower[i] = (char)(ext[i] >= 'A' && ext[i] <= 'Z' ? ext[i] - 'A' + 'a' : ext[i]);
-    lower[4] = '\0';
-    return strcmp(lower, ".p12") == 0 || strcmp(lower, ".pfx") == 0;
 }
 
 /* An IPv4 address, or an IPv6 one in brackets, as CURLUPART_HOST gives them. */
@@ -450,15 +315,15 @@ enum hnp_err hnp_kube_client_new(const struct hnp_kube_config *cfg, struct hnp_k
             HNP_OK)
         goto fail;
     c->pkcs12 = cfg->client_cert_pem == NULL && cfg->client_cert_file != NULL &&
-                is_pkcs12(cfg->client_cert_file);
+                hnp_kube_is_pkcs12(cfg->client_cert_file);
     if (cfg->token_file != NULL) {
         char why[sizeof(c->token_problem)];
         if (!read_token(cfg->token_file, &c->token, why, sizeof(why))) {
             rc = hnp_error_set(err, HNP_ERR_IO, cfg->token_file, "%s", why);
             goto fail;
         }
-        c->token_read_at = now_ms();
-    } else if (cfg->token != NULL && (c->token = dup_str(cfg->token)) == NULL) {
+        c->token_read_at = hnp_monotonic_ms();
+    } else if (cfg->token != NULL && (c->token = hnp_strdup(cfg->token)) == NULL) {
         rc = hnp_error_set(err, HNP_ERR_NOMEM, NULL, "out of memory");
         goto fail;
     }
@@ -535,7 +400,7 @@ static size_t stream_body(char *p, size_t size, size_t n, void *ud)
 {
     struct xfer *x = ud;
     size_t len = size * n;
-    x->last_data = now_ms();
+    x->last_data = hnp_monotonic_ms();
     if (x->status == 0)
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
     if (x->status < 200 || x->status > 299) {
@@ -689,7 +554,7 @@ static enum outcome run(struct hnp_kube_client *c, struct xfer *x, const volatil
 {
     enum outcome outcome = DONE;
     *result = CURLE_OK;
-    x->last_data = now_ms();
+    x->last_data = hnp_monotonic_ms();
     if (curl_multi_add_handle(c->multi, c->easy) != CURLM_OK) {
         *result = CURLE_FAILED_INIT;
         return DONE;
@@ -706,7 +571,7 @@ static enum outcome run(struct hnp_kube_client *c, struct xfer *x, const volatil
             outcome = STOPPED;
             break;
         }
-        if (idle_ms > 0 && now_ms() - x->last_data >= idle_ms) {
+        if (idle_ms > 0 && hnp_monotonic_ms() - x->last_data >= idle_ms) {
             outcome = IDLE;
             break;
         }

@@ -1,8 +1,8 @@
 /*
  * kubeconfig.c - where the API server is and how to authenticate to it:
  * kubeconfig files (as kubectl reads them) and in-cluster configuration
- * (the service-account token and CA mounted into the pod). See kube.h; the
- * client that uses the result is kube_client.c.
+ * (the service-account token and CA mounted into the pod). See
+ * kubeconfig.h; the client that uses the result is client.c.
  *
  * KUBECONFIG merging is done by lookup rather than by building a merged
  * document: the files are kept in list order and a cluster, user or context
@@ -14,7 +14,7 @@
  * Relative paths are resolved against the folder of the file the entry
  * came from, at the moment the entry is chosen.
  */
-#include "kube.h"
+#include "kubeconfig.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -24,6 +24,7 @@
 
 #include "hnsnetpol/load.h"
 #include "platform.h"
+#include "text.h"
 
 /* The separator of a KUBECONFIG list is the platform's PATH separator. */
 #define LIST_SEPARATOR HNP_PATH_LIST_SEPARATOR
@@ -37,21 +38,6 @@ const char hnp_kube_list_separator = LIST_SEPARATOR;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                               */
-
-static char *dup_len(const char *s, size_t len)
-{
-    char *d = malloc(len + 1);
-    if (d == NULL)
-        return NULL;
-    memcpy(d, s, len);
-    d[len] = '\0';
-    return d;
-}
-
-static char *dup_str(const char *s)
-{
-    return s ? dup_len(s, strlen(s)) : NULL;
-}
 
 /* Overwrite a secret before freeing it; volatile so the stores are not optimised away. */
 static void wipe_free(char *s)
@@ -88,7 +74,7 @@ static bool copy_field(char **dst, const char *src)
     *dst = NULL;
     if (src == NULL)
         return true;
-    *dst = dup_str(src);
+    *dst = hnp_strdup(src);
     return *dst != NULL;
 }
 
@@ -309,7 +295,7 @@ static enum hnp_err read_one(struct kubeconfig *kc, const char *path)
     }
 
     struct kubefile *files = realloc(kc->files, (kc->n_files + 1) * sizeof(*files));
-    char *copy = dup_str(path);
+    char *copy = hnp_strdup(path);
     if (files == NULL || copy == NULL) {
         if (files != NULL)
             kc->files = files;
@@ -363,7 +349,7 @@ static enum hnp_err read_all(struct kubeconfig *kc, const char *paths)
         const char *end = strchr(p, LIST_SEPARATOR);
         size_t len = end ? (size_t)(end - p) : strlen(p);
         if (len > 0) {
-            char *path = dup_len(p, len);
+            char *path = hnp_strndup(p, len);
             if (path == NULL)
                 return HNP_ERR_NOMEM;
             enum hnp_err rc = HNP_OK;
@@ -455,13 +441,13 @@ static bool is_absolute(const char *path)
 static char *resolve_path(const char *file, const char *path)
 {
     if (is_absolute(path))
-        return dup_str(path);
+        return hnp_strdup(path);
     const char *slash = strrchr(file, '/');
     const char *backslash = strrchr(file, '\\');
     if (backslash != NULL && (slash == NULL || backslash > slash))
         slash = backslash;
     if (slash == NULL)
-        return dup_str(path);
+        return hnp_strdup(path);
     size_t dir_len = (size_t)(slash - file) + 1;
     size_t len = strlen(path);
     char *out = malloc(dir_len + len + 1);
@@ -536,18 +522,18 @@ static enum hnp_err read_cluster(const struct place *pl, json_t *cluster,
                            "a certificate authority together with insecure-skip-tls-verify is "
                            "contradictory");
 
-    if ((cfg->server = dup_str(server)) == NULL)
+    if ((cfg->server = hnp_strdup(server)) == NULL)
         return HNP_ERR_NOMEM;
     if ((rc = get_string(pl, cluster, "tls-server-name", &name)) != HNP_OK)
         return rc;
-    if (name != NULL && (cfg->tls_server_name = dup_str(name)) == NULL)
+    if (name != NULL && (cfg->tls_server_name = hnp_strdup(name)) == NULL)
         return HNP_ERR_NOMEM;
     if ((rc = get_path(pl, cluster, "certificate-authority", &cfg->ca_file)) != HNP_OK)
         return rc;
     return get_data(pl, cluster, "certificate-authority-data", &cfg->ca_pem);
 }
 
-static bool is_pkcs12(const char *path)
+bool hnp_kube_is_pkcs12(const char *path)
 {
     size_t n = strlen(path);
     if (n < 4)
@@ -574,7 +560,7 @@ static enum hnp_err read_user(const struct place *pl, json_t *user, struct hnp_k
     const char *token;
     if ((rc = get_string(pl, user, "token", &token)) != HNP_OK)
         return rc;
-    if (token != NULL && (cfg->token = dup_str(token)) == NULL)
+    if (token != NULL && (cfg->token = hnp_strdup(token)) == NULL)
         return HNP_ERR_NOMEM;
     if ((rc = get_path(pl, user, "tokenFile", &cfg->token_file)) != HNP_OK ||
         (rc = get_path(pl, user, "client-certificate", &cfg->client_cert_file)) != HNP_OK ||
@@ -585,7 +571,7 @@ static enum hnp_err read_user(const struct place *pl, json_t *user, struct hnp_k
 
     bool has_cert = cfg->client_cert_file || cfg->client_cert_pem;
     bool has_key = cfg->client_key_file || cfg->client_key_pem;
-    bool bundle = cfg->client_cert_file && is_pkcs12(cfg->client_cert_file);
+    bool bundle = cfg->client_cert_file && hnp_kube_is_pkcs12(cfg->client_cert_file);
     if (has_cert && !has_key && !bundle)
         return field_error(pl, "client-key", "missing (client-certificate is set)");
     if (has_key && !has_cert)
@@ -652,7 +638,7 @@ static enum hnp_err resolve_context(struct kubeconfig *kc, const char *context,
         if ((rc = read_user(&upl, user, cfg)) != HNP_OK)
             return rc;
     }
-    cfg->context = dup_str(name);
+    cfg->context = hnp_strdup(name);
     return cfg->context ? HNP_OK : HNP_ERR_NOMEM;
 }
 
@@ -758,11 +744,11 @@ enum hnp_err hnp_kube_config_in_cluster(const struct hnp_kube_env *env, struct h
     memset(&cfg, 0, sizeof(cfg));
     size_t n = strlen(host) + 32;
     const char *sa = env->sa_dir && *env->sa_dir ? env->sa_dir : DEFAULT_SA_DIR;
-    char *dir =
-        env->sandbox_mount && *env->sandbox_mount ? join_path(env->sandbox_mount, sa) : dup_str(sa);
+    char *dir = env->sandbox_mount && *env->sandbox_mount ? join_path(env->sandbox_mount, sa)
+                                                          : hnp_strdup(sa);
     cfg.server = malloc(n);
-    cfg.tls_server_name = dup_str(IN_CLUSTER_NAME);
-    cfg.context = dup_str("in-cluster");
+    cfg.tls_server_name = hnp_strdup(IN_CLUSTER_NAME);
+    cfg.context = hnp_strdup("in-cluster");
     if (dir != NULL) {
         cfg.token_file = join_path(dir, "token");
         cfg.ca_file = join_path(dir, "ca.crt");

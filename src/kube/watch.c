@@ -12,16 +12,17 @@
  *   - `pending`: the new or changed objects of the list in progress, as
  *     compact JSON text of the trimmed objects. A 20,000-pod list held as
  *     JSON trees would take several times the memory the text does.
- *   - while a LIST page arrives, a small scanner (struct page_scan) finds
- *     the elements of its top-level "items" array in the bytes and parses
- *     each alone: one 500-pod page as one jansson tree took 35-40 MB, ten
+ *   - while a LIST page arrives, the page reader (listpage.h, over the
+ *     engine's List splitter) finds the elements of its top-level "items"
+ *     array in the bytes and parses each alone: one 500-pod page as one
+ *     jansson tree took 35-40 MB, ten
  *     times its text, and was the agent's memory peak
  *     (docs/performance-agent.md).
  *   - the resourceVersion to watch from, updated by every event.
  *
  * The HTTP layer is a table of function pointers (struct
- * hnp_watch_transport): kube.h's functions by default, a scripted server in
- * the unit tests.
+ * hnp_watch_transport, a field of the options): client.h's functions by
+ * default, a scripted server in the unit tests.
  *
  * Waiting (backoff) is a timed wait on a condition variable that
  * hnp_reflector_stop() signals. The wait uses CLOCK_MONOTONIC where the
@@ -43,7 +44,10 @@
 
 #include <pthread.h>
 
+#include "hashmap.h"
+#include "listpage.h"
 #include "log.h"
+#include "text.h"
 
 #define DEFAULT_PAGE_LIMIT 500
 #define DEFAULT_MAX_EVENT_BYTES ((size_t)16 * 1024 * 1024)
@@ -60,32 +64,28 @@
 #define DEFAULT_MAX_LIST_BYTES ((uint64_t)4 * 1024 * 1024 * 1024)
 /* A LIST page silent this long is a dead connection (hnp_kube_request() allows 60 s in all). */
 #define LIST_IDLE_MS 60000L
-/* The item buffer is freed after an item larger than this, not kept for the next page. */
-#define ITEM_BUF_KEEP ((size_t)1024 * 1024)
 /* A watch silent this much longer than timeoutSeconds is a dead connection. */
 #define IDLE_GRACE_MS 60000L
 
 #define METRIC_RESTARTS "hnsnetpol_watch_restarts_total"
 #define METRIC_RELISTS "hnsnetpol_relists_total"
 
-#define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
-
+/* How the API serves each kind; its "kind" string is hnp_kind_name(). */
 struct kind_info {
     const char *resource;    /* plural, for paths, metrics and logs */
-    const char *kind;        /* the "kind" of the objects */
-    const char *api_version; /* their "apiVersion" */
+    const char *api_version; /* the objects' "apiVersion" */
     const char *path;        /* collection across all namespaces */
     int namespaced;
 };
 
-static const struct kind_info kinds[] = {
-    [HNP_KIND_NAMESPACE] = {"namespaces", "Namespace", "v1", "/api/v1/namespaces", 0},
-    [HNP_KIND_POD] = {"pods", "Pod", "v1", "/api/v1/pods", 1},
-    [HNP_KIND_POLICY] = {"networkpolicies", "NetworkPolicy", "networking.k8s.io/v1",
+static const struct kind_info kinds[HNP_KIND_COUNT] = {
+    [HNP_KIND_NAMESPACE] = {"namespaces", "v1", "/api/v1/namespaces", 0},
+    [HNP_KIND_POD] = {"pods", "v1", "/api/v1/pods", 1},
+    [HNP_KIND_POLICY] = {"networkpolicies", "networking.k8s.io/v1",
                          "/apis/networking.k8s.io/v1/networkpolicies", 1},
 };
 
-#define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+#define N_KINDS HNP_KIND_COUNT
 
 const char *hnp_kind_resource(enum hnp_kind kind)
 {
@@ -105,23 +105,7 @@ static const struct hnp_watch_transport default_transport = {
     .list_stream = hnp_kube_stream_raw,
 };
 
-static const struct hnp_watch_transport *transport = &default_transport;
-
-void hnp_watch_set_transport_for_tests(const struct hnp_watch_transport *t)
-{
-    transport = t ? t : &default_transport;
-}
-
 /* ---- small helpers ------------------------------------------------------ */
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *copy = malloc(n);
-    if (copy != NULL)
-        memcpy(copy, s, n);
-    return copy;
-}
 
 /* New string from a printf format, or NULL when out of memory. */
 static char *str_printf(const char *fmt, ...) HNP_PRINTF(1, 2);
@@ -179,38 +163,20 @@ static const char *metadata_string(const json_t *obj, const char *key)
 
 /* ---- delivered objects: key -> (uid, resourceVersion) ------------------- */
 
+/* A value of the `delivered` map (hashmap.h), hashed by key. */
 struct kentry {
-    struct kentry *next;
-    uint64_t hash;
     unsigned gen; /* the last list attempt that saw it */
     char *uid;    /* "" when the object had none */
     char *rv;
     char key[];
 };
 
-struct keymap {
-    struct kentry **buckets;
-    size_t nbuckets; /* power of two, or 0 */
-    size_t count;
-};
-
-static uint64_t hash_str(const char *s)
+static struct kentry *keymap_find(const struct hnp_hashmap *m, const char *key)
 {
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-static struct kentry *keymap_find(const struct keymap *m, const char *key)
-{
-    if (m->nbuckets == 0)
-        return NULL;
-    uint64_t h = hash_str(key);
-    for (struct kentry *e = m->buckets[h & (m->nbuckets - 1)]; e; e = e->next)
-        if (e->hash == h && strcmp(e->key, key) == 0)
+    size_t pos = HNP_HASHMAP_START;
+    struct kentry *e;
+    while ((e = hnp_hashmap_next(m, hnp_hash_str(key), &pos)) != NULL)
+        if (strcmp(e->key, key) == 0)
             return e;
     return NULL;
 }
@@ -222,33 +188,12 @@ static void kentry_free(struct kentry *e)
     free(e);
 }
 
-static enum hnp_err keymap_grow(struct keymap *m)
-{
-    size_t n = m->nbuckets ? m->nbuckets * 2 : 64;
-    struct kentry **b = calloc(n, sizeof(*b));
-    if (b == NULL)
-        return HNP_ERR_NOMEM;
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        struct kentry *e = m->buckets[i];
-        while (e) {
-            struct kentry *next = e->next;
-            e->next = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
-            e = next;
-        }
-    }
-    free(m->buckets);
-    m->buckets = b;
-    m->nbuckets = n;
-    return HNP_OK;
-}
-
 /* Insert or update key with copies of uid and rv; gen marks it seen. */
-static enum hnp_err keymap_put(struct keymap *m, const char *key, const char *uid, const char *rv,
-                               unsigned gen)
+static enum hnp_err keymap_put(struct hnp_hashmap *m, const char *key, const char *uid,
+                               const char *rv, unsigned gen)
 {
-    char *uid_copy = dup_str(uid);
-    char *rv_copy = dup_str(rv);
+    char *uid_copy = hnp_strdup(uid);
+    char *rv_copy = hnp_strdup(rv);
     if (uid_copy == NULL || rv_copy == NULL)
         goto nomem;
     struct kentry *e = keymap_find(m, key);
@@ -260,20 +205,18 @@ static enum hnp_err keymap_put(struct keymap *m, const char *key, const char *ui
         e->gen = gen;
         return HNP_OK;
     }
-    if (m->count >= m->nbuckets && keymap_grow(m) != HNP_OK)
-        goto nomem;
     size_t klen = strlen(key) + 1;
     e = malloc(sizeof(*e) + klen);
     if (e == NULL)
         goto nomem;
     memcpy(e->key, key, klen);
-    e->hash = hash_str(key);
     e->gen = gen;
     e->uid = uid_copy;
     e->rv = rv_copy;
-    e->next = m->buckets[e->hash & (m->nbuckets - 1)];
-    m->buckets[e->hash & (m->nbuckets - 1)] = e;
-    m->count++;
+    if (hnp_hashmap_put(m, hnp_hash_str(key), e) != HNP_OK) {
+        free(e);
+        goto nomem;
+    }
     return HNP_OK;
 nomem:
     free(uid_copy);
@@ -281,34 +224,21 @@ nomem:
     return HNP_ERR_NOMEM;
 }
 
-static void keymap_remove(struct keymap *m, const char *key)
+static void keymap_remove(struct hnp_hashmap *m, const char *key)
 {
-    if (m->nbuckets == 0)
-        return;
-    uint64_t h = hash_str(key);
-    for (struct kentry **p = &m->buckets[h & (m->nbuckets - 1)]; *p; p = &(*p)->next) {
-        struct kentry *e = *p;
-        if (e->hash == h && strcmp(e->key, key) == 0) {
-            *p = e->next;
-            kentry_free(e);
-            m->count--;
-            return;
-        }
+    struct kentry *e = keymap_find(m, key);
+    if (e != NULL) {
+        hnp_hashmap_remove(m, hnp_hash_str(key), e);
+        kentry_free(e);
     }
 }
 
-static void keymap_free(struct keymap *m)
+static void keymap_free(struct hnp_hashmap *m)
 {
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        struct kentry *e = m->buckets[i];
-        while (e) {
-            struct kentry *next = e->next;
-            kentry_free(e);
-            e = next;
-        }
-    }
-    free(m->buckets);
-    memset(m, 0, sizeof(*m));
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].value != NULL)
+            kentry_free(m->slots[i].value);
+    hnp_hashmap_clear(m);
 }
 
 /* ---- the reflector ------------------------------------------------------ */
@@ -331,7 +261,7 @@ struct hnp_reflector {
     volatile int stop; /* set under mu by hnp_reflector_stop() */
 
     /* Used by the reflector's thread only. */
-    struct keymap delivered;
+    struct hnp_hashmap delivered;
     unsigned list_gen;
     char **pending; /* compact JSON texts */
     size_t n_pending;
@@ -362,7 +292,7 @@ static void emit(struct hnp_reflector *r, enum hnp_watch_event_type type, json_t
 /* Replace the resourceVersion to watch from; false when out of memory (then unchanged). */
 static bool set_rv(struct hnp_reflector *r, const char *rv)
 {
-    char *copy = dup_str(rv);
+    char *copy = hnp_strdup(rv);
     if (copy == NULL)
         return false;
     free(r->rv);
@@ -398,61 +328,13 @@ static enum hnp_err pending_push(struct hnp_reflector *r, char *text)
 
 /* ---- objects ------------------------------------------------------------ */
 
-static bool in_list(const char *key, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(key, *list) == 0)
-            return true;
-    return false;
-}
-
-/* Delete every member of obj (when an object) whose key is not in keep (NULL-terminated). */
-static void keep_only(json_t *obj, const char *const *keep)
-{
-    const char *key;
-    json_t *value;
-    void *tmp;
-    if (!json_is_object(obj))
-        return;
-    json_object_foreach_safe(obj, tmp, key, value)
-    {
-        if (!in_list(key, keep))
-            json_object_del(obj, key);
-    }
-}
-
 /* Set kind and apiVersion and drop what the engine never reads (see watch.h). */
 static void trim_object(const struct hnp_reflector *r, json_t *obj)
 {
-    static const char *const pod_spec[] = {"nodeName", "hostNetwork", "containers", NULL};
-    static const char *const pod_container[] = {"name", "ports", NULL};
-    static const char *const pod_status[] = {"phase", "podIP", "podIPs", "hostIP", "hostIPs", NULL};
-
-    json_object_set_new(obj, "kind", json_string(r->info->kind));
+    json_object_set_new(obj, "kind", json_string(hnp_kind_name(r->kind)));
     if (!json_is_string(json_object_get(obj, "apiVersion")))
         json_object_set_new(obj, "apiVersion", json_string(r->info->api_version));
-
-    json_t *metadata = json_object_get(obj, "metadata");
-    if (json_is_object(metadata)) {
-        json_object_del(metadata, "managedFields");
-        if (r->kind == HNP_KIND_POD) {
-            json_object_del(metadata, "annotations");
-            json_object_del(metadata, "ownerReferences");
-        } else {
-            json_t *annotations = json_object_get(metadata, "annotations");
-            if (json_is_object(annotations))
-                json_object_del(annotations, LAST_APPLIED);
-        }
-    }
-    if (r->kind != HNP_KIND_POD)
-        return;
-    json_t *spec = json_object_get(obj, "spec");
-    keep_only(spec, pod_spec);
-    json_t *containers = json_object_get(spec, "containers");
-    size_t i;
-    json_t *container;
-    json_array_foreach(containers, i, container) keep_only(container, pod_container);
-    keep_only(json_object_get(obj, "status"), pod_status);
+    hnp_object_trim_json(r->kind, obj);
 }
 
 /* "namespace/name" for namespaced kinds, "name" otherwise. New string or NULL. */
@@ -462,7 +344,7 @@ static char *object_key(const struct hnp_reflector *r, const json_t *obj)
     if (name == NULL)
         return NULL;
     if (!r->info->namespaced)
-        return dup_str(name);
+        return hnp_strdup(name);
     const char *ns = metadata_string(obj, "namespace");
     return str_printf("%s/%s", ns ? ns : "", name);
 }
@@ -488,8 +370,8 @@ static json_t *minimal_object(const struct hnp_reflector *r, const struct kentry
         json_object_set_new(metadata, "uid", json_string(e->uid));
     if (e->rv[0])
         json_object_set_new(metadata, "resourceVersion", json_string(e->rv));
-    return json_pack("{s:s, s:s, s:o}", "apiVersion", r->info->api_version, "kind", r->info->kind,
-                     "metadata", metadata);
+    return json_pack("{s:s, s:s, s:o}", "apiVersion", r->info->api_version, "kind",
+                     hnp_kind_name(r->kind), "metadata", metadata);
 }
 
 /* ---- waiting ------------------------------------------------------------ */
@@ -565,8 +447,9 @@ static void log_http_status(enum hnp_log_level level, const char *msg,
 }
 
 /* Take one item of a page: skip it when unchanged, else queue it. */
-static enum hnp_err list_item(struct hnp_reflector *r, json_t *item, size_t index)
+static enum hnp_err list_item(json_t *item, size_t index, void *ctx)
 {
+    struct hnp_reflector *r = ctx;
     char *key = json_is_object(item) ? object_key(r, item) : NULL;
     if (key == NULL) {
         char where[32];
@@ -610,10 +493,11 @@ static enum hnp_err deliver_list(struct hnp_reflector *r, size_t listed)
         gone = malloc(r->delivered.count * sizeof(*gone));
         if (gone == NULL)
             return HNP_ERR_NOMEM;
-        for (size_t i = 0; i < r->delivered.nbuckets; i++)
-            for (struct kentry *e = r->delivered.buckets[i]; e; e = e->next)
-                if (e->gen != r->list_gen)
-                    gone[n_gone++] = e;
+        for (size_t i = 0; i < r->delivered.cap; i++) {
+            struct kentry *e = r->delivered.slots[i].value;
+            if (e != NULL && e->gen != r->list_gen)
+                gone[n_gone++] = e;
+        }
         qsort(gone, n_gone, sizeof(*gone), compare_entries);
     }
     /* Past this point nothing fails but single objects (logged and skipped). */
@@ -659,436 +543,22 @@ static enum hnp_err deliver_list(struct hnp_reflector *r, size_t listed)
     return HNP_OK;
 }
 
-/* ---- reading a LIST page item by item ------------------------------------ */
-
-/*
- * Where the scanner is in a page: {"kind": ..., "metadata": {...},
- * "items": [{...}, ...]} with the members in any order.
- */
-enum page_state {
-    PAGE_START,     /* before the top-level '{' */
-    PAGE_KEY,       /* a member name, or '}' right after '{' */
-    PAGE_IN_KEY,    /* inside a member name */
-    PAGE_COLON,     /* ':' after a member name */
-    PAGE_VALUE,     /* a member's value */
-    PAGE_IN_VALUE,  /* inside a member's value other than the items array */
-    PAGE_NEXT,      /* ',' or '}' after a member */
-    PAGE_ITEM,      /* an item, or ']' right after '[' */
-    PAGE_IN_ITEM,   /* inside an item */
-    PAGE_ITEM_NEXT, /* ',' or ']' after an item */
-    PAGE_END,       /* after the top-level '}': only blanks */
-};
-
-enum page_member { MEMBER_OTHER, MEMBER_ITEMS, MEMBER_METADATA };
-
-/*
- * The state of one page, fed its bytes in pieces of any size. The scanner
- * checks the page's outer structure (the top-level object, its member names,
- * the items array and its commas) exactly; inside a value it only follows
- * strings (with their escapes) and counts brackets to find where the value
- * ends. Whether a kept value (an item, metadata) is valid JSON is jansson's
- * to say when it parses the value alone; values of other members ("kind",
- * "apiVersion") are skipped unchecked.
- */
-struct page_scan {
-    struct hnp_reflector *r;
-    enum page_state state;
-    bool first;   /* right after '{' or '[' */
-    size_t page;  /* 1 for the first page of the list, for messages */
-    size_t index; /* index in the whole list of the next item */
-    /* Bytes of the page before the current piece. */
-    uint64_t offset;
-    /* The member name, raw: "\u0069tems" is not "items" (no API server writes that). */
-    char key[16];
-    size_t key_len;
-    bool key_long;
-    bool key_escape;
-    enum page_member member;
-    bool saw_items;
-    /* The value being scanned. */
-    size_t depth;
-    bool in_string, escape, scalar;
-    bool keep;         /* its bytes are kept and parsed (an item or metadata) */
-    size_t vstart;     /* where it starts in the current piece */
-    uint64_t value_at; /* where it starts in the page */
-    char *buf;         /* its bytes from earlier pieces (within max_item_bytes) */
-    size_t len, cap;
-    json_t *metadata; /* the page's, once read */
-    bool logged;      /* the failure was logged */
-};
-
-static void page_init(struct page_scan *ps, struct hnp_reflector *r, size_t page, size_t index)
-{
-    memset(ps, 0, sizeof(*ps));
-    ps->r = r;
-    ps->page = page;
-    ps->index = index;
-}
-
-static void page_done(struct page_scan *ps)
-{
-    free(ps->buf);
-    json_decref(ps->metadata);
-    ps->buf = NULL;
-    ps->metadata = NULL;
-    ps->len = ps->cap = 0;
-}
-
-/* Log why the page is refused; returns code. off: offset in the page. */
-static enum hnp_err page_fail(struct page_scan *ps, enum hnp_err code, uint64_t off,
-                              const char *msg, const char *what)
-{
-    char page[24], offset[24];
-    snprintf(page, sizeof(page), "%zu", ps->page);
-    snprintf(offset, sizeof(offset), "%llu", (unsigned long long)off);
-    hnp_log(HNP_LOG_WARN, msg, "resource", ps->r->info->resource, "page", page, "offset", offset,
-            "error", what, NULL);
-    ps->logged = true;
-    return code;
-}
-
-/* off: offset in the current piece. */
-static enum hnp_err page_syntax(struct page_scan *ps, size_t off, const char *expected)
-{
-    return page_fail(ps, HNP_ERR_PARSE, ps->offset + off, "watch: list page is not valid JSON",
-                     expected);
-}
-
-static bool blank(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Start scanning the value whose first byte is c; false when no value starts with c. */
-static bool value_begin(struct page_scan *ps, unsigned char c, size_t at, bool keep)
-{
-    ps->depth = 0;
-    ps->in_string = ps->escape = false;
-    ps->scalar = c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
-    ps->keep = keep;
-    ps->vstart = at;
-    ps->value_at = ps->offset + at;
-    ps->len = 0;
-    return ps->scalar || c == '{' || c == '[' || c == '"';
-}
-
-/*
- * Scan the current value from *pos in d[0, n). True when it ends in d: *pos
- * is then just past it; else *pos = n.
- */
-static bool value_scan(struct page_scan *ps, const unsigned char *d, size_t n, size_t *pos)
-{
-    size_t i = *pos;
-    if (ps->scalar) {
-        while (i < n && !blank(d[i]) && d[i] != ',' && d[i] != '}' && d[i] != ']')
-            i++;
-        *pos = i;
-        return i < n;
-    }
-    while (i < n) {
-        if (ps->in_string && !ps->escape) {
-            while (i < n && d[i] != '"' && d[i] != '\\')
-                i++;
-            if (i == n)
-                break;
-        }
-        unsigned char c = d[i++];
-        if (ps->in_string) {
-            if (ps->escape)
-                ps->escape = false;
-            else if (c == '\\')
-                ps->escape = true;
-            else if (c == '"') {
-                ps->in_string = false;
-                if (ps->depth == 0) {
-                    *pos = i;
-                    return true;
-                }
-            }
-        } else if (c == '"') {
-            ps->in_string = true;
-        } else if (c == '{' || c == '[') {
-            ps->depth++;
-        } else if ((c == '}' || c == ']') && ps->depth > 0 && --ps->depth == 0) {
-            *pos = i;
-            return true;
-        }
-    }
-    *pos = i;
-    return false;
-}
-
-/* The page has reached off bytes: fail when that is more than max_list_bytes. */
-static enum hnp_err page_size_check(struct page_scan *ps, uint64_t off)
-{
-    if (off <= ps->r->opt.max_list_bytes)
-        return HNP_OK;
-    char what[96];
-    snprintf(what, sizeof(what), "the page is larger than %llu bytes (in items[%zu])",
-             (unsigned long long)ps->r->opt.max_list_bytes, ps->index);
-    return page_fail(ps, HNP_ERR_LIMIT, off, "watch: list page too large", what);
-}
-
-/* The kept value (an item or metadata) has more than max_item_bytes. */
-static enum hnp_err item_too_large(struct page_scan *ps)
-{
-    char what[96];
-    if (ps->state == PAGE_IN_ITEM)
-        snprintf(what, sizeof(what), "items[%zu] is larger than %zu bytes", ps->index,
-                 ps->r->opt.max_item_bytes);
-    else
-        snprintf(what, sizeof(what), "metadata is larger than %zu bytes",
-                 ps->r->opt.max_item_bytes);
-    return page_fail(ps, HNP_ERR_LIMIT, ps->value_at, "watch: listed object too large", what);
-}
-
-/* Keep d[0, n) of the current value (never more than max_item_bytes). */
-static enum hnp_err value_keep(struct page_scan *ps, const char *d, size_t n)
-{
-    size_t max = ps->r->opt.max_item_bytes;
-    if (n > max || ps->len > max - n)
-        return item_too_large(ps);
-    if (ps->len + n > ps->cap) {
-        size_t cap = ps->cap ? ps->cap : 4096;
-        while (cap < ps->len + n)
-            cap = cap > max / 2 ? max : cap * 2;
-        char *bigger = realloc(ps->buf, cap);
-        if (bigger == NULL)
-            return HNP_ERR_NOMEM;
-        ps->buf = bigger;
-        ps->cap = cap;
-    }
-    memcpy(ps->buf + ps->len, d, n);
-    ps->len += n;
-    return HNP_OK;
-}
-
-/* A kept value is complete in text[0, n): parse it and take it. */
-static enum hnp_err value_take(struct page_scan *ps, const char *text, size_t n)
-{
-    json_error_t jerr;
-    json_t *value = json_loadb(text, n, JSON_DECODE_ANY, &jerr);
-    if (value == NULL) {
-        /* The offset is where the value starts; jansson's position is inside it. */
-        char what[256];
-        if (ps->state == PAGE_IN_ITEM)
-            snprintf(what, sizeof(what), "items[%zu], byte %d of the item: %s", ps->index,
-                     jerr.position, jerr.text);
-        else
-            snprintf(what, sizeof(what), "metadata, byte %d of it: %s", jerr.position, jerr.text);
-        return page_fail(ps, HNP_ERR_PARSE, ps->value_at, "watch: list page is not valid JSON",
-                         what);
-    }
-    if (ps->state == PAGE_IN_VALUE) {
-        if (!json_is_object(value)) {
-            json_decref(value);
-            return page_fail(ps, HNP_ERR_SCHEMA, ps->value_at, "watch: list response is not a list",
-                             "metadata is not an object");
-        }
-        json_decref(ps->metadata);
-        ps->metadata = value;
-        return HNP_OK;
-    }
-    enum hnp_err rc = list_item(ps->r, value, ps->index);
-    json_decref(value);
-    ps->index++;
-    return rc;
-}
-
-/* A value ended at d + end (d + vstart its start in this piece). */
-static enum hnp_err value_end(struct page_scan *ps, const char *d, size_t end)
-{
-    enum hnp_err rc = HNP_OK;
-    if (ps->keep) {
-        size_t n = end - ps->vstart;
-        /* Whole in this piece: parsed where it lies, within the same cap. */
-        if (ps->len == 0)
-            rc = n > ps->r->opt.max_item_bytes ? item_too_large(ps)
-                                               : value_take(ps, d + ps->vstart, n);
-        else if ((rc = value_keep(ps, d + ps->vstart, n)) == HNP_OK)
-            rc = value_take(ps, ps->buf, ps->len);
-        ps->len = 0;
-        if (ps->cap > ITEM_BUF_KEEP) {
-            free(ps->buf);
-            ps->buf = NULL;
-            ps->cap = 0;
-        }
-    }
-    if (rc == HNP_OK)
-        ps->state = ps->state == PAGE_IN_ITEM ? PAGE_ITEM_NEXT : PAGE_NEXT;
-    return rc;
-}
-
-static enum page_member member_of(const struct page_scan *ps)
-{
-    if (ps->key_long)
-        return MEMBER_OTHER;
-    if (ps->key_len == 5 && memcmp(ps->key, "items", 5) == 0)
-        return MEMBER_ITEMS;
-    if (ps->key_len == 8 && memcmp(ps->key, "metadata", 8) == 0)
-        return MEMBER_METADATA;
-    return MEMBER_OTHER;
-}
-
-/* Feed the next piece of the page. Returns HNP_OK, or the failure (logged unless NOMEM). */
-static enum hnp_err page_feed(struct page_scan *ps, const char *text, size_t n)
-{
-    const unsigned char *d = (const unsigned char *)text;
-    /* value_keep() bounds what is held; this bounds a body that never ends. */
-    enum hnp_err rc = page_size_check(ps, ps->offset + n);
-    if (rc != HNP_OK)
-        return rc;
-    size_t i = 0;
-    ps->vstart = 0; /* a value carried over from the last piece goes on from here */
-    while (i < n && rc == HNP_OK) {
-        unsigned char c = d[i];
-        switch (ps->state) {
-        case PAGE_IN_VALUE:
-        case PAGE_IN_ITEM:
-            if (value_scan(ps, d, n, &i))
-                rc = value_end(ps, text, i);
-            else if (ps->keep)
-                rc = value_keep(ps, text + ps->vstart, n - ps->vstart);
-            continue;
-        case PAGE_IN_KEY:
-            i++;
-            if (c == '"' && !ps->key_escape) {
-                ps->state = PAGE_COLON;
-            } else {
-                ps->key_escape = !ps->key_escape && c == '\\';
-                if (ps->key_len < sizeof(ps->key))
-                    ps->key[ps->key_len++] = (char)c;
-                else
-                    ps->key_long = true;
-            }
-            continue;
-        default:
-            break;
-        }
-        if (blank(c)) {
-            i++;
-            continue;
-        }
-        switch (ps->state) {
-        case PAGE_START:
-            if (c != '{')
-                return page_syntax(ps, i, "expected '{' at the start of the page");
-            ps->state = PAGE_KEY;
-            ps->first = true;
-            i++;
-            break;
-        case PAGE_KEY:
-            if (c == '}' && ps->first) {
-                ps->state = PAGE_END;
-            } else if (c == '"') {
-                ps->state = PAGE_IN_KEY;
-                ps->key_len = 0;
-                ps->key_long = ps->key_escape = false;
-            } else {
-                return page_syntax(ps, i, "expected a member name");
-            }
-            i++;
-            break;
-        case PAGE_COLON:
-            if (c != ':')
-                return page_syntax(ps, i, "expected ':' after a member name");
-            ps->member = member_of(ps);
-            ps->state = PAGE_VALUE;
-            i++;
-            break;
-        case PAGE_VALUE:
-            if (ps->member == MEMBER_ITEMS) {
-                ps->saw_items = true;
-                if (c == '[') {
-                    ps->state = PAGE_ITEM;
-                    ps->first = true;
-                    i++;
-                    break;
-                }
-                if (c != 'n') /* null: a list without items, as before */
-                    return page_fail(ps, HNP_ERR_SCHEMA, ps->offset + i,
-                                     "watch: list response is not a list", "items is not an array");
-            }
-            if (!value_begin(ps, c, i, ps->member == MEMBER_METADATA))
-                return page_syntax(ps, i, "expected a value");
-            ps->state = PAGE_IN_VALUE;
-            break;
-        case PAGE_NEXT:
-            if (c == ',')
-                ps->state = PAGE_KEY;
-            else if (c == '}')
-                ps->state = PAGE_END;
-            else
-                return page_syntax(ps, i, "expected ',' or '}' after a member");
-            ps->first = false;
-            i++;
-            break;
-        case PAGE_ITEM:
-            if (c == ']' && ps->first) {
-                ps->state = PAGE_NEXT;
-                i++;
-                break;
-            }
-            if (!value_begin(ps, c, i, true))
-                return page_syntax(ps, i, "expected an item");
-            ps->state = PAGE_IN_ITEM;
-            break;
-        case PAGE_ITEM_NEXT:
-            if (c == ',')
-                ps->state = PAGE_ITEM;
-            else if (c == ']')
-                ps->state = PAGE_NEXT;
-            else
-                return page_syntax(ps, i, "expected ',' or ']' after an item");
-            ps->first = false;
-            i++;
-            break;
-        case PAGE_END:
-            return page_syntax(ps, i, "unexpected bytes after the list");
-        default:
-            i++;
-            break;
-        }
-    }
-    ps->offset += n;
-    return rc;
-}
-
-/* The whole page was fed: it must be complete and a list. */
-static enum hnp_err page_finish(struct page_scan *ps)
-{
-    if (ps->state != PAGE_END)
-        return page_syntax(ps, 0, "the page ends early (truncated)");
-    if (!ps->saw_items || string_of(ps->metadata, "resourceVersion") == NULL)
-        return page_fail(ps, HNP_ERR_SCHEMA, ps->offset, "watch: list response is not a list",
-                         ps->saw_items ? "no metadata.resourceVersion" : "no items");
-    return HNP_OK;
-}
-
-/* hnp_kube_piece_fn of list_stream: the next piece of the page, cut anywhere. */
-static enum hnp_err on_page_piece(const char *bytes, size_t len, void *ctx)
-{
-    struct page_scan *ps = ctx;
-    if (ps->r->stop)
-        return HNP_ERR_STOPPED;
-    return page_feed(ps, bytes, len);
-}
-
 /*
  * Fetch the page at path and read it into ps. Returns HNP_OK (ps->metadata
  * set), HNP_ERR_GONE for an expired continue token (when continuing),
  * HNP_ERR_STOPPED, or another failure (logged, except HNP_ERR_NOMEM).
  */
 static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool continuing,
-                              struct page_scan *ps)
+                              struct hnp_list_page *ps)
 {
     struct hnp_error e = {0};
     char code[24];
     enum hnp_err rc;
     if (r->tr->list_stream != NULL) {
-        rc = r->tr->list_stream(r->client, path, on_page_piece, ps, &r->stop, LIST_IDLE_MS, &e);
+        rc = r->tr->list_stream(r->client, path, hnp_list_page_piece, ps, &r->stop, LIST_IDLE_MS,
+                                &e);
         if (rc == HNP_OK)
-            return page_finish(ps);
+            return hnp_list_page_finish(ps);
         if (rc == HNP_ERR_STOPPED || rc == HNP_ERR_NOMEM || ps->logged)
             return rc;
         /* The HTTP status, or curl's code for a transport failure. */
@@ -1140,16 +610,16 @@ static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool co
         return rc;
     }
     if (body == NULL)
-        return page_fail(ps, HNP_ERR_SCHEMA, 0, "watch: list response is not a list",
-                         "the body is not JSON");
+        return hnp_list_page_fail(ps, HNP_ERR_SCHEMA, 0, "watch: list response is not a list",
+                                  "the body is not JSON");
     /* The same reader as for streamed pages, so both paths accept the same pages. */
     char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(body);
     if (text == NULL)
         return HNP_ERR_NOMEM;
-    rc = page_feed(ps, text, strlen(text));
+    rc = hnp_list_page_feed(ps, text, strlen(text));
     free(text);
-    return rc == HNP_OK ? page_finish(ps) : rc;
+    return rc == HNP_OK ? hnp_list_page_finish(ps) : rc;
 }
 
 /*
@@ -1208,8 +678,14 @@ static enum hnp_err list_all(struct hnp_reflector *r)
             rc = HNP_ERR_NOMEM;
             break;
         }
-        struct page_scan ps;
-        page_init(&ps, r, page, listed);
+        struct hnp_list_page_options popt = {.resource = r->info->resource,
+                                             .max_item_bytes = r->opt.max_item_bytes,
+                                             .max_list_bytes = r->opt.max_list_bytes,
+                                             .item = list_item,
+                                             .ctx = r,
+                                             .stop = &r->stop};
+        struct hnp_list_page ps;
+        hnp_list_page_init(&ps, &popt, page, listed);
         rc = list_page(r, path, cont != NULL, &ps);
         free(path);
         bool more = false;
@@ -1218,13 +694,13 @@ static enum hnp_err list_all(struct hnp_reflector *r)
             const char *next = string_of(ps.metadata, "continue");
             more = next != NULL && next[0] != '\0';
             free(list_rv);
-            list_rv = dup_str(string_of(ps.metadata, "resourceVersion"));
+            list_rv = hnp_strdup(string_of(ps.metadata, "resourceVersion"));
             free(cont);
-            cont = more ? dup_str(next) : NULL;
+            cont = more ? hnp_strdup(next) : NULL;
             if (list_rv == NULL || (more && cont == NULL))
                 rc = HNP_ERR_NOMEM;
         }
-        page_done(&ps);
+        hnp_list_page_done(&ps);
         if (rc != HNP_OK || !more)
             break;
     }
@@ -1267,7 +743,7 @@ static enum hnp_err watch_object(struct hnp_reflector *r, const char *type, json
      * The version advances only once the event is applied (else watching
      * again would skip it); copied first because the sink may change obj.
      */
-    char *new_rv = dup_str(rv);
+    char *new_rv = hnp_strdup(rv);
     if (new_rv == NULL) {
         free(key);
         return HNP_ERR_NOMEM;
@@ -1503,7 +979,7 @@ enum hnp_err hnp_reflector_start(const struct hnp_kube_config *cfg, enum hnp_kin
     r->sink = sink;
     r->ctx = ctx;
     r->metrics = metrics;
-    r->tr = transport;
+    r->tr = r->opt.transport != NULL ? r->opt.transport : &default_transport;
     hnp_metrics_label(r->metric_labels, sizeof(r->metric_labels), "resource", r->info->resource);
 
     /* The condition variable waits on the monotonic clock where the library can. */

@@ -30,13 +30,13 @@
  *     uid and resourceVersion equal what was last delivered is dropped.
  *
  * Every object handed over has "kind" set (Pod, Namespace, NetworkPolicy;
- * LIST items lack it) and is trimmed: metadata.managedFields always goes;
- * for a Pod also metadata.annotations and metadata.ownerReferences, spec
- * keeps only nodeName, hostNetwork and containers[].{name, ports}, status
- * only phase, podIP, podIPs, hostIP and hostIPs; a Namespace or a
- * NetworkPolicy loses only the kubectl last-applied-configuration
- * annotation. The DELETE that a relist emits for a vanished object carries
- * only {"kind", "metadata": {"name", "namespace" (if any), "uid",
+ * LIST items lack it) and is trimmed by hnp_object_trim_json() (objects.h)
+ * to what the engine reads: metadata.managedFields always goes; for a Pod
+ * also metadata.annotations and metadata.ownerReferences, spec keeps only
+ * nodeName, hostNetwork and containers[].{name, ports}, status only phase,
+ * podIP, podIPs, hostIP and hostIPs; a Namespace or a NetworkPolicy loses
+ * only the kubectl last-applied-configuration annotation. The DELETE that a relist emits for a
+ * vanished object carries only {"kind", "metadata": {"name", "namespace" (if any), "uid",
  * "resourceVersion"}} as last delivered.
  *
  * Errors are never fatal to the thread: HTTP and transport errors, 401/403
@@ -62,11 +62,10 @@
 
 #include <jansson.h>
 
+#include "client.h"
 #include "hnsnetpol/error.h"
-#include "kube.h"
+#include "hnsnetpol/objects.h"
 #include "metrics.h"
-
-enum hnp_kind { HNP_KIND_NAMESPACE, HNP_KIND_POD, HNP_KIND_POLICY };
 
 /* "namespaces", "pods", "networkpolicies" ("unknown" out of range); never NULL. */
 const char *hnp_kind_resource(enum hnp_kind kind);
@@ -97,6 +96,38 @@ struct hnp_watch_event {
  */
 typedef void (*hnp_watch_sink)(struct hnp_watch_event *event, void *ctx);
 
+/*
+ * The HTTP layer under a reflector (struct hnp_reflector_options'
+ * transport), so unit tests can script an API server. The default is hnp_kube_client_new(),
+ * hnp_kube_client_free(), hnp_kube_client_set_stop(), hnp_kube_request(),
+ * hnp_kube_stream() and hnp_kube_stream_raw() for list_stream; the members
+ * have exactly their contracts. client_set_stop may be NULL (then a LIST in
+ * flight is not interrupted).
+ *
+ * list_stream fetches one LIST page: its body goes to fn in pieces as it
+ * arrives, so the reflector never holds the page, as text or as one JSON
+ * tree (410 is HNP_ERR_GONE, 401/403 HNP_ERR_AUTH, other statuses
+ * HNP_ERR_HTTP with err->code = the status). It may be NULL: then pages are
+ * fetched with request (max_body = max_list_bytes) and the returned tree is
+ * serialised for the same item-by-item reader (for test transports that
+ * script whole pages as JSON).
+ */
+struct hnp_watch_transport {
+    enum hnp_err (*client_new)(const struct hnp_kube_config *cfg, struct hnp_kube_client **out,
+                               struct hnp_error *err);
+    void (*client_free)(struct hnp_kube_client *client);
+    void (*client_set_stop)(struct hnp_kube_client *client, const volatile int *stop);
+    enum hnp_err (*request)(struct hnp_kube_client *client, const char *method, const char *path,
+                            const json_t *body, const char *content_type, size_t max_body,
+                            long *status, json_t **response, struct hnp_error *err);
+    enum hnp_err (*stream)(struct hnp_kube_client *client, const char *path, hnp_kube_line_fn fn,
+                           void *ctx, const volatile int *stop, size_t max_line,
+                           long idle_timeout_ms, struct hnp_error *err);
+    enum hnp_err (*list_stream)(struct hnp_kube_client *client, const char *path,
+                                hnp_kube_piece_fn fn, void *ctx, const volatile int *stop,
+                                long idle_timeout_ms, struct hnp_error *err);
+};
+
 struct hnp_reflector_options {
     size_t page_limit;       /* LIST limit; 0 = 500 */
     size_t max_event_bytes;  /* one watch event; 0 = 16 MiB; larger -> relist */
@@ -116,6 +147,11 @@ struct hnp_reflector_options {
      * an answer that never ends; 0 = 4 GiB (20,000 pods are 138 MB).
      */
     uint64_t max_list_bytes;
+    /*
+     * For tests: the HTTP layer (borrowed; it must outlive the reflector).
+     * NULL = client.h's functions.
+     */
+    const struct hnp_watch_transport *transport;
 };
 
 struct hnp_reflector;
@@ -146,44 +182,5 @@ enum hnp_err hnp_reflector_start(const struct hnp_kube_config *cfg, enum hnp_kin
  * returns. Accepts NULL.
  */
 void hnp_reflector_stop(struct hnp_reflector *r);
-
-/*
- * For tests only: the HTTP layer under the reflectors, so unit tests can
- * script an API server. The default is hnp_kube_client_new(),
- * hnp_kube_client_free(), hnp_kube_client_set_stop(), hnp_kube_request(),
- * hnp_kube_stream() and hnp_kube_stream_raw() for list_stream; the members
- * have exactly their contracts. client_set_stop may be NULL (then a LIST in
- * flight is not interrupted).
- *
- * list_stream fetches one LIST page: its body goes to fn in pieces as it
- * arrives, so the reflector never holds the page, as text or as one JSON
- * tree (410 is HNP_ERR_GONE, 401/403 HNP_ERR_AUTH, other statuses
- * HNP_ERR_HTTP with err->code = the status). It may be NULL: then pages are
- * fetched with request (max_body = max_list_bytes) and the returned tree is
- * serialised for the same item-by-item reader (for test transports that
- * script whole pages as JSON).
- */
-struct hnp_watch_transport {
-    enum hnp_err (*client_new)(const struct hnp_kube_config *cfg, struct hnp_kube_client **out,
-                               struct hnp_error *err);
-    void (*client_free)(struct hnp_kube_client *client);
-    void (*client_set_stop)(struct hnp_kube_client *client, const volatile int *stop);
-    enum hnp_err (*request)(struct hnp_kube_client *client, const char *method, const char *path,
-                            const json_t *body, const char *content_type, size_t max_body,
-                            long *status, json_t **response, struct hnp_error *err);
-    enum hnp_err (*stream)(struct hnp_kube_client *client, const char *path, hnp_kube_line_fn fn,
-                           void *ctx, const volatile int *stop, size_t max_line,
-                           long idle_timeout_ms, struct hnp_error *err);
-    enum hnp_err (*list_stream)(struct hnp_kube_client *client, const char *path,
-                                hnp_kube_piece_fn fn, void *ctx, const volatile int *stop,
-                                long idle_timeout_ms, struct hnp_error *err);
-};
-
-/*
- * For tests only: reflectors started after this call use t (borrowed; it
- * must outlive them); NULL restores the default. Not thread-safe: call it
- * while no reflector is being started.
- */
-void hnp_watch_set_transport_for_tests(const struct hnp_watch_transport *t);
 
 #endif /* HNP_WATCH_H */

@@ -1276,8 +1276,8 @@ static void test_with_reflectors(void **state)
                   hnp_test_json(POD_SERVER), hnp_test_json(POD_CLIENT), "networkpolicies");
     apiserver.lines = json_pack("{s:[], s:[], s:[]}", "namespaces", "pods", "networkpolicies");
     pthread_mutex_unlock(&apiserver.mu);
-    hnp_watch_set_transport_for_tests(&apiserver_transport);
-    struct hnp_agent_test_hooks hooks = {.events_transport = &apiserver_transport};
+    struct hnp_agent_test_hooks hooks = {.events_transport = &apiserver_transport,
+                                         .watch_transport = &apiserver_transport};
     hnp_agent_set_test_hooks(&hooks);
 
     fx.stop = 0;
@@ -1315,7 +1315,6 @@ static void test_with_reflectors(void **state)
     assert_int_equal(stop_agent(), HNP_OK);
     assert_true(metric("hnsnetpol_policies", "state=\"rejected\"") == 1);
 
-    hnp_watch_set_transport_for_tests(NULL);
     pthread_mutex_lock(&apiserver.mu);
     json_decref(apiserver.items);
     json_decref(apiserver.lines);

@@ -11,6 +11,42 @@
 
 #include "hnsnetpol/cluster.h"
 
+#ifdef HNP_TEST_WRAP_ALLOC
+/*
+ * The test program is linked with -Wl,--wrap for malloc, calloc and realloc
+ * (tests/CMakeLists.txt, GNU ld): every allocation of the engine's code
+ * comes here, and the fail_in-th one from now on (1 = the next) fails.
+ * 0 = none fails. jansson and cmocka are shared libraries: untouched.
+ */
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+static unsigned long fail_in;
+
+static bool fail_now(void)
+{
+    return fail_in != 0 && --fail_in == 0;
+}
+
+void *__wrap_malloc(size_t size)
+{
+    return fail_now() ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return fail_now() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    return fail_now() ? NULL : __real_realloc(p, size);
+}
+#endif
+
 static int setup(void **state)
 {
     struct hnp_cluster *cluster = hnp_cluster_new();
@@ -245,51 +281,60 @@ static void test_policies(void **state)
     assert_int_equal(hnp_cluster_generation(cluster), 5);
 }
 
+/* hnp_cluster_namespace_labels(), which must succeed. */
+static const struct hnp_labels *ns_labels(struct hnp_cluster *cluster, const char *name)
+{
+    const struct hnp_labels *labels = NULL;
+    assert_int_equal(hnp_cluster_namespace_labels(cluster, name, &labels), HNP_OK);
+    assert_non_null(labels);
+    return labels;
+}
+
 static void test_namespace_labels(void **state)
 {
     struct hnp_cluster *cluster = *state;
     /* No object: synthesized, cached. */
-    const struct hnp_labels *l1 = hnp_cluster_namespace_labels(cluster, "shop");
+    const struct hnp_labels *l1 = ns_labels(cluster, "shop");
     assert_non_null(l1);
     assert_int_equal(l1->count, 1);
     assert_string_equal(l1->items[0].key, HNP_NAMESPACE_NAME_LABEL);
     assert_string_equal(l1->items[0].value, "shop");
     assert_string_equal(label(cluster, l1, HNP_NAMESPACE_NAME_LABEL), "shop");
-    assert_ptr_equal(hnp_cluster_namespace_labels(cluster, "shop"), l1);
+    assert_ptr_equal(ns_labels(cluster, "shop"), l1);
     /* The interned pointer (what a pod's ns is) finds the same map. */
     const char *ishop = hnp_strtab_find(hnp_cluster_strtab(cluster), "shop");
     assert_non_null(ishop);
-    assert_ptr_equal(hnp_cluster_namespace_labels(cluster, ishop), l1);
-    const struct hnp_labels *other = hnp_cluster_namespace_labels(cluster, "dev");
+    assert_ptr_equal(ns_labels(cluster, ishop), l1);
+    const struct hnp_labels *other = ns_labels(cluster, "dev");
     assert_ptr_not_equal(other, l1);
     assert_string_equal(label(cluster, other, HNP_NAMESPACE_NAME_LABEL), "dev");
     assert_int_equal(hnp_cluster_generation(cluster), 0); /* a query changes nothing */
 
     /* A real Namespace object takes over. */
     add_namespace(cluster, "shop", "payments");
-    const struct hnp_labels *l2 = hnp_cluster_namespace_labels(cluster, "shop");
+    const struct hnp_labels *l2 = ns_labels(cluster, "shop");
     assert_ptr_equal(l2, &hnp_cluster_namespace(cluster, "shop")->labels);
-    assert_ptr_equal(hnp_cluster_namespace_labels(cluster, ishop), l2);
+    assert_ptr_equal(ns_labels(cluster, ishop), l2);
     assert_int_equal(l2->count, 2);
     assert_string_equal(label(cluster, l2, "team"), "payments");
     assert_string_equal(label(cluster, l2, HNP_NAMESPACE_NAME_LABEL), "shop");
 
     /* Deleted again: back to the synthesized map. */
     assert_true(hnp_cluster_delete_namespace(cluster, "shop"));
-    const struct hnp_labels *l3 = hnp_cluster_namespace_labels(cluster, "shop");
+    const struct hnp_labels *l3 = ns_labels(cluster, "shop");
     assert_int_equal(l3->count, 1);
     assert_null(label(cluster, l3, "team"));
     assert_string_equal(label(cluster, l3, HNP_NAMESPACE_NAME_LABEL), "shop");
-    assert_ptr_equal(hnp_cluster_namespace_labels(cluster, ishop), l3);
+    assert_ptr_equal(ns_labels(cluster, ishop), l3);
 
     /* Still cached for "dev", which never had an object. */
-    assert_ptr_equal(hnp_cluster_namespace_labels(cluster, "dev"), other);
+    assert_ptr_equal(ns_labels(cluster, "dev"), other);
 
     /* Many synthesized namespaces (the cache index grows). */
     char name[32];
     for (int i = 0; i < 500; i++) {
         snprintf(name, sizeof(name), "ns-%d", i);
-        const struct hnp_labels *l = hnp_cluster_namespace_labels(cluster, name);
+        const struct hnp_labels *l = ns_labels(cluster, name);
         assert_string_equal(label(cluster, l, HNP_NAMESPACE_NAME_LABEL), name);
     }
     for (int i = 0; i < 500; i += 7) {
@@ -298,10 +343,88 @@ static void test_namespace_labels(void **state)
     }
     for (int i = 0; i < 500; i++) {
         snprintf(name, sizeof(name), "ns-%d", i);
-        const struct hnp_labels *l = hnp_cluster_namespace_labels(cluster, name);
+        const struct hnp_labels *l = ns_labels(cluster, name);
         assert_string_equal(label(cluster, l, HNP_NAMESPACE_NAME_LABEL), name);
         assert_int_equal(l->count, i % 7 == 0 ? 2 : 1);
     }
+}
+
+/* The kind as an enum: the object's own "kind" member is not looked at. */
+#ifdef HNP_TEST_WRAP_ALLOC
+/*
+ * Out of memory while making the labels of a namespace without an object
+ * is an error, never empty labels (which would change what selectors
+ * match): fail each allocation in turn until the call goes through.
+ */
+static void test_namespace_labels_nomem(void **state)
+{
+    struct hnp_cluster *cluster = *state;
+    unsigned long failures = 0;
+    for (unsigned long k = 1;; k++) {
+        const struct hnp_labels *labels = NULL;
+        fail_in = k;
+        enum hnp_err rc = hnp_cluster_namespace_labels(cluster, "fresh-namespace", &labels);
+        bool failed = fail_in == 0; /* the k-th allocation was reached and failed */
+        fail_in = 0;
+        if (rc == HNP_OK) {
+            assert_false(failed);
+            assert_int_equal(labels->count, 1);
+            assert_string_equal(label(cluster, labels, HNP_NAMESPACE_NAME_LABEL),
+                                "fresh-namespace");
+            break;
+        }
+        assert_int_equal(rc, HNP_ERR_NOMEM);
+        assert_true(failed);
+        assert_null(labels);
+        failures++;
+        assert_true(k < 100);
+    }
+    assert_true(failures >= 1); /* at least the labels themselves are allocated */
+    assert_ptr_equal(ns_labels(cluster, "fresh-namespace"), ns_labels(cluster, "fresh-namespace"));
+}
+#endif
+
+static void test_add_object_kind(void **state)
+{
+    struct hnp_cluster *cluster = *state;
+    json_t *json = hnp_test_json("{\"kind\": \"Namespace\", \"metadata\": {\"name\": \"p\"}}");
+    struct hnp_error err;
+    hnp_error_clear(&err);
+    assert_int_equal(hnp_cluster_add_object(cluster, HNP_KIND_POD, json, NULL, &err), HNP_OK);
+    assert_non_null(hnp_cluster_pod(cluster, "default", "p"));
+    assert_int_equal(hnp_cluster_namespace_count(cluster), 0);
+    assert_int_equal(hnp_cluster_add_object(cluster, HNP_KIND_NAMESPACE, json, NULL, &err), HNP_OK);
+    assert_non_null(hnp_cluster_namespace(cluster, "p"));
+    json_decref(json);
+
+    json = hnp_test_json("{\"metadata\": {\"name\": \"np\", \"namespace\": \"x\"}, \"spec\":"
+                         " {\"podSelector\": {}}}");
+    assert_int_equal(hnp_cluster_add_object(cluster, HNP_KIND_POLICY, json, NULL, &err), HNP_OK);
+    assert_non_null(hnp_cluster_policy(cluster, "x", "np"));
+    uint64_t generation = hnp_cluster_generation(cluster);
+    assert_int_equal(hnp_cluster_add_object(cluster, (enum hnp_kind)7, json, NULL, &err),
+                     HNP_ERR_INVALID);
+    assert_int_equal(hnp_cluster_generation(cluster), generation);
+    json_decref(json);
+
+    json = hnp_test_json("{\"metadata\": {\"name\": \"q\"}, \"spec\": {\"hostNetwork\": 1}}");
+    assert_int_equal(hnp_cluster_add_object(cluster, HNP_KIND_POD, json, NULL, &err),
+                     HNP_ERR_SCHEMA);
+    assert_string_equal(err.where, "spec.hostNetwork");
+    json_decref(json);
+    assert_int_equal(hnp_cluster_pod_count(cluster), 1);
+
+    enum hnp_kind kind = HNP_KIND_POD;
+    assert_true(hnp_kind_from_name("NetworkPolicy", &kind));
+    assert_int_equal(kind, HNP_KIND_POLICY);
+    assert_false(hnp_kind_from_name("pod", &kind));
+    assert_false(hnp_kind_from_name(NULL, &kind));
+    assert_int_equal(kind, HNP_KIND_POLICY);
+    for (unsigned k = 0; k < HNP_KIND_COUNT; k++) {
+        assert_true(hnp_kind_from_name(hnp_kind_name((enum hnp_kind)k), &kind));
+        assert_int_equal(kind, k);
+    }
+    assert_string_equal(hnp_kind_name((enum hnp_kind)9), "unknown");
 }
 
 static void test_add_json_dispatch(void **state)
@@ -472,6 +595,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_namespaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_namespace_labels, setup, teardown),
+#ifdef HNP_TEST_WRAP_ALLOC
+        cmocka_unit_test_setup_teardown(test_namespace_labels_nomem, setup, teardown),
+#endif
+        cmocka_unit_test_setup_teardown(test_add_object_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_json_dispatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_100k, setup, teardown),

@@ -38,7 +38,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "kube.h"
+#include "client.h"
 
 #define CERTS HNP_TEST_DATA_DIR "/kube/certs"
 

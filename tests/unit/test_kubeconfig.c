@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube.h"
+#include "kubeconfig.h"
 
 #define KUBE_DIR HNP_TEST_DATA_DIR "/kube"
 

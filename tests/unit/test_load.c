@@ -521,6 +521,25 @@ static void test_json_errors(void **state)
                  "duplicate \"items\"");
 }
 
+/*
+ * A bare word that jansson reads only in part (null12 is null, then 12):
+ * what it leaves is read on, as it always was, in a top-level value, an
+ * item, or a List member before or after the items.
+ */
+static void test_json_words_read_in_part(void **state)
+{
+    expect_error("{\"a\": 1}\nnull12", HNP_ERR_SCHEMA, "in.txt:2",
+                 "top-level JSON value is an integer");
+    expect_error("{} null12", HNP_ERR_SCHEMA, "in.txt:1", "is an integer");
+    expect_error("{\"kind\":\"List\",\"items\":[],\"m\": 5x}", HNP_ERR_PARSE, "in.txt:1:33",
+                 "',' or '}' expected near 'x'");
+    expect_error("{\"kind\":\"List\",\"m\": 5x, \"items\":[]}", HNP_ERR_PARSE, "in.txt:1:22",
+                 "',' or '}' expected near 'x'");
+    expect_error("{\"items\":[null5]}", HNP_ERR_SCHEMA, "in.txt:1", "items[0] is null");
+    expect_error("{\"kind\":\"List\",\"m\": nullx, \"items\":[]}", HNP_ERR_PARSE, "in.txt:1:25",
+                 "invalid token");
+}
+
 /* Bytes of the input quoted in a message are made printable. */
 static void test_error_text_printable(void **state)
 {
@@ -1569,6 +1588,7 @@ int main(void)
         cmocka_unit_test(test_bom),
         cmocka_unit_test(test_utf16_yaml),
         cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_json_words_read_in_part),
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_error_text_printable),
         cmocka_unit_test(test_invalid_utf8),

@@ -458,6 +458,69 @@ static void test_namespace_bad(void **state)
     }
 }
 
+/* Trimming keeps everything hnp_pod_from_json() reads and drops the rest. */
+static void test_trim(void **state)
+{
+    struct hnp_strtab *tab = *state;
+    json_t *full = load_json("objects/pod-full.json");
+    json_t *trimmed = json_deep_copy(full);
+    assert_non_null(trimmed);
+    json_t *metadata = json_object_get(trimmed, "metadata");
+    json_object_set_new(metadata, "managedFields", json_array());
+    json_object_set_new(metadata, "annotations", json_object());
+    json_object_set_new(metadata, "ownerReferences", json_array());
+    json_object_set_new(json_object_get(trimmed, "spec"), "volumes", json_array());
+    json_object_set_new(json_object_get(trimmed, "status"), "conditions", json_array());
+    hnp_object_trim_json(HNP_KIND_POD, trimmed);
+    assert_null(json_object_get(metadata, "managedFields"));
+    assert_null(json_object_get(metadata, "annotations"));
+    assert_null(json_object_get(metadata, "ownerReferences"));
+    assert_non_null(json_object_get(metadata, "labels"));
+    assert_null(json_object_get(json_object_get(trimmed, "spec"), "volumes"));
+    assert_null(json_object_get(json_object_get(trimmed, "status"), "conditions"));
+
+    struct hnp_pod *a = NULL, *b = NULL;
+    assert_int_equal(hnp_pod_from_json(full, tab, NULL, &a, NULL), HNP_OK);
+    assert_int_equal(hnp_pod_from_json(trimmed, tab, NULL, &b, NULL), HNP_OK);
+    /* Interned: equal strings are equal pointers. */
+    assert_ptr_equal(a->ns, b->ns);
+    assert_ptr_equal(a->name, b->name);
+    assert_ptr_equal(a->uid, b->uid);
+    assert_ptr_equal(a->resource_version, b->resource_version);
+    assert_ptr_equal(a->node, b->node);
+    assert_int_equal(a->labels.count, b->labels.count);
+    assert_int_equal(a->n_ips, b->n_ips);
+    assert_memory_equal(a->ips, b->ips, sizeof(a->ips));
+    assert_int_equal(a->has_host_ip, b->has_host_ip);
+    assert_int_equal(a->host_ip, b->host_ip);
+    assert_int_equal(a->host_network, b->host_network);
+    assert_int_equal(a->phase, b->phase);
+    assert_int_equal(a->n_ports, b->n_ports);
+    assert_true(a->n_ports > 0);
+    for (size_t i = 0; i < a->n_ports; i++) {
+        assert_ptr_equal(a->ports[i].name, b->ports[i].name);
+        assert_int_equal(a->ports[i].port, b->ports[i].port);
+        assert_int_equal(a->ports[i].protocol, b->ports[i].protocol);
+    }
+    hnp_pod_free(a);
+    hnp_pod_free(b);
+    json_decref(full);
+    json_decref(trimmed);
+
+    /* Other kinds lose only managedFields and kubectl's last-applied copy. */
+    json_t *ns =
+        hnp_test_json("{\"metadata\": {\"name\": \"n\", \"managedFields\": [],"
+                      " \"ownerReferences\": [], \"annotations\": {\"a\": \"b\","
+                      " \"" HNP_LAST_APPLIED_ANNOTATION "\": \"{}\"}}, \"spec\": {\"x\": 1}}");
+    hnp_object_trim_json(HNP_KIND_NAMESPACE, ns);
+    json_t *want = hnp_test_json("{\"metadata\": {\"name\": \"n\", \"ownerReferences\": [],"
+                                 " \"annotations\": {\"a\": \"b\"}}, \"spec\": {\"x\": 1}}");
+    assert_true(json_equal(ns, want));
+    json_decref(ns);
+    json_decref(want);
+    hnp_object_trim_json(HNP_KIND_POD, NULL); /* not an object: nothing happens */
+}
+
 static void test_protocols(void **state)
 {
     (void)state;
@@ -489,6 +552,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_namespace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_namespace_minimal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_namespace_bad, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trim, setup, teardown),
         cmocka_unit_test(test_protocols),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

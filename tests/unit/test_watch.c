@@ -1,11 +1,11 @@
 /*
  * test_watch.c - the reflector (watch.c) against a scripted API server.
  *
- * hnp_watch_set_transport_for_tests() swaps the reflector's HTTP layer for
+ * The transport member of the reflector options swaps its HTTP layer for
  * a fake that plays a script. Every LIST request and every WATCH the
  * reflector makes must match the next step of the script, which answers
  * with an HTTP status and body, a transport error, or a watch stream: lines
- * fed through hnp_line_buffer (kube.h) in oddly sized chunks, then an end
+ * fed through hnp_line_buffer (linebuf.h) in oddly sized chunks, then an end
  * code. The first call past the end of the script is recorded (so a scenario
  * can say which resourceVersion the reflector watches from at the end) and
  * blocks until the test stops the reflector.
@@ -58,7 +58,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube.h"
+#include "client.h"
 #include "log.h"
 #include "metrics.h"
 #include "watch.h"
@@ -374,18 +374,28 @@ static size_t chunk_size(const json_t *step, size_t k, size_t off, size_t len)
     return size == 0 || size > len - off ? len - off : size;
 }
 
-/* Feed text to fn as raw pieces of the step's chunk sizes (a streamed LIST). */
+/*
+ * Feed text to fn as raw pieces of the step's chunk sizes (a streamed LIST).
+ * As curl does, each piece is in a buffer that is reused once fn returns.
+ */
 static enum hnp_err feed_pieces(const json_t *step, const char *text, size_t len,
                                 hnp_kube_piece_fn fn, void *ctx, const volatile int *stop)
 {
     enum hnp_err rc = HNP_OK;
+    char *piece = malloc(len + 1);
+    assert_non_null(piece);
     for (size_t off = 0, k = 0; off < len && rc == HNP_OK; k++) {
-        if (stop != NULL && *stop)
-            return HNP_ERR_STOPPED;
+        if (stop != NULL && *stop) {
+            rc = HNP_ERR_STOPPED;
+            break;
+        }
         size_t size = chunk_size(step, k, off, len);
-        rc = fn(text + off, size, ctx);
+        memcpy(piece, text + off, size);
+        rc = fn(piece, size, ctx);
+        memset(piece, '#', size);
         off += size;
     }
+    free(piece);
     return rc;
 }
 
@@ -596,7 +606,7 @@ static void play(json_t *sc, const char *file, const struct hnp_watch_transport 
     hnp_log_setup(HNP_LOG_DEBUG, HNP_LOG_TEXT, log);
 
     fake_reset(json_object_get(sc, "steps"), kind);
-    hnp_watch_set_transport_for_tests(t);
+    opt.transport = t;
     struct hnp_metrics *m = hnp_metrics_new();
     assert_non_null(m);
     struct hnp_kube_config cfg = {0};
@@ -606,7 +616,6 @@ static void play(json_t *sc, const char *file, const struct hnp_watch_transport 
     bool done = wait_done();
     shut_down();
     hnp_reflector_stop(r);
-    hnp_watch_set_transport_for_tests(NULL);
     hnp_log_setup(HNP_LOG_ERROR, HNP_LOG_TEXT, NULL);
 
     assert_true(done);
@@ -709,14 +718,13 @@ static void test_start_client_error(void **state)
     (void)state;
     fake_reset(NULL, HNP_KIND_POD);
     fk.client_new_result = HNP_ERR_INVALID;
-    hnp_watch_set_transport_for_tests(&fake_transport);
+    struct hnp_reflector_options opt = {.transport = &fake_transport};
     struct hnp_kube_config cfg = {0};
     struct hnp_reflector *r = NULL;
     struct hnp_error err = {0};
     assert_int_equal(
-        hnp_reflector_start(&cfg, HNP_KIND_POD, NULL, record_sink, &fk, NULL, &r, &err),
+        hnp_reflector_start(&cfg, HNP_KIND_POD, &opt, record_sink, &fk, NULL, &r, &err),
         HNP_ERR_INVALID);
-    hnp_watch_set_transport_for_tests(NULL);
     assert_null(r);
     assert_string_equal(err.message, "fake client refused");
     assert_int_equal(fk.calls, 0);
@@ -731,9 +739,9 @@ static void test_stop_during_backoff(void **state)
     json_t *steps = hnp_test_json("[{\"expect\": \"GET /api/v1/pods?resourceVersion=0&limit=500\","
                                   "  \"error\": \"HNP_ERR_HTTP\"}]");
     fake_reset(steps, HNP_KIND_POD);
-    hnp_watch_set_transport_for_tests(&fake_transport);
     hnp_log_setup(HNP_LOG_ERROR, HNP_LOG_TEXT, NULL);
-    struct hnp_reflector_options opt = {.backoff_initial_ms = 600000, .backoff_max_ms = 600000};
+    struct hnp_reflector_options opt = {
+        .backoff_initial_ms = 600000, .backoff_max_ms = 600000, .transport = &fake_transport};
     struct hnp_kube_config cfg = {0};
     struct hnp_reflector *r = NULL;
     assert_int_equal(
@@ -756,7 +764,6 @@ static void test_stop_during_backoff(void **state)
     shut_down();
     hnp_reflector_stop(r);
     double took = elapsed_s(&t0);
-    hnp_watch_set_transport_for_tests(NULL);
 
     assert_true(took < 10.0);
     assert_int_equal(fk.next, 1);
@@ -775,11 +782,11 @@ static void stop_during_list(const struct hnp_watch_transport *transport, enum h
                              const char *list_path)
 {
     fake_reset(NULL, kind);
-    hnp_watch_set_transport_for_tests(transport);
     hnp_log_setup(HNP_LOG_ERROR, HNP_LOG_TEXT, NULL);
+    struct hnp_reflector_options opt = {.transport = transport};
     struct hnp_kube_config cfg = {0};
     struct hnp_reflector *r = NULL;
-    assert_int_equal(hnp_reflector_start(&cfg, kind, NULL, record_sink, &fk, NULL, &r, NULL),
+    assert_int_equal(hnp_reflector_start(&cfg, kind, &opt, record_sink, &fk, NULL, &r, NULL),
                      HNP_OK);
     assert_true(wait_done());
     assert_string_equal(fk.final, list_path);
@@ -790,7 +797,6 @@ static void stop_during_list(const struct hnp_watch_transport *transport, enum h
     clock_gettime(CLOCK_MONOTONIC, &t0);
     hnp_reflector_stop(r);
     double took = elapsed_s(&t0);
-    hnp_watch_set_transport_for_tests(NULL);
 
     assert_true(took < 10.0);
     assert_int_equal(fk.calls, 1);
@@ -817,9 +823,9 @@ static void test_stop_during_watch(void **state)
                       "    {\"metadata\": {\"name\": \"default\", \"uid\": \"u1\", "
                       "\"resourceVersion\": \"3\"}}]}}]");
     fake_reset(steps, HNP_KIND_NAMESPACE);
-    hnp_watch_set_transport_for_tests(&fake_transport_no_stop);
     hnp_log_setup(HNP_LOG_ERROR, HNP_LOG_TEXT, NULL);
-    struct hnp_reflector_options opt = {.max_event_bytes = 1000, .watch_timeout_s = 45};
+    struct hnp_reflector_options opt = {
+        .max_event_bytes = 1000, .watch_timeout_s = 45, .transport = &fake_transport_no_stop};
     struct hnp_kube_config cfg = {0};
     struct hnp_reflector *r = NULL;
     assert_int_equal(
@@ -831,7 +837,6 @@ static void test_stop_during_watch(void **state)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     hnp_reflector_stop(r); /* no shut_down(): only the stop flag ends the stream */
     double took = elapsed_s(&t0);
-    hnp_watch_set_transport_for_tests(NULL);
 
     assert_true(took < 10.0);
     assert_string_equal(fk.final, "WATCH /api/v1/namespaces?watch=1&allowWatchBookmarks=true"
@@ -872,8 +877,8 @@ static void test_metrics_shared(void **state)
     for (int k = 0; k < 2; k++) {
         json_t *steps = hnp_test_json(scripts[k]);
         fake_reset(steps, kinds[k]);
-        hnp_watch_set_transport_for_tests(&fake_transport);
-        struct hnp_reflector_options opt = {.backoff_initial_ms = 1, .backoff_max_ms = 2};
+        struct hnp_reflector_options opt = {
+            .backoff_initial_ms = 1, .backoff_max_ms = 2, .transport = &fake_transport};
         struct hnp_kube_config cfg = {0};
         struct hnp_reflector *r = NULL;
         assert_int_equal(hnp_reflector_start(&cfg, kinds[k], &opt, record_sink, &fk, m, &r, NULL),
@@ -881,7 +886,6 @@ static void test_metrics_shared(void **state)
         assert_true(wait_done());
         shut_down();
         hnp_reflector_stop(r);
-        hnp_watch_set_transport_for_tests(NULL);
         assert_string_equal(fk.mismatch, "");
         fake_release();
         json_decref(steps);

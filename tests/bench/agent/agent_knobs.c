@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "agent.h"
-#include "kube.h"
+#include "kubeconfig.h"
 #include "log.h"
 
 static volatile int stop_requested;

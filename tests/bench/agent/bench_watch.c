@@ -12,7 +12,7 @@
  *              beforehand, outside the timing): the cost of parsing alone.
  *   reflector  the agent's own reflector (src/watch.c, started with
  *              hnp_reflector_start()) over a scripted transport
- *              (hnp_watch_set_transport_for_tests): an empty LIST, then one
+ *              (the transport of struct hnp_reflector_options): an empty LIST, then one
  *              watch stream whose bytes are fed, in chunks of BYTES (default
  *              16 KiB, what curl hands its write callback), through
  *              hnp_line_buffer_feed() - the line splitter hnp_kube_stream()
@@ -20,7 +20,7 @@
  *              uid/resourceVersion map, trimming, hand-over to the sink. The
  *              sink only drops the object.
  *   agent      the same, and the sink does what the controller does with an
- *              UPSERT (src/agent.c apply_event): hnp_cluster_add_json() into
+ *              UPSERT (src/agent/agent.c apply_event): hnp_cluster_add_object() into
  *              one struct hnp_cluster, then json_decref(). Not included:
  *              TLS and HTTP (curl), and the hop through the agent's inbox
  *              (a mutex, a calloc and a condition-variable signal per
@@ -43,7 +43,7 @@
 #include <jansson.h>
 
 #include "hnsnetpol/cluster.h"
-#include "kube.h"
+#include "client.h"
 #include "log.h"
 #include "watch.h"
 
@@ -259,9 +259,8 @@ static void sink(struct hnp_watch_event *event, void *ctx)
         if (b->cluster != NULL) {
             struct hnp_source src = {.file = b->api_source, .line = 0};
             struct hnp_error err = {0};
-            bool kept = false;
-            if (hnp_cluster_add_json(b->cluster, event->object, &src, &kept, &err) != HNP_OK ||
-                !kept) {
+            if (hnp_cluster_add_object(b->cluster, event->kind, event->object, &src, &err) !=
+                HNP_OK) {
                 if (b->failures++ == 0)
                     fprintf(stderr, "hnp-bench-watch: object not taken: %s: %s\n", err.where,
                             err.message);
@@ -295,10 +294,9 @@ static int run_reflector(const struct input *in, size_t chunk, int with_cluster,
         }
     }
     current = &b;
-    hnp_watch_set_transport_for_tests(&scripted);
 
     struct hnp_kube_config cfg = {0};
-    struct hnp_reflector_options opt = {0};
+    struct hnp_reflector_options opt = {.transport = &scripted};
     struct hnp_reflector *r = NULL;
     struct hnp_error err = {0};
     enum hnp_err rc = hnp_reflector_start(&cfg, HNP_KIND_POD, &opt, sink, &b, NULL, &r, &err);
@@ -312,7 +310,6 @@ static int run_reflector(const struct input *in, size_t chunk, int with_cluster,
         pthread_cond_wait(&b.cv, &b.mu);
     pthread_mutex_unlock(&b.mu);
     hnp_reflector_stop(r);
-    hnp_watch_set_transport_for_tests(NULL);
     current = NULL;
 
     if (b.stream_rc != HNP_OK)
@@ -334,7 +331,7 @@ static int run_reflector(const struct input *in, size_t chunk, int with_cluster,
 
 static const char *const mode_names[] = {"floor (json_loadb + json_decref)",
                                          "reflector (split, parse, dedup, trim)",
-                                         "agent (reflector + hnp_cluster_add_json)"};
+                                         "agent (reflector + hnp_cluster_add_object)"};
 #define N_MODES 3
 
 static int cmp_double(const void *a, const void *b)
