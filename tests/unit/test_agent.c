@@ -29,6 +29,9 @@
 
 #include "hnsnetpol/acl.h"
 #include "agent.h"
+#include "controller.h"
+#include "events.h"
+#include "hns_worker.h"
 #include "mock.h"
 #include "run.h"
 #include "hns.h"
@@ -351,7 +354,7 @@ static void reset_options(void)
     assert_non_null(fx.metrics);
     memset(&fx.opt, 0, sizeof(fx.opt));
     fx.opt.node_name = NODE;
-    fx.opt.hns_spec = fx.spec;
+    assert_int_equal(hnp_hns_parse_spec(fx.spec, &fx.opt.hns_class, &fx.opt.hns_arg, NULL), HNP_OK);
     fx.opt.metrics_addr = "";
     fx.opt.batch_ms = 20;
     fx.opt.endpoint_poll_ms = 100;
@@ -361,6 +364,14 @@ static void reset_options(void)
     fx.opt.retry_max_ms = 200;
     fx.opt.post_events = true;
     fx.opt.metrics = fx.metrics;
+    fx.opt.started = on_started;
+    fx.opt.ready = on_ready;
+    fx.opt.test = (struct hnp_agent_test_hooks){
+        .source_start = source_start,
+        .source_stop = source_stop,
+        .events_transport = &api_transport,
+        .listening = on_listening,
+    };
 }
 
 static json_t *endpoint_doc(const char *id, const char *ip)
@@ -399,15 +410,6 @@ static int setup(void **state)
     api.posts = json_array();
     api.clients = 0;
     pthread_mutex_unlock(&api.mu);
-    struct hnp_agent_test_hooks hooks = {
-        .source_start = source_start,
-        .source_stop = source_stop,
-        .events_transport = &api_transport,
-        .listening = on_listening,
-    };
-    hnp_agent_set_test_hooks(&hooks);
-    hnp_agent_set_started_callback(on_started, NULL);
-    hnp_agent_set_ready_callback(on_ready, NULL);
     return 0;
 }
 
@@ -418,9 +420,6 @@ static int teardown(void **state)
         pthread_join(fx.thread, NULL);
         fx.running = false;
     }
-    hnp_agent_set_test_hooks(NULL);
-    hnp_agent_set_started_callback(NULL, NULL);
-    hnp_agent_set_ready_callback(NULL, NULL);
     source.fail = false;
     hnp_metrics_free(fx.metrics);
     fx.metrics = NULL;
@@ -1277,8 +1276,7 @@ static void test_with_reflectors(void **state)
     apiserver.lines = json_pack("{s:[], s:[], s:[]}", "namespaces", "pods", "networkpolicies");
     pthread_mutex_unlock(&apiserver.mu);
     hnp_watch_set_transport_for_tests(&apiserver_transport);
-    struct hnp_agent_test_hooks hooks = {.events_transport = &apiserver_transport};
-    hnp_agent_set_test_hooks(&hooks);
+    fx.opt.test = (struct hnp_agent_test_hooks){.events_transport = &apiserver_transport};
 
     fx.stop = 0;
     assert_int_equal(pthread_create(&fx.thread, NULL, agent_thread, NULL), 0);
@@ -1337,11 +1335,15 @@ static void test_startup_errors(void **state)
     fx.opt.node_name = "";
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_INVALID);
     fx.opt.node_name = NODE;
-    fx.opt.hns_spec = "nonsense";
+    const struct hnp_hns_class *mock = fx.opt.hns_class;
+    const struct hnp_hns_class *cls = NULL;
+    const char *arg = NULL;
+    assert_int_equal(hnp_hns_parse_spec("nonsense", &cls, &arg, &err), HNP_ERR_USAGE);
+    fx.opt.hns_class = NULL;
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_USAGE);
-    fx.opt.hns_spec = "hcn";
+    fx.opt.hns_class = &hnp_hns_hcn_class;
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_UNSUPPORTED);
-    fx.opt.hns_spec = fx.spec;
+    fx.opt.hns_class = mock;
     fx.opt.metrics_addr = "not an address";
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_INVALID);
     /* The last step of start-up fails: the watches. */
@@ -1382,7 +1384,7 @@ static void test_started_callback(void **state)
     assert_int_equal(__atomic_load_n(&fx.ready_calls, __ATOMIC_SEQ_CST), 1);
 
     /* Unset: the agent runs the same without it. */
-    hnp_agent_set_started_callback(NULL, NULL);
+    fx.opt.started = NULL;
     start_agent();
     push_cluster(POD_CLIENT, DEMO_POLICY);
     assert_true(wait_for(ready_called, NULL));
@@ -1678,13 +1680,21 @@ static void test_cli_runs_until_sigterm(void **state)
                     "--log-level",
                     "debug",
                     NULL};
+    /* The reflectors read the demo cluster from the scripted API server. */
+    pthread_mutex_lock(&apiserver.mu);
+    apiserver.items = json_pack("{s:[o], s:[o,o], s:[o]}", "namespaces", hnp_test_json(NS_DEMO),
+                                "pods", hnp_test_json(POD_SERVER), hnp_test_json(POD_CLIENT),
+                                "networkpolicies", hnp_test_json(DEMO_POLICY));
+    apiserver.lines = json_pack("{s:[], s:[], s:[]}", "namespaces", "pods", "networkpolicies");
+    pthread_mutex_unlock(&apiserver.mu);
+    hnp_watch_set_transport_for_tests(&apiserver_transport);
+
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, cli_thread, argv), 0);
-    assert_true(wait_for(source_started, NULL));
-    push_cluster(POD_CLIENT, DEMO_POLICY);
     assert_true(wait_for(server_has_acls, NULL));
+    assert_true(wait_for(three_watches, NULL));
     /*
-     * The handlers are in place once the source started: SIGTERM stops it
+     * The handlers are in place once the watches run: SIGTERM stops it
      * cleanly (raised here; the platform's stop handler takes it on Windows too).
      */
     assert_int_equal(raise(SIGTERM), 0);
@@ -1693,6 +1703,12 @@ static void test_cli_runs_until_sigterm(void **state)
     assert_int_equal(*(int *)result, 0);
     assert_true(ours_on(SERVER_ID) > 0); /* left enforced */
     unlink(kubeconfig);
+    hnp_watch_set_transport_for_tests(NULL);
+    pthread_mutex_lock(&apiserver.mu);
+    json_decref(apiserver.items);
+    json_decref(apiserver.lines);
+    apiserver.items = apiserver.lines = NULL;
+    pthread_mutex_unlock(&apiserver.mu);
 }
 
 static void test_cli_bad_kubeconfig(void **state)
