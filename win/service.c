@@ -289,7 +289,7 @@ static bool make_absolute(char **field, bool hns_spec)
         return true;
     const char *path = *field;
     if (hns_spec) {
-        const struct hnp_hns_class *cls;
+        const struct hnp_hns_class *cls = NULL;
         const char *arg = NULL;
         if (hnp_hns_parse_spec(path, &cls, &arg, NULL) != HNP_OK || arg == NULL)
             return true; /* hcn, or a bad spec the agent reports */

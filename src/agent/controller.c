@@ -41,8 +41,8 @@
 #include "platform.h"
 #include "text.h"
 
-/* A step asks to be woken at least this often (the agent checks its stop flag then). */
-#define STEP_MAX_MS 100
+/* With nothing due, a step asks to be stepped again this much later. */
+#define STEP_MAX_MS 60000
 
 #define N_KINDS 3
 
@@ -101,7 +101,8 @@ struct hnp_controller {
     bool resync_due;
     bool list_ok;
     char list_error[256];
-    long long sync_started; /* when a pass began that has not converged; 0 none */
+    bool syncing;           /* a pass began that has not converged ... */
+    long long sync_started; /* ... at this time */
 
     struct hnp_reports reports;
 
@@ -633,8 +634,10 @@ static void list_done(struct hnp_controller *c, struct hnp_hns_job *job, bool re
         if (resync)
             ep->dirty = true;
     }
-    if (resync && c->initial_done && c->sync_started == 0)
+    if (resync && c->initial_done && !c->syncing) {
+        c->syncing = true;
         c->sync_started = now;
+    }
 }
 
 static void query_done(struct hnp_controller *c, struct hnp_hns_job *job, long long now)
@@ -805,8 +808,7 @@ static struct hnp_hns_job *dispatch(struct hnp_controller *c, long long now)
 /* Every endpoint carries its desired ACLs: record it. */
 static void check_converged(struct hnp_controller *c, long long now, long long wall)
 {
-    if (!c->initial_done || c->batch_pending || c->fly.active || !c->list_ok ||
-        c->sync_started == 0)
+    if (!c->initial_done || c->batch_pending || c->fly.active || !c->list_ok || !c->syncing)
         return;
     for (size_t i = 0; i < c->eps.count; i++) {
         const struct hnp_endpoint *ep = c->eps.items[i];
@@ -816,7 +818,7 @@ static void check_converged(struct hnp_controller *c, long long now, long long w
     hnp_metrics_observe(c->metrics, HNP_M_SYNC_SECONDS, NULL,
                         (double)(now - c->sync_started) / 1000.0);
     hnp_metrics_set(c->metrics, HNP_M_LAST_SYNC, NULL, (double)wall / 1000.0);
-    c->sync_started = 0;
+    c->syncing = false;
 }
 
 /* The earliest moment something is due, at most STEP_MAX_MS away. */
@@ -828,11 +830,11 @@ static long long next_wakeup(const struct hnp_controller *c, long long now)
         if ((x) < t)                                                                               \
             t = (x);                                                                               \
     } while (0)
-    if (c->batch_pending && c->initial_done)
-        EARLIER(c->batch_deadline);
     if (c->fly.active)
         EARLIER(c->fly.deadline);
-    if (c->worker_available && !c->fly.active) {
+    if (c->batch_pending && c->initial_done && !c->stopping)
+        EARLIER(c->batch_deadline);
+    if (c->worker_available && !c->fly.active && !c->stopping) {
         EARLIER(c->next_poll);
         if (c->initial_done) {
             EARLIER(c->next_resync);
@@ -844,7 +846,7 @@ static long long next_wakeup(const struct hnp_controller *c, long long now)
         }
     }
 #undef EARLIER
-    return t;
+    return t > now ? t : now;
 }
 
 /* The initial sync is complete: every kind listed and the endpoints listed once. */
@@ -954,8 +956,10 @@ void hnp_controller_step(struct hnp_controller *c, long long now_ms, long long w
                              c);
             c->policies_changed = false;
         }
-        if (c->sync_started == 0)
+        if (!c->syncing) {
+            c->syncing = true;
             c->sync_started = now;
+        }
         c->check_unbound = true;
     }
     if (c->initial_done)

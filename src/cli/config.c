@@ -438,7 +438,7 @@ static const char *file_line(const struct load_ctx *c, long line, char where[512
 /* The argument of an HNS spec that takes one ("mock:PATH": PATH, inside spec), else NULL. */
 static const char *hns_spec_arg(const char *spec)
 {
-    const struct hnp_hns_class *cls;
+    const struct hnp_hns_class *cls = NULL;
     const char *arg = NULL;
     if (hnp_hns_parse_spec(spec, &cls, &arg, NULL) != HNP_OK)
         return NULL;

@@ -77,8 +77,8 @@ enum hnp_err hnp_hns_parse_spec(const char *spec, const struct hnp_hns_class **c
 
 enum hnp_err hnp_hns_open(const char *spec, struct hnp_hns **out, struct hnp_error *err)
 {
-    const struct hnp_hns_class *cls;
-    const char *arg;
+    const struct hnp_hns_class *cls = NULL;
+    const char *arg = NULL;
     enum hnp_err rc = hnp_hns_parse_spec(spec, &cls, &arg, err);
     if (rc != HNP_OK)
         return rc;
