@@ -120,7 +120,8 @@ void hnp_controller_set_workers(struct hnp_controller *c, bool available, size_t
 struct hnp_controller_step {
     struct hnp_hns_job *job; /* new: the call to make now (hand it to the worker), or NULL */
     bool abandon;            /* the call in flight hung past the timeout: abandon its worker */
-    long long wake_ms; /* step again at this time at the latest (at most 60 s on), and after input */
+    long long
+        wake_ms; /* step again at this time at the latest (at most 60 s on), and after input */
 };
 
 /*

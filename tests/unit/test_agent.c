@@ -1,14 +1,24 @@
 /*
- * test_agent.c - the controller of `hnsnetpol run` end to end, without an
- * API server: a scripted event source stands in for the reflectors
- * (hnp_agent_set_test_hooks), the mock HNS on a temporary state file stands
- * in for HNS, and a scripted HTTP layer records the Kubernetes Events.
+ * test_agent.c - `hnsnetpol run` without an API server or HNS: the mock HNS
+ * on a temporary state file stands in for HNS, and every scenario asserts on
+ * the mock's state file (the endpoints' Policies and the calls counted) and
+ * on the agent's metrics.
  *
- * Every scenario asserts on the mock's state file (the endpoints' Policies
- * and the calls counted) and on the agent's metrics. Nothing waits a fixed
- * time: conditions are polled with a generous bound, and "nothing more
- * happens" is asserted after the agent has listed the endpoints a few more
- * times (each list is a full compare opportunity).
+ * Two levels:
+ *   - test_ctl_*: the controller (controller.h) alone, on the test's thread,
+ *     with a fake clock: watch events applied directly, each HNS call it
+ *     asks for made at once on the mock (or held, for a call that hangs),
+ *     time advanced by setting a number. No sleeps, and every "nothing more
+ *     happens" is exact.
+ *   - the agent with its threads (hnp_agent_run): a scripted event source
+ *     stands in for the reflectors (hnp_agent_options.test), or the real
+ *     reflectors read a scripted API server, and a scripted HTTP layer
+ *     records the Kubernetes Events. These check the wiring: threads, start
+ *     and stop, callbacks, HTTP probes, Events, abandoning a hung worker.
+ *     Nothing waits a fixed time: conditions are polled with a generous
+ *     bound, and "nothing more happens" is asserted after the agent has
+ *     listed the endpoints a few more times.
+ * Plus the Event body, the HNS worker on its own, and the `run` command line.
  */
 #define _POSIX_C_SOURCE 200809L
 
