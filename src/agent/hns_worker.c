@@ -87,8 +87,7 @@ static double now_seconds(void)
     return (double)hnp_monotonic_ms() / 1000.0;
 }
 
-/* Make the call the job asks for; its outcome goes into the job. */
-static void run_job(struct hnp_hns *hns, struct hnp_hns_job *job)
+void hnp_hns_job_run(struct hnp_hns_job *job, struct hnp_hns *hns)
 {
     hnp_error_clear(&job->err);
     double start = now_seconds();
@@ -131,7 +130,7 @@ static void *worker_main(void *arg)
         struct hnp_hns_job *job = w->job;
         w->job = NULL;
         pthread_mutex_unlock(&w->mu);
-        run_job(w->hns, job);
+        hnp_hns_job_run(job, w->hns);
         pthread_mutex_lock(&w->mu);
         if (w->abandoned || w->quit) {
             hnp_hns_job_free(job);

@@ -49,6 +49,13 @@ struct hnp_hns_job *hnp_hns_job_new(enum hnp_hns_op op, const char *id, json_t *
 /* Free the job and everything it owns. Accepts NULL. */
 void hnp_hns_job_free(struct hnp_hns_job *job);
 
+/*
+ * Make the call job asks for on hns (borrowed), on the calling thread, and
+ * fill in its outcome: rc, err, eps/n_eps (LIST) or one (QUERY), and
+ * seconds. What the worker thread does with each job; tests call it too.
+ */
+void hnp_hns_job_run(struct hnp_hns_job *job, struct hnp_hns *hns);
+
 /* Receives each finished job (stolen), on the worker's thread. */
 typedef void (*hnp_hns_done_fn)(struct hnp_hns_job *job, void *ctx);
 

@@ -675,7 +675,7 @@ static void bump_priority_edit(json_t *state, void *ctx)
 /*
  * The controller (controller.h) driven as the agent drives it, but on this
  * thread, with a fake clock and with each HNS call made at once on the mock
- * (the worker's job, made synchronously). A call can be held instead, to
+ * (hnp_hns_job_run, as the worker does, but on this thread). A call can be held instead, to
  * stand for one that hangs. No sleeps: time passes by setting cx.now.
  */
 #define WALL0 1795852200000LL /* the wall clock when cx.now is 0 */
@@ -769,25 +769,6 @@ static int cx_teardown(void **state)
     return teardown(state);
 }
 
-/* Make the job's call on the mock, as the worker does. */
-static void cx_call(struct hnp_hns_job *job)
-{
-    struct hnp_hns *hns = cx.hns;
-    hnp_error_clear(&job->err);
-    switch (job->op) {
-    case HNP_HNS_LIST:
-        job->rc = hns->ops->list_endpoints(hns, &job->eps, &job->n_eps, &job->err);
-        break;
-    case HNP_HNS_QUERY:
-        job->rc = hns->ops->get_endpoint(hns, job->id, &job->one, &job->err);
-        break;
-    case HNP_HNS_MODIFY:
-        job->rc = hns->ops->modify_endpoint(hns, job->id, job->request, &job->err);
-        break;
-    }
-    job->seconds = 0.002;
-}
-
 /* Step at cx.now and do what the controller asks, until it asks for nothing more now. */
 static void cx_pump(void)
 {
@@ -813,7 +794,7 @@ static void cx_pump(void)
             cx.held[cx.n_held++] = s.job; /* in flight until the timeout */
             continue;
         }
-        cx_call(s.job);
+        hnp_hns_job_run(s.job, cx.hns);
         hnp_controller_job_done(cx.c, s.job, cx.now);
     }
     fail_msg("the controller keeps asking for calls at the same instant");
@@ -1281,7 +1262,7 @@ static void test_ctl_hung_call_abandoned(void **state)
     /* HNS recovers: the hung calls return (too late: their endpoint is re-read). */
     cx.hang_modify = false;
     for (size_t i = 0; i < cx.n_held; i++) {
-        cx_call(cx.held[i]);
+        hnp_hns_job_run(cx.held[i], cx.hns);
         hnp_controller_job_done(cx.c, cx.held[i], cx.now);
     }
     cx.n_held = 0;
