@@ -16,9 +16,9 @@
  * Endpoints are learnt by listing them every endpoint_poll_ms. The CNI
  * creates a pod's endpoint before the kubelet reports the pod's IP, so a pod
  * of this node that owns an IP but has no bound endpoint makes the agent list
- * at once and then every FAST_POLL_MS, for FAST_POLL_WINDOW_MS after such a
- * pod was first seen unbound (watch_unbound), instead of leaving the new pod
- * unprotected for up to a whole poll interval.
+ * at once and then every 200 ms, for 10 s after such a pod was first seen
+ * unbound (fastpoll.h), instead of leaving the new pod unprotected for up to
+ * a whole poll interval.
  *
  * Time only comes in as arguments; nothing here sleeps, locks or reads a
  * clock, so tests drive it with a fake clock.
@@ -31,6 +31,7 @@
 
 #include "agent_metrics.h"
 #include "endpoints.h"
+#include "fastpoll.h"
 #include "hnsnetpol/acl.h"
 #include "hnsnetpol/cluster.h"
 #include "hnsnetpol/objects.h"
@@ -45,12 +46,6 @@
 #define STEP_MAX_MS 60000
 
 #define N_KINDS 3
-
-/* A pod of this node without a bound endpoint (strings interned in the cluster's table). */
-struct unbound_pod {
-    const char *ns, *name, *uid;
-    bool seen; /* still unbound at this check */
-};
 
 /* The one HNS call in flight. */
 struct flight {
@@ -68,7 +63,7 @@ enum cleanup_phase { CLEANUP_NONE, CLEANUP_LIST, CLEANUP_MODIFY, CLEANUP_DONE };
 
 struct hnp_controller {
     struct hnp_controller_options opt;
-    long batch_ms, poll_ms, fast_poll_ms, resync_ms, timeout_ms, retry_initial_ms, retry_max_ms;
+    long batch_ms, poll_ms, resync_ms, timeout_ms, retry_initial_ms, retry_max_ms;
     struct hnp_metrics *metrics;
 
     struct hnp_cluster *cluster;
@@ -93,11 +88,9 @@ struct hnp_controller {
     uint64_t next_seq;
 
     long long next_poll, next_resync;
-    long long last_list_end;     /* when the last list returned */
-    bool check_unbound;          /* look for unbound pods of this node at the next step */
-    long long fast_poll_until;   /* 0 when listing at the normal interval */
-    struct unbound_pod *unbound; /* the pods of this node seen unbound at the last check */
-    size_t n_unbound, cap_unbound;
+    long long last_list_end;  /* when the last list returned */
+    bool check_unbound;       /* look for unbound pods of this node at the next step */
+    struct hnp_fastpoll fast; /* those pods, and the fast polling they cause */
     bool resync_due;
     bool list_ok;
     char list_error[256];
@@ -390,106 +383,6 @@ static void compare_dirty(struct hnp_controller *c)
         snprintf(n, sizeof(n), "%zu", compared);
         snprintf(d, sizeof(d), "%zu", differ);
         hnp_log(HNP_LOG_DEBUG, "endpoints compared", "compared", n, "to_update", d, NULL);
-    }
-}
-
-/* ------------------------------------------------------------------------ */
-/* Pods of this node whose endpoint is not listed yet                       */
-
-/* Is some endpoint bound to pod (as compare_endpoint last bound it)? */
-static bool pod_has_endpoint(const struct hnp_controller *c, const struct hnp_pod *pod)
-{
-    for (size_t i = 0; i < c->eps.count; i++) {
-        const struct hnp_endpoint *ep = c->eps.items[i];
-        if (ep->pod_ns == pod->ns && ep->pod_name == pod->name && ep->pod_uid == pod->uid)
-            return true;
-    }
-    return false;
-}
-
-/* Mark pod as still unbound in c->unbound; true when it was not there (newly seen). */
-static bool note_unbound(struct hnp_controller *c, const struct hnp_pod *pod)
-{
-    for (size_t i = 0; i < c->n_unbound; i++) {
-        struct unbound_pod *u = &c->unbound[i];
-        if (u->ns == pod->ns && u->name == pod->name && u->uid == pod->uid) {
-            u->seen = true;
-            return false;
-        }
-    }
-    if (c->n_unbound == c->cap_unbound) {
-        size_t cap = c->cap_unbound ? c->cap_unbound * 2 : 8;
-        struct unbound_pod *grown = realloc(c->unbound, cap * sizeof(*grown));
-        if (grown == NULL)
-            return false; /* out of memory: no early list, the normal poll finds it */
-        c->unbound = grown;
-        c->cap_unbound = cap;
-    }
-    c->unbound[c->n_unbound++] =
-        (struct unbound_pod){.ns = pod->ns, .name = pod->name, .uid = pod->uid, .seen = true};
-    return true;
-}
-
-/*
- * After a batch or a list, with every compared endpoint bound: find the pods
- * of this node that own an IP (hnp_pod_is_endpoint, as bound_pod() binds)
- * and have no bound endpoint. Each one not seen unbound before makes the
- * next list happen at once (after the list in flight, if any) and extends
- * the fast polling to FAST_POLL_WINDOW_MS from now; while some remain unbound
- * within that window, the next list comes fast_poll_ms after the last one
- * returned. With none unbound nothing changes: the normal interval.
- */
-static void watch_unbound(struct hnp_controller *c, long long now)
-{
-    c->check_unbound = false;
-    for (size_t i = 0; i < c->n_unbound; i++)
-        c->unbound[i].seen = false;
-    /* pod->node is interned in the cluster's table: a node never interned has no pod. */
-    const char *node = hnp_strtab_find(hnp_cluster_strtab(c->cluster), c->opt.node_name);
-    size_t n_pods = node != NULL ? hnp_cluster_pod_count(c->cluster) : 0;
-    bool early = false;
-    for (size_t i = 0; i < n_pods; i++) {
-        const struct hnp_pod *pod = hnp_cluster_pod_at(c->cluster, i);
-        if (pod->node != node || !hnp_pod_is_endpoint(pod) || pod_has_endpoint(c, pod))
-            continue;
-        if (!note_unbound(c, pod))
-            continue;
-        early = true;
-        c->fast_poll_until = now + HNP_CONTROLLER_FAST_POLL_WINDOW_MS;
-        char name[300], ips[80], every[32], window[32];
-        snprintf(name, sizeof(name), "%s/%s", pod->ns, pod->name);
-        hnp_format_ips(pod->ips, pod->n_ips, ips, sizeof(ips));
-        snprintf(every, sizeof(every), "%ldms", c->fast_poll_ms);
-        snprintf(window, sizeof(window), "%dms", HNP_CONTROLLER_FAST_POLL_WINDOW_MS);
-        hnp_log(HNP_LOG_DEBUG,
-                "pod of this node has no HNS endpoint yet; listing the endpoints early", "pod",
-                name, "ip", ips, "list_in_flight", c->fly.active ? "yes" : "no", "then_every",
-                every, "for", window, NULL);
-    }
-    size_t kept = 0;
-    for (size_t i = 0; i < c->n_unbound; i++) {
-        if (c->unbound[i].seen)
-            c->unbound[kept++] = c->unbound[i];
-    }
-    c->n_unbound = kept;
-
-    if (c->fast_poll_until == 0)
-        return;
-    if (kept == 0) {
-        c->fast_poll_until = 0;
-        hnp_log(HNP_LOG_DEBUG, "every pod of this node has its endpoint; normal poll interval",
-                NULL);
-    } else if (now >= c->fast_poll_until) {
-        char n[32];
-        snprintf(n, sizeof(n), "%zu", kept);
-        c->fast_poll_until = 0;
-        hnp_log(HNP_LOG_DEBUG,
-                "pods of this node still without an HNS endpoint; back to the normal poll interval",
-                "pods", n, NULL);
-    } else if (early) {
-        c->next_poll = now; /* dispatch() waits for a list in flight */
-    } else if (c->last_list_end + c->fast_poll_ms < c->next_poll) {
-        c->next_poll = c->last_list_end + c->fast_poll_ms;
     }
 }
 
@@ -964,8 +857,11 @@ void hnp_controller_step(struct hnp_controller *c, long long now_ms, long long w
     }
     if (c->initial_done)
         compare_dirty(c);
-    if (c->initial_done && c->check_unbound)
-        watch_unbound(c, now);
+    if (c->initial_done && c->check_unbound) {
+        c->check_unbound = false;
+        c->next_poll = hnp_fastpoll_check(&c->fast, c->cluster, c->opt.node_name, &c->eps, now,
+                                          c->last_list_end, c->next_poll, c->fly.active);
+    }
     out->job = dispatch(c, now);
     check_converged(c, now, wall_ms);
     update_gauges(c);
@@ -1023,8 +919,8 @@ enum hnp_err hnp_controller_new(const struct hnp_controller_options *options,
     c->metrics = options->metrics;
     c->batch_ms = or_default(options->batch_ms, HNP_CONTROLLER_DEFAULT_BATCH_MS);
     c->poll_ms = or_default(options->endpoint_poll_ms, HNP_CONTROLLER_DEFAULT_POLL_MS);
-    c->fast_poll_ms =
-        c->poll_ms < HNP_CONTROLLER_FAST_POLL_MS ? c->poll_ms : HNP_CONTROLLER_FAST_POLL_MS;
+    hnp_fastpoll_init(&c->fast,
+                      c->poll_ms < HNP_FASTPOLL_EVERY_MS ? c->poll_ms : HNP_FASTPOLL_EVERY_MS);
     c->resync_ms = or_default(options->resync_ms, HNP_CONTROLLER_DEFAULT_RESYNC_MS);
     c->timeout_ms = or_default(options->hns_timeout_ms, HNP_CONTROLLER_DEFAULT_TIMEOUT_MS);
     c->retry_initial_ms =
@@ -1059,7 +955,7 @@ void hnp_controller_free(struct hnp_controller *c)
     hnp_cluster_free(c->cluster);
     hnp_endpoints_clear(&c->eps);
     hnp_reports_clear(&c->reports);
-    free(c->unbound);
+    hnp_fastpoll_clear(&c->fast);
     free(c->fly.id);
     free(c);
 }

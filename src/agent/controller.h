@@ -43,14 +43,6 @@
 #define HNP_CONTROLLER_DEFAULT_TIMEOUT_MS 30000
 #define HNP_CONTROLLER_DEFAULT_RETRY_INITIAL_MS 500
 #define HNP_CONTROLLER_DEFAULT_RETRY_MAX_MS 60000
-/*
- * While a pod of this node owns an IP that no endpoint is bound to, the
- * endpoints are listed this long after the previous list returned (or at
- * the normal interval when that is shorter) ...
- */
-#define HNP_CONTROLLER_FAST_POLL_MS 200
-/* ... until this long after the last such pod was first seen unbound. */
-#define HNP_CONTROLLER_FAST_POLL_WINDOW_MS 10000
 /* Abandoned (hung) calls still running before no new call is made. */
 #define HNP_CONTROLLER_MAX_ABANDONED 4
 

@@ -40,6 +40,7 @@
 #include "hnsnetpol/acl.h"
 #include "agent.h"
 #include "controller.h"
+#include "fastpoll.h"
 #include "events.h"
 #include "hns_worker.h"
 #include "mock.h"
@@ -1095,11 +1096,11 @@ static void test_ctl_new_pod_endpoint_listed_early(void **state)
     cx_upsert(HNP_KIND_POD, POD("ghost", "{\"app\":\"ghost\"}", "10.224.0.99"));
     cx_advance(HNP_CONTROLLER_DEFAULT_BATCH_MS);
     assert_int_equal(calls("list"), before + 1); /* at once */
-    cx_advance(HNP_CONTROLLER_FAST_POLL_MS - 1);
+    cx_advance(HNP_FASTPOLL_EVERY_MS - 1);
     assert_int_equal(calls("list"), before + 1);
     cx_advance(1);
     assert_int_equal(calls("list"), before + 2); /* then every 200 ms */
-    cx_advance(12000 - HNP_CONTROLLER_DEFAULT_BATCH_MS - HNP_CONTROLLER_FAST_POLL_MS);
+    cx_advance(12000 - HNP_CONTROLLER_DEFAULT_BATCH_MS - HNP_FASTPOLL_EVERY_MS);
     long fast = calls("list") - before;
     assert_true(fast >= 5);
     assert_true(fast <= 10000 / 200 + 2); /* one early, one per 200 ms, one at the end */
