@@ -43,6 +43,7 @@
 #include "fastpoll.h"
 #include "events.h"
 #include "hns_worker.h"
+#include "inbox.h"
 #include "mock.h"
 #include "run.h"
 #include "hns.h"
@@ -1890,6 +1891,92 @@ static void test_rejection_event_body(void **state)
     hnp_strtab_free(tab);
 }
 
+/* ---- the inbox on its own ---- */
+
+struct blocked_sink {
+    struct hnp_inbox *in;
+    size_t bytes;
+};
+
+static void *sink_thread(void *arg)
+{
+    struct blocked_sink *b = arg;
+    struct hnp_watch_event ev = {
+        .kind = HNP_KIND_POD, .type = HNP_WATCH_UPSERT, .object = json_object(), .bytes = b->bytes};
+    hnp_inbox_sink(&ev, b->in);
+    return NULL;
+}
+
+static void test_inbox(void **state)
+{
+    struct hnp_inbox in;
+    assert_int_equal(hnp_inbox_init(&in), HNP_OK);
+    /* Empty: take waits for the deadline and returns nothing. */
+    struct hnp_queued_event *events = NULL;
+    struct hnp_hns_job *jobs = NULL;
+    long long start = now_ms();
+    hnp_inbox_take(&in, start + 50, &events, &jobs);
+    assert_true(now_ms() - start >= 50);
+    assert_null(events);
+    assert_null(jobs);
+
+    /* Events and jobs come out in the order they went in; the objects are stolen. */
+    struct hnp_watch_event a = {.kind = HNP_KIND_NAMESPACE,
+                                .type = HNP_WATCH_UPSERT,
+                                .object = hnp_test_json(NS_DEMO),
+                                .bytes = 10};
+    hnp_inbox_sink(&a, &in);
+    struct hnp_watch_event b = {.kind = HNP_KIND_POD, .type = HNP_WATCH_SYNCED};
+    hnp_inbox_sink(&b, &in);
+    hnp_inbox_job_done(hnp_hns_job_new(HNP_HNS_LIST, NULL, NULL), &in);
+    hnp_inbox_job_done(hnp_hns_job_new(HNP_HNS_QUERY, "x", NULL), &in);
+    assert_int_equal(in.n_events, 2);
+    assert_int_equal(in.n_bytes, 10);
+    start = now_ms();
+    hnp_inbox_take(&in, start + WAIT_MS, &events, &jobs); /* at once: something is there */
+    assert_true(now_ms() - start < WAIT_MS);
+    assert_non_null(events);
+    assert_int_equal(events->ev.kind, HNP_KIND_NAMESPACE);
+    assert_non_null(events->ev.object);
+    assert_non_null(events->next);
+    assert_int_equal(events->next->ev.type, HNP_WATCH_SYNCED);
+    assert_null(events->next->next);
+    assert_int_equal(jobs->op, HNP_HNS_LIST);
+    assert_int_equal(jobs->next->op, HNP_HNS_QUERY);
+    assert_null(jobs->next->next);
+    assert_int_equal(in.n_events, 0);
+    assert_int_equal(in.n_bytes, 0);
+    hnp_inbox_free_events(events);
+    hnp_inbox_free_jobs(jobs);
+
+    /* One event larger than the byte bound still goes in, alone; the next waits for room. */
+    struct blocked_sink big = {&in, HNP_INBOX_MAX_BYTES + 1};
+    sink_thread(&big);
+    assert_int_equal(in.n_events, 1);
+    pthread_t thread;
+    struct blocked_sink next = {&in, 1};
+    assert_int_equal(pthread_create(&thread, NULL, sink_thread, &next), 0);
+    /* Taking makes room: the waiting sink's event comes next. */
+    hnp_inbox_take(&in, now_ms() + WAIT_MS, &events, &jobs);
+    assert_non_null(events);
+    assert_int_equal(events->ev.bytes, HNP_INBOX_MAX_BYTES + 1);
+    hnp_inbox_free_events(events);
+    hnp_inbox_take(&in, now_ms() + WAIT_MS, &events, &jobs);
+    assert_non_null(events);
+    assert_int_equal(events->ev.bytes, 1);
+    hnp_inbox_free_events(events);
+    pthread_join(thread, NULL);
+
+    /* Closed: a sink blocked on a full queue returns, and later events are dropped. */
+    sink_thread(&big);
+    assert_int_equal(pthread_create(&thread, NULL, sink_thread, &next), 0);
+    hnp_inbox_close(&in);
+    pthread_join(thread, NULL);
+    sink_thread(&next);
+    assert_int_equal(in.n_events, 1);
+    hnp_inbox_destroy(&in); /* frees what is still queued */
+}
+
 /* ---- the worker on its own ---- */
 
 struct collected {
@@ -2205,6 +2292,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_started_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejection_event_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker, setup, teardown),
+        cmocka_unit_test(test_inbox),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test_setup_teardown(test_cli_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_runs_until_sigterm, setup, teardown),
