@@ -108,12 +108,17 @@ void hnp_controller_job_done(struct hnp_controller *c, struct hnp_hns_job *job, 
  */
 void hnp_controller_set_workers(struct hnp_controller *c, bool available, size_t n_abandoned);
 
-/* What a step asks of its caller. */
+/*
+ * What a step asks of its caller:
+ *   job      new: the call to make now (hand it to the worker), or NULL;
+ *   abandon  the call in flight hung past the timeout: abandon its worker;
+ *   wake_ms  step again at this time at the latest (at most 60 s on), and
+ *            after any input (an event applied, a job done).
+ */
 struct hnp_controller_step {
-    struct hnp_hns_job *job; /* new: the call to make now (hand it to the worker), or NULL */
-    bool abandon;            /* the call in flight hung past the timeout: abandon its worker */
-    long long
-        wake_ms; /* step again at this time at the latest (at most 60 s on), and after input */
+    struct hnp_hns_job *job;
+    bool abandon;
+    long long wake_ms;
 };
 
 /*

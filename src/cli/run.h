@@ -31,8 +31,9 @@ int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout);
  * hnp_run_options_parse() gives them): picks the HNS backend, the node name
  * and the API server credentials as `run` does, then hnp_agent_run() until
  * *stop becomes non-zero. base (borrowed, may be NULL) gives the agent
- * options cfg does not: the started and ready callbacks, the test hooks. The caller sets up logging
- * and whatever sets *stop: `run` its stop handler, the Windows service its control handler.
+ * options cfg does not: the started and ready callbacks, the test hooks.
+ * The caller sets up logging and whatever sets *stop: `run` its stop
+ * handler, the Windows service its control handler.
  * Problems found before the agent starts (no --hns where there is no HCN,
  * no node name) go to errout as "hnsnetpol run: ..." lines, or to the log
  * at ERROR when errout is NULL. Returns the exit code of hnp_cli_run_main().
