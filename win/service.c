@@ -11,7 +11,7 @@
  * ServiceMain reports START_PENDING with advancing checkpoints, starts the
  * agent on a thread of its own (hnp_run_agent(), the same code as `run`)
  * and reports RUNNING once the agent's loop has started - the agent's
- * started callback (hnp_agent_set_started_callback) - not after the
+ * started callback (hnp_agent_options.started) - not after the
  * initial sync with the API server, which may take long or, while the API
  * server is unreachable, never end (/readyz tells readiness). STOP,
  * SHUTDOWN and PRESHUTDOWN set the agent's stop flag; STOP_PENDING is
@@ -287,22 +287,24 @@ static bool make_absolute(char **field, bool hns_spec)
 {
     if (*field == NULL || (*field)[0] == '\0')
         return true;
-    const char *prefix = "";
     const char *path = *field;
     if (hns_spec) {
-        if (strncmp(path, "mock:", 5) != 0 || path[5] == '\0')
+        const struct hnp_hns_class *cls = NULL;
+        const char *arg = NULL;
+        if (hnp_hns_parse_spec(path, &cls, &arg, NULL) != HNP_OK || arg == NULL)
             return true; /* hcn, or a bad spec the agent reports */
-        prefix = "mock:";
-        path += 5;
+        path = arg;
     }
+    /* "mock:" of "mock:PATH" stays in front of the absolute path. */
+    size_t a = (size_t)(path - *field);
     char full[_MAX_PATH * 4];
     if (_fullpath(full, path, sizeof(full)) == NULL)
         return false;
-    size_t a = strlen(prefix), b = strlen(full);
+    size_t b = strlen(full);
     char *out = malloc(a + b + 1);
     if (out == NULL)
         return false;
-    memcpy(out, prefix, a);
+    memcpy(out, *field, a);
     memcpy(out + a, full, b + 1);
     free(*field);
     *field = out;
@@ -887,7 +889,12 @@ static void on_ready(void *ctx)
 static DWORD WINAPI agent_thread(void *arg)
 {
     (void)arg;
-    svc_state.exit_code = hnp_run_agent(&svc_state.cfg, hnp_service_stop_flag(), NULL);
+    struct hnp_agent_options base = {
+        .started = on_started,
+        .started_ctx = svc_state.started,
+        .ready = on_ready,
+    };
+    svc_state.exit_code = hnp_run_agent(&svc_state.cfg, &base, hnp_service_stop_flag(), NULL);
     return 0;
 }
 
@@ -982,8 +989,6 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv)
     hnp_service_report(SERVICE_START_PENDING, 0);
 
     svc_state.started = CreateEventW(NULL, TRUE, FALSE, NULL);
-    hnp_agent_set_started_callback(on_started, svc_state.started);
-    hnp_agent_set_ready_callback(on_ready, NULL);
     HANDLE thread = svc_state.started ? CreateThread(NULL, 0, agent_thread, NULL, 0, NULL) : NULL;
     if (thread == NULL) {
         hnp_log(HNP_LOG_ERROR, "cannot start the agent's thread", NULL);
@@ -1002,8 +1007,6 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv)
     }
 
     int code = svc_state.exit_code;
-    hnp_agent_set_started_callback(NULL, NULL);
-    hnp_agent_set_ready_callback(NULL, NULL);
     if (code == HNP_EXIT_OK && !svc_state.stop)
         code = HNP_EXIT_FAILURE; /* the agent only returns 0 when asked to stop */
     if (code == HNP_EXIT_OK) {

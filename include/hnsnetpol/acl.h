@@ -83,6 +83,17 @@ void hnp_acl_list_init(struct hnp_acl_list *list);
 void hnp_acl_list_free(struct hnp_acl_list *list);
 /* Append *acl; its owned arrays are stolen (also on failure, then freed) and *acl zeroed. */
 enum hnp_err hnp_acl_list_push(struct hnp_acl_list *list, struct hnp_acl *acl);
+/*
+ * Do a and b render to the same policy object (hnp_acl_to_json)? Compares
+ * Id, Action, Direction, Protocols, Priority and the address and port lists
+ * entry by entry, in order; the origin is not part of what HNS is given and
+ * is ignored. Both borrowed; no allocation.
+ */
+bool hnp_acl_equal(const struct hnp_acl *a, const struct hnp_acl *b);
+
+/* Same count and hnp_acl_equal() item by item, in order. Both borrowed. */
+bool hnp_acl_list_equal(const struct hnp_acl_list *a, const struct hnp_acl_list *b);
+
 /* Stable sort by (priority, direction, id). */
 void hnp_acl_list_sort(struct hnp_acl_list *list);
 

@@ -1,9 +1,10 @@
 /*
- * agent_events.c - Kubernetes Events about the policies this node rejects,
+ * events.c - Kubernetes Events about the policies this node rejects,
  * so that `kubectl describe networkpolicy` tells why a policy is not
  * enforced on Windows.
  *
- * The controller builds the Event (hnp_agent_rejection_event) and queues it;
+ * The agent builds the Event (hnp_agent_rejection_event) when the
+ * controller reports a rejected policy, and queues it;
  * a small thread with its own API client POSTs it, so a slow or unreachable
  * API server never holds up the controller. The queue is short and never
  * blocks: an Event that does not fit is dropped with a warning (the log line
@@ -11,7 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "agent.h"
+#include "events.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,27 +1,29 @@
 /*
- * agent_hns_worker.c - the thread that makes the agent's HNS calls.
+ * hns_worker.c - the thread that makes the agent's HNS calls (hns_worker.h).
  *
  * HNS calls can take from milliseconds to minutes on a loaded host, so the
- * controller never makes them itself: it hands one job at a time to a
- * worker, which owns its own backend instance, makes the call and hands the
- * job back through a callback. When a call hangs past the agent's timeout
- * the controller abandons the worker (it will never hear from it again),
- * starts a new one with a new backend instance and goes on; the abandoned
- * thread finishes its call whenever HNS returns, cleans up and ends.
+ * controller thread never makes them itself: it hands one job at a time to
+ * a worker, which owns its own backend instance, makes the call and hands
+ * the job back through a callback. When a call hangs past the agent's
+ * timeout the controller says so, the agent abandons the worker (it will
+ * never hear from it again), starts a new one with a new backend instance
+ * and goes on; the abandoned thread finishes its call whenever HNS returns,
+ * cleans up and ends.
  *
  * Locking: the worker's mutex is held while done() runs, so that once
  * hnp_hns_worker_abandon() has returned no result can arrive any more. The
- * controller must therefore never hold a lock that done() takes while it
- * calls into the worker.
+ * controller thread must therefore never hold a lock that done() takes
+ * while it calls into the worker.
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "agent.h"
+#include "hns_worker.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "platform.h"
 
 struct hnp_hns_worker {
     pthread_t thread;
@@ -82,13 +84,10 @@ void hnp_hns_job_free(struct hnp_hns_job *job)
 
 static double now_seconds(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)hnp_monotonic_ms() / 1000.0;
 }
 
-/* Make the call the job asks for; its outcome goes into the job. */
-static void run_job(struct hnp_hns *hns, struct hnp_hns_job *job)
+void hnp_hns_job_run(struct hnp_hns_job *job, struct hnp_hns *hns)
 {
     hnp_error_clear(&job->err);
     double start = now_seconds();
@@ -131,7 +130,7 @@ static void *worker_main(void *arg)
         struct hnp_hns_job *job = w->job;
         w->job = NULL;
         pthread_mutex_unlock(&w->mu);
-        run_job(w->hns, job);
+        hnp_hns_job_run(job, w->hns);
         pthread_mutex_lock(&w->mu);
         if (w->abandoned || w->quit) {
             hnp_hns_job_free(job);

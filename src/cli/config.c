@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "hns.h"
 #include "hnsnetpol/load.h"
 #include "hnsnetpol/rangeset.h"
 #include "options.h"
@@ -422,6 +423,17 @@ static const char *file_line(const struct load_ctx *c, long line, char where[512
 }
 
 /* One setting from the file: key (known) = value. */
+
+/* The argument of an HNS spec that takes one ("mock:PATH": PATH, inside spec), else NULL. */
+static const char *hns_spec_arg(const char *spec)
+{
+    const struct hnp_hns_class *cls = NULL;
+    const char *arg = NULL;
+    if (hnp_hns_parse_spec(spec, &cls, &arg, NULL) != HNP_OK)
+        return NULL;
+    return arg;
+}
+
 static enum hnp_err set_from_file(struct load_ctx *c, const struct hnp_loaded_object *object,
                                   enum hnp_run_setting s, const char *key, json_t *value,
                                   struct hnp_error *err)
@@ -452,14 +464,16 @@ static enum hnp_err set_from_file(struct load_ctx *c, const struct hnp_loaded_ob
     char *resolved = NULL;
     if (settings[s].kind == K_PATH) {
         resolved = relative_to(c->path, text);
-    } else if (settings[s].kind == K_HNS && strncmp(text, "mock:", 5) == 0 && text[5] != '\0') {
-        char *p = relative_to(c->path, text + 5);
+    } else if (settings[s].kind == K_HNS && hns_spec_arg(text) != NULL) {
+        /* "mock:PATH": PATH relative to the file, as every path in it. */
+        const char *arg = hns_spec_arg(text);
+        char *p = relative_to(c->path, arg);
         if (p != NULL) {
-            size_t n = strlen(p);
-            resolved = malloc(n + 6);
+            size_t a = (size_t)(arg - text), n = strlen(p);
+            resolved = malloc(a + n + 1);
             if (resolved != NULL) {
-                memcpy(resolved, "mock:", 5);
-                memcpy(resolved + 5, p, n + 1);
+                memcpy(resolved, text, a);
+                memcpy(resolved + a, p, n + 1);
             }
             free(p);
         }

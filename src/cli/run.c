@@ -175,7 +175,8 @@ static void early_error(FILE *errout, const char *message)
         hnp_log(HNP_LOG_ERROR, message, NULL);
 }
 
-int hnp_run_agent(const struct hnp_run_config *cfg, const volatile int *stop, FILE *errout)
+int hnp_run_agent(const struct hnp_run_config *cfg, const struct hnp_agent_options *base,
+                  const volatile int *stop, FILE *errout)
 {
     /* The HNS backend: "hcn" by default, where there is one. */
     const char *hns = cfg->hns;
@@ -206,6 +207,8 @@ int hnp_run_agent(const struct hnp_run_config *cfg, const volatile int *stop, FI
 
     struct hnp_agent_options opt;
     memset(&opt, 0, sizeof(opt));
+    if (base != NULL)
+        opt = *base;
     const char *origin = NULL;
     if (!load_kube_config(cfg, &opt.kube, &origin))
         return HNP_EXIT_FAILURE;
@@ -214,7 +217,14 @@ int hnp_run_agent(const struct hnp_run_config *cfg, const volatile int *stop, FI
             NULL);
 
     opt.node_name = node;
-    opt.hns_spec = hns;
+    struct hnp_error err = {0};
+    enum hnp_err rc = hnp_hns_parse_spec(hns, &opt.hns_class, &opt.hns_arg, &err);
+    if (rc != HNP_OK) {
+        hnp_kube_config_clear(&opt.kube);
+        hnp_log(HNP_LOG_ERROR, "agent failed", "error", hnp_err_name(rc), "field", err.where,
+                "detail", err.message, NULL);
+        return HNP_EXIT_USAGE;
+    }
     opt.metrics_addr = cfg->metrics_addr;
     opt.batch_ms = cfg->batch_ms;
     opt.endpoint_poll_ms = cfg->endpoint_poll_ms;
@@ -226,8 +236,7 @@ int hnp_run_agent(const struct hnp_run_config *cfg, const volatile int *stop, FI
     opt.unsupported = cfg->unsupported;
     opt.post_events = cfg->events;
 
-    struct hnp_error err = {0};
-    enum hnp_err rc = hnp_agent_run(&opt, stop, &err);
+    rc = hnp_agent_run(&opt, stop, &err);
     hnp_kube_config_clear(&opt.kube);
     if (rc == HNP_OK)
         return HNP_EXIT_OK;
@@ -237,6 +246,12 @@ int hnp_run_agent(const struct hnp_run_config *cfg, const volatile int *stop, FI
 }
 
 int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
+{
+    return hnp_cli_run_main_with(argc, argv, NULL, out, errout);
+}
+
+int hnp_cli_run_main_with(int argc, char **argv, const struct hnp_agent_options *base, FILE *out,
+                          FILE *errout)
 {
     struct hnp_run_config cfg;
     bool help = false;
@@ -276,7 +291,7 @@ int hnp_cli_run_main(int argc, char **argv, FILE *out, FILE *errout)
         hnp_log(HNP_LOG_ERROR, "cannot install the stop handler", "error", hnp_err_name(rc),
                 "detail", err.message, NULL);
     else
-        code = hnp_run_agent(&cfg, &stop_requested, errout);
+        code = hnp_run_agent(&cfg, base, &stop_requested, errout);
     if (log_file != NULL) {
         hnp_log_set_sink(NULL, HNP_LOG_DEBUG, NULL);
         hnp_log_file_close(log_file);

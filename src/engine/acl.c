@@ -89,6 +89,47 @@ enum hnp_err hnp_acl_copy(struct hnp_acl *dst, const struct hnp_acl *src)
     return HNP_OK;
 }
 
+static bool cidrs_equal(const struct hnp_cidr *a, const struct hnp_cidr *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].addr != b[i].addr || a[i].prefix != b[i].prefix)
+            return false;
+    }
+    return true;
+}
+
+static bool ranges_equal(const struct hnp_range *a, const struct hnp_range *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].lo != b[i].lo || a[i].hi != b[i].hi)
+            return false;
+    }
+    return true;
+}
+
+bool hnp_acl_equal(const struct hnp_acl *a, const struct hnp_acl *b)
+{
+    size_t len = id_length(a->id);
+    return len == id_length(b->id) && memcmp(a->id, b->id, len) == 0 && a->action == b->action &&
+           a->direction == b->direction && a->protocol == b->protocol &&
+           a->priority == b->priority && a->n_remote_addrs == b->n_remote_addrs &&
+           a->n_local_ports == b->n_local_ports && a->n_remote_ports == b->n_remote_ports &&
+           cidrs_equal(a->remote_addrs, b->remote_addrs, a->n_remote_addrs) &&
+           ranges_equal(a->local_ports, b->local_ports, a->n_local_ports) &&
+           ranges_equal(a->remote_ports, b->remote_ports, a->n_remote_ports);
+}
+
+bool hnp_acl_list_equal(const struct hnp_acl_list *a, const struct hnp_acl_list *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++) {
+        if (!hnp_acl_equal(&a->items[i], &b->items[i]))
+            return false;
+    }
+    return true;
+}
+
 void hnp_acl_list_init(struct hnp_acl_list *list)
 {
     list->items = NULL;

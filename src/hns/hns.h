@@ -88,9 +88,43 @@ struct hnp_hns {
 };
 
 /*
- * Open the backend named by spec: "mock:PATH" (the mock over state file
- * PATH, created empty when missing) or "hcn" (Windows only). *out is new;
- * free with hnp_hns_close(). HNP_ERR_USAGE for an unknown spec,
+ * A backend class: how to open an instance of one kind of backend. The
+ * registry (hnp_hns_class_find) holds one per kind; the agent is given a
+ * class and its argument, not a spec string.
+ *   name   "mock", "hcn";
+ *   takes_arg  whether the spec is "NAME:ARG" (true: ARG required) or "NAME";
+ *   open   a new instance (*out, free with hnp_hns_close()) for arg
+ *          (borrowed; NULL for a class without one); HNP_ERR_UNSUPPORTED
+ *          for a backend this build has not (hcn off Windows);
+ *   help   one line for usage texts.
+ */
+struct hnp_hns_class {
+    const char *name;
+    bool takes_arg;
+    enum hnp_err (*open)(const char *arg, struct hnp_hns **out, struct hnp_error *err);
+    const char *help;
+};
+
+/* The classes: the mock over a JSON state file (mock.c), the Host Compute Network API (hcn). */
+extern const struct hnp_hns_class hnp_hns_mock_class;
+extern const struct hnp_hns_class hnp_hns_hcn_class;
+
+/* The class called name (borrowed, static), or NULL when there is none. */
+const struct hnp_hns_class *hnp_hns_class_find(const char *name);
+
+/*
+ * Split a backend spec as --hns takes it: "mock:PATH" gives the mock class
+ * and *arg pointing at PATH inside spec (borrowed from spec); "hcn" the hcn
+ * class and *arg NULL. HNP_ERR_USAGE (err says what to use, field "--hns")
+ * for no spec, an unknown one or "mock:" without a path; outputs untouched.
+ */
+enum hnp_err hnp_hns_parse_spec(const char *spec, const struct hnp_hns_class **cls,
+                                const char **arg, struct hnp_error *err);
+
+/*
+ * Open the backend named by spec: hnp_hns_parse_spec() then the class's
+ * open (the mock's state file is created empty when missing). *out is new;
+ * free with hnp_hns_close(). HNP_ERR_USAGE for an unusable spec,
  * HNP_ERR_UNSUPPORTED for "hcn" off Windows.
  */
 enum hnp_err hnp_hns_open(const char *spec, struct hnp_hns **out, struct hnp_error *err);

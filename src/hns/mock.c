@@ -917,3 +917,15 @@ enum hnp_err hnp_hns_mock_open(const char *state_path, struct hnp_hns **out, str
     *out = &m->base;
     return HNP_OK;
 }
+
+static enum hnp_err mock_class_open(const char *arg, struct hnp_hns **out, struct hnp_error *err)
+{
+    return hnp_hns_mock_open(arg, out, err);
+}
+
+const struct hnp_hns_class hnp_hns_mock_class = {
+    .name = "mock",
+    .takes_arg = true,
+    .open = mock_class_open,
+    .help = "mock:PATH  the mock HNS over the JSON state file PATH (docs/mock-hns.md)",
+};

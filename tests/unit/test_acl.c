@@ -939,6 +939,106 @@ static void test_request_policies_parse(void **state)
     hnp_acl_list_free(&list);
 }
 
+/* hnp_acl_equal: every field HNS is given counts, the origin does not. */
+static void test_equal(void **state)
+{
+    struct hnp_acl a = make_acl("hnp-e", HNP_ACL_ALLOW, HNP_ACL_IN, 6, 1000);
+    add_addr(&a, "10.0.0.0/8");
+    add_addr(&a, "192.168.1.5/32");
+    add_local_port(&a, 80, 80);
+    add_remote_port(&a, 1000, 2000);
+    struct hnp_acl b;
+    assert_int_equal(hnp_acl_copy(&b, &a), HNP_OK);
+    assert_true(hnp_acl_equal(&a, &b));
+    b.origin.kind = HNP_ORIGIN_RULE;
+    b.origin.rule_index = 7;
+    assert_true(hnp_acl_equal(&a, &b));
+    /* Equal exactly when the rendered JSON is equal. */
+    json_t *ja = hnp_acl_to_json(&a), *jb = hnp_acl_to_json(&b);
+    assert_true(json_equal(ja, jb));
+    json_decref(jb);
+
+    struct hnp_acl c;
+    for (int field = 0; field < 10; field++) {
+        assert_int_equal(hnp_acl_copy(&c, &a), HNP_OK);
+        switch (field) {
+        case 0:
+            c.id[1] = 'X';
+            break;
+        case 1:
+            c.action = HNP_ACL_BLOCK;
+            break;
+        case 2:
+            c.direction = HNP_ACL_OUT;
+            break;
+        case 3:
+            c.protocol = 17;
+            break;
+        case 4:
+            c.priority = 1001;
+            break;
+        case 5:
+            c.remote_addrs[1].prefix = 31;
+            c.remote_addrs[1].addr &= ~1u;
+            break;
+        case 6:
+            c.n_remote_addrs = 1;
+            break;
+        case 7:
+            c.local_ports[0].hi = 81;
+            break;
+        case 8:
+            c.remote_ports[0].lo = 999;
+            break;
+        case 9:
+            c.n_local_ports = 0;
+            break;
+        }
+        if (hnp_acl_equal(&a, &c))
+            fail_msg("change %d not seen", field);
+        jb = hnp_acl_to_json(&c);
+        if (json_equal(ja, jb))
+            fail_msg("change %d does not change the JSON", field);
+        json_decref(jb);
+        hnp_acl_clear(&c);
+    }
+    json_decref(ja);
+
+    /* Lists: same items in the same order. */
+    struct hnp_acl_list x, y;
+    hnp_acl_list_init(&x);
+    hnp_acl_list_init(&y);
+    assert_true(hnp_acl_list_equal(&x, &y));
+    assert_int_equal(hnp_acl_copy(&c, &a), HNP_OK);
+    assert_int_equal(hnp_acl_list_push(&x, &c), HNP_OK);
+    assert_false(hnp_acl_list_equal(&x, &y));
+    assert_int_equal(hnp_acl_list_push(&y, &b), HNP_OK);
+    assert_true(hnp_acl_list_equal(&x, &y));
+    struct hnp_acl other = make_acl("hnp-f", HNP_ACL_BLOCK, HNP_ACL_OUT, 0, 65000);
+    assert_int_equal(hnp_acl_copy(&c, &other), HNP_OK);
+    assert_int_equal(hnp_acl_list_push(&x, &c), HNP_OK);
+    assert_int_equal(hnp_acl_copy(&c, &a), HNP_OK);
+    assert_int_equal(hnp_acl_list_push(&x, &c), HNP_OK);
+    assert_int_equal(hnp_acl_list_push(&y, &other), HNP_OK);
+    assert_int_equal(hnp_acl_copy(&c, &a), HNP_OK);
+    assert_int_equal(hnp_acl_list_push(&y, &c), HNP_OK);
+    /* x = [a, f, a], y = [a, a, f]: the same ACLs in another order differ. */
+    struct hnp_acl_list z;
+    hnp_acl_list_init(&z);
+    assert_int_equal(hnp_acl_copy(&c, &a), HNP_OK);
+    assert_int_equal(hnp_acl_list_push(&z, &c), HNP_OK);
+    assert_int_equal(hnp_acl_copy(&c, &a), HNP_OK);
+    assert_int_equal(hnp_acl_list_push(&z, &c), HNP_OK);
+    assert_int_equal(hnp_acl_copy(&c, &other), HNP_OK);
+    assert_int_equal(hnp_acl_list_push(&z, &c), HNP_OK);
+    assert_false(hnp_acl_list_equal(&x, &z));
+    assert_true(hnp_acl_list_equal(&y, &y));
+    hnp_acl_list_free(&x);
+    hnp_acl_list_free(&y);
+    hnp_acl_list_free(&z);
+    hnp_acl_clear(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -961,6 +1061,7 @@ int main(void)
         cmocka_unit_test(test_id_is_ours),
         cmocka_unit_test(test_request),
         cmocka_unit_test(test_request_policies_parse),
+        cmocka_unit_test(test_equal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

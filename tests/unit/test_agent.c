@@ -1,14 +1,24 @@
 /*
- * test_agent.c - the controller of `hnsnetpol run` end to end, without an
- * API server: a scripted event source stands in for the reflectors
- * (hnp_agent_set_test_hooks), the mock HNS on a temporary state file stands
- * in for HNS, and a scripted HTTP layer records the Kubernetes Events.
+ * test_agent.c - `hnsnetpol run` without an API server or HNS: the mock HNS
+ * on a temporary state file stands in for HNS, and every scenario asserts on
+ * the mock's state file (the endpoints' Policies and the calls counted) and
+ * on the agent's metrics.
  *
- * Every scenario asserts on the mock's state file (the endpoints' Policies
- * and the calls counted) and on the agent's metrics. Nothing waits a fixed
- * time: conditions are polled with a generous bound, and "nothing more
- * happens" is asserted after the agent has listed the endpoints a few more
- * times (each list is a full compare opportunity).
+ * Two levels:
+ *   - test_ctl_*: the controller (controller.h) alone, on the test's thread,
+ *     with a fake clock: watch events applied directly, each HNS call it
+ *     asks for made at once on the mock (or held, for a call that hangs),
+ *     time advanced by setting a number. No sleeps, and every "nothing more
+ *     happens" is exact.
+ *   - the agent with its threads (hnp_agent_run): a scripted event source
+ *     stands in for the reflectors (hnp_agent_options.test), or the real
+ *     reflectors read a scripted API server, and a scripted HTTP layer
+ *     records the Kubernetes Events. These check the wiring: threads, start
+ *     and stop, callbacks, HTTP probes, Events, abandoning a hung worker.
+ *     Nothing waits a fixed time: conditions are polled with a generous
+ *     bound, and "nothing more happens" is asserted after the agent has
+ *     listed the endpoints a few more times.
+ * Plus the Event body, the HNS worker on its own, and the `run` command line.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -29,6 +39,11 @@
 
 #include "hnsnetpol/acl.h"
 #include "agent.h"
+#include "controller.h"
+#include "fastpoll.h"
+#include "events.h"
+#include "hns_worker.h"
+#include "inbox.h"
 #include "mock.h"
 #include "run.h"
 #include "hns.h"
@@ -351,7 +366,7 @@ static void reset_options(void)
     assert_non_null(fx.metrics);
     memset(&fx.opt, 0, sizeof(fx.opt));
     fx.opt.node_name = NODE;
-    fx.opt.hns_spec = fx.spec;
+    assert_int_equal(hnp_hns_parse_spec(fx.spec, &fx.opt.hns_class, &fx.opt.hns_arg, NULL), HNP_OK);
     fx.opt.metrics_addr = "";
     fx.opt.batch_ms = 20;
     fx.opt.endpoint_poll_ms = 100;
@@ -361,6 +376,14 @@ static void reset_options(void)
     fx.opt.retry_max_ms = 200;
     fx.opt.post_events = true;
     fx.opt.metrics = fx.metrics;
+    fx.opt.started = on_started;
+    fx.opt.ready = on_ready;
+    fx.opt.test = (struct hnp_agent_test_hooks){
+        .source_start = source_start,
+        .source_stop = source_stop,
+        .events_transport = &api_transport,
+        .listening = on_listening,
+    };
 }
 
 static json_t *endpoint_doc(const char *id, const char *ip)
@@ -399,15 +422,6 @@ static int setup(void **state)
     api.posts = json_array();
     api.clients = 0;
     pthread_mutex_unlock(&api.mu);
-    struct hnp_agent_test_hooks hooks = {
-        .source_start = source_start,
-        .source_stop = source_stop,
-        .events_transport = &api_transport,
-        .listening = on_listening,
-    };
-    hnp_agent_set_test_hooks(&hooks);
-    hnp_agent_set_started_callback(on_started, NULL);
-    hnp_agent_set_ready_callback(on_ready, NULL);
     return 0;
 }
 
@@ -418,9 +432,6 @@ static int teardown(void **state)
         pthread_join(fx.thread, NULL);
         fx.running = false;
     }
-    hnp_agent_set_test_hooks(NULL);
-    hnp_agent_set_started_callback(NULL, NULL);
-    hnp_agent_set_ready_callback(NULL, NULL);
     source.fail = false;
     hnp_metrics_free(fx.metrics);
     fx.metrics = NULL;
@@ -661,7 +672,689 @@ static void bump_priority_edit(json_t *state, void *ctx)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Scenarios                                                                */
+/* The controller alone, with a fake clock                                  */
+
+/*
+ * The controller (controller.h) driven as the agent drives it, but on this
+ * thread, with a fake clock and with each HNS call made at once on the mock
+ * (hnp_hns_job_run, as the worker does, but on this thread). A call can be held instead, to
+ * stand for one that hangs. No sleeps: time passes by setting cx.now.
+ */
+#define WALL0 1795852200000LL /* the wall clock when cx.now is 0 */
+
+static struct {
+    struct hnp_controller *c;
+    struct hnp_controller_options opt;
+    struct hnp_hns *hns;
+    long long now, wake;
+    bool worker;        /* a worker is available */
+    size_t n_abandoned; /* abandoned calls still "running" (held) */
+    int abandons;
+    bool hang_modify;             /* hold every MODIFY: it hangs */
+    struct hnp_hns_job *held[16]; /* the calls held, oldest first */
+    size_t n_held;
+    int ready_calls;
+    bool ready;
+    char reason[256];
+    json_t *reports;  /* keys of the rejected policies reported, in order */
+    bool post_events; /* what the rejected callback answers */
+} cx;
+
+static void cx_ready(void *ctx)
+{
+    cx.ready_calls++;
+}
+
+static void cx_status(void *ctx, bool ready, const char *reason)
+{
+    cx.ready = ready;
+    snprintf(cx.reason, sizeof(cx.reason), "%s", reason);
+}
+
+static bool cx_rejected(void *ctx, const struct hnp_policy *policy)
+{
+    char key[300];
+    snprintf(key, sizeof(key), "%s/%s", policy->ns, policy->name);
+    json_array_append_new(cx.reports, json_string(key));
+    return cx.post_events;
+}
+
+/* Default controller options (the agent's defaults, but for the metrics and callbacks). */
+static void cx_options(void)
+{
+    memset(&cx.opt, 0, sizeof(cx.opt));
+    cx.opt.node_name = NODE;
+    cx.opt.metrics = fx.metrics;
+    cx.opt.rejected = cx_rejected;
+    cx.opt.ready = cx_ready;
+    cx.opt.status = cx_status;
+}
+
+static void cx_start(void)
+{
+    json_decref(cx.reports);
+    cx.reports = json_array();
+    cx.ready_calls = 0;
+    cx.worker = true;
+    cx.post_events = true;
+    struct hnp_error err = {0};
+    assert_int_equal(hnp_controller_new(&cx.opt, &cx.c, &err), HNP_OK);
+    if (cx.hns == NULL)
+        assert_int_equal(hnp_hns_open(fx.spec, &cx.hns, &err), HNP_OK);
+}
+
+static void cx_free(void)
+{
+    hnp_controller_free(cx.c);
+    cx.c = NULL;
+    for (size_t i = 0; i < cx.n_held; i++)
+        hnp_hns_job_free(cx.held[i]);
+    cx.n_held = 0;
+}
+
+static int cx_setup(void **state)
+{
+    if (setup(state) != 0)
+        return -1;
+    memset(&cx, 0, sizeof(cx));
+    cx_options();
+    return 0;
+}
+
+static int cx_teardown(void **state)
+{
+    cx_free();
+    hnp_hns_close(cx.hns);
+    cx.hns = NULL;
+    json_decref(cx.reports);
+    cx.reports = NULL;
+    return teardown(state);
+}
+
+/* Step at cx.now and do what the controller asks, until it asks for nothing more now. */
+static void cx_pump(void)
+{
+    for (int guard = 0; guard < 1000; guard++) {
+        hnp_controller_set_workers(cx.c, cx.worker, cx.n_abandoned);
+        struct hnp_controller_step s;
+        hnp_controller_step(cx.c, cx.now, WALL0 + cx.now, &s);
+        assert_true(s.wake_ms >= cx.now);
+        cx.wake = s.wake_ms;
+        if (s.abandon) {
+            assert_null(s.job);
+            assert_int_equal(s.wake_ms, cx.now);
+            cx.abandons++;
+            cx.n_abandoned++;
+            cx.worker = cx.n_abandoned < HNP_CONTROLLER_MAX_ABANDONED;
+            continue;
+        }
+        if (s.job == NULL)
+            return;
+        assert_true(cx.worker);
+        if (s.job->op == HNP_HNS_MODIFY && cx.hang_modify) {
+            assert_true(cx.n_held < sizeof(cx.held) / sizeof(cx.held[0]));
+            cx.held[cx.n_held++] = s.job; /* in flight until the timeout */
+            continue;
+        }
+        hnp_hns_job_run(s.job, cx.hns);
+        hnp_controller_job_done(cx.c, s.job, cx.now);
+    }
+    fail_msg("the controller keeps asking for calls at the same instant");
+}
+
+/* Let ms pass, stepping whenever the controller asked to be stepped. */
+static void cx_advance(long long ms)
+{
+    long long until = cx.now + ms;
+    cx_pump();
+    while (cx.now < until) {
+        long long next = cx.wake < until ? cx.wake : until;
+        cx.now = next > cx.now ? next : cx.now + 1;
+        cx_pump();
+    }
+}
+
+/* A watch event at cx.now (text NULL for SYNCED); the reflectors set "kind". */
+static void cx_event(enum hnp_kind kind, enum hnp_watch_event_type type, const char *text)
+{
+    struct hnp_watch_event ev = {.kind = kind, .type = type, .object = NULL};
+    if (text != NULL) {
+        ev.object = hnp_test_json(text);
+        static const char *const kinds[] = {"Namespace", "Pod", "NetworkPolicy"};
+        json_object_set_new(ev.object, "kind", json_string(kinds[kind]));
+    }
+    hnp_controller_apply(cx.c, &ev, cx.now);
+    assert_null(ev.object); /* stolen */
+}
+
+static void cx_upsert(enum hnp_kind kind, const char *text)
+{
+    cx_event(kind, HNP_WATCH_UPSERT, text);
+}
+
+/* The demo cluster with the given policy (NULL: none), then SYNCED for every kind. */
+static void cx_cluster(const char *client_pod, const char *policy)
+{
+    cx_upsert(HNP_KIND_NAMESPACE, NS_DEMO);
+    cx_upsert(HNP_KIND_POD, POD_SERVER);
+    if (client_pod != NULL)
+        cx_upsert(HNP_KIND_POD, client_pod);
+    if (policy != NULL)
+        cx_upsert(HNP_KIND_POLICY, policy);
+    cx_event(HNP_KIND_NAMESPACE, HNP_WATCH_SYNCED, NULL);
+    cx_event(HNP_KIND_POD, HNP_WATCH_SYNCED, NULL);
+    cx_event(HNP_KIND_POLICY, HNP_WATCH_SYNCED, NULL);
+}
+
+/* Start, apply the demo, let a second pass: the server endpoint carries its ACLs. */
+static void cx_converge_demo(void)
+{
+    cx_start();
+    cx_cluster(POD_CLIENT, DEMO_POLICY);
+    cx_advance(1000);
+    assert_true(server_has_acls(NULL));
+}
+
+/* What settle() is for the agent: three more endpoint lists (default poll: 2 s). */
+static void cx_settle(void)
+{
+    cx_advance(3 * HNP_CONTROLLER_DEFAULT_POLL_MS + 100);
+}
+
+static size_t cx_reports(void)
+{
+    return json_array_size(cx.reports);
+}
+
+static void test_ctl_initial_sync(void **state)
+{
+    cx_start();
+    /* Nothing known yet: not ready, and the first call is the endpoint list. */
+    cx_pump();
+    assert_false(cx.ready);
+    assert_non_null(strstr(cx.reason, "initial sync not done: waiting for namespaces pods "
+                                      "networkpolicies"));
+    assert_true(hnp_controller_busy(cx.c) == false);
+    assert_int_equal(calls("list"), 1);
+    assert_false(hnp_controller_initial_done(cx.c));
+    assert_int_equal(cx.ready_calls, 0);
+
+    cx_cluster(POD_CLIENT, DEMO_POLICY);
+    cx_pump();
+    assert_true(hnp_controller_initial_done(cx.c));
+    assert_int_equal(cx.ready_calls, 1);
+    assert_true(cx.ready);
+    /* The batch window of the first pass is 0: the Update goes at once. */
+    assert_true(server_has_acls(NULL));
+    cx_settle();
+    /* One Update, for the server; the client is selected by nothing and untouched. */
+    assert_int_equal(calls("modify"), 1);
+    assert_true(is_only_outbound_nat(CLIENT_ID));
+    json_t *policies = policies_of(SERVER_ID);
+    json_t *nat = hnp_test_json(OUTBOUND_NAT);
+    assert_true(json_equal(json_array_get(policies, 0), nat)); /* foreign first, unchanged */
+    json_decref(nat);
+    json_decref(policies);
+    /* client (run=client, no app=client) -> server:80 is denied; the kubelet's probes pass. */
+    assert_false(endpoint_allows(SERVER_ID, HNP_ACL_IN, CLIENT_IP, 6, 80));
+    assert_true(endpoint_allows(SERVER_ID, HNP_ACL_IN, "10.224.0.4", 6, 80));
+    assert_true(endpoint_allows(SERVER_ID, HNP_ACL_OUT, "8.8.8.8", 17, 53));
+
+    size_t bound = 0;
+    assert_int_equal(hnp_controller_endpoint_count(cx.c, &bound), 2);
+    assert_int_equal(bound, 2);
+    assert_true(metric("hnsnetpol_local_endpoints", NULL) == 2);
+    assert_true(metric("hnsnetpol_acl_rules", NULL) == (double)ours_on(SERVER_ID));
+    assert_true(metric("hnsnetpol_policies", "state=\"known\"") == 1);
+    assert_true(metric("hnsnetpol_policies", "state=\"applied\"") == 1);
+    assert_true(metric("hnsnetpol_policies", "state=\"rejected\"") == 0);
+    assert_true(metric("hnsnetpol_hns_calls_total", "operation=\"modify\"") == 1);
+    assert_true(metric("hnsnetpol_hns_failures_total", "operation=\"modify\"") == 0);
+    assert_true(metric("hnsnetpol_hns_call_duration_seconds", "operation=\"list\"") >= 1);
+    /* Converged: the last-sync timestamp is the wall clock of that step. */
+    assert_true(metric("hnsnetpol_last_sync_timestamp_seconds", NULL) >= WALL0 / 1000.0);
+    assert_true(metric("hnsnetpol_sync_duration_seconds", NULL) >= 1);
+    assert_int_equal(cx_reports(), 0);
+    assert_true(metric("hnsnetpol_rejection_events_total", NULL) == 0);
+
+    /* kubectl label pod client app=client: after the batch window, one more Update. */
+    cx_upsert(HNP_KIND_POD, POD_CLIENT_LABELLED);
+    cx_advance(HNP_CONTROLLER_DEFAULT_BATCH_MS - 1);
+    assert_int_equal(calls("modify"), 1); /* the batch window is not over */
+    cx_advance(1);
+    assert_true(client_reaches_server(NULL));
+    assert_true(server_has_acls(NULL)); /* allowed by a rule, not by the absence of ACLs */
+    cx_settle();
+    assert_int_equal(calls("modify"), 2);
+    assert_true(is_only_outbound_nat(CLIENT_ID));
+    /* Ready once: not again on later passes. */
+    assert_int_equal(cx.ready_calls, 1);
+    /* Nothing due: the next wake-up is the next poll. */
+    assert_true(cx.wake > cx.now && cx.wake <= cx.now + HNP_CONTROLLER_DEFAULT_POLL_MS);
+}
+
+static void test_ctl_restart_adopts_without_calls(void **state)
+{
+    cx_converge_demo();
+    cx_settle();
+    long modifies = calls("modify");
+    json_t *before = read_state();
+    cx_free();
+
+    /* A new controller, the same cluster: it adopts what is there. */
+    reset_options();
+    cx_options();
+    cx_start();
+    cx_cluster(POD_CLIENT, DEMO_POLICY);
+    cx_settle();
+    assert_int_equal(cx.ready_calls, 1);
+    assert_true(metric("hnsnetpol_last_sync_timestamp_seconds", NULL) >= 1);
+    assert_int_equal(calls("modify"), modifies);
+    assert_int_equal(calls("query"), 0);
+    json_t *after = read_state();
+    assert_true(
+        json_equal(json_object_get(before, "endpoints"), json_object_get(after, "endpoints")));
+    json_decref(before);
+    json_decref(after);
+}
+
+static void test_ctl_policy_delete_keeps_foreign(void **state)
+{
+    cx_converge_demo();
+    cx_event(HNP_KIND_POLICY, HNP_WATCH_DELETE,
+             "{\"metadata\":{\"name\":\"demo-policy\",\"namespace\":\"demo\",\"uid\":\"pol-demo-"
+             "policy\",\"resourceVersion\":\"30\"}}");
+    cx_advance(HNP_CONTROLLER_DEFAULT_BATCH_MS);
+    assert_true(server_has_no_acls(NULL));
+    assert_true(is_only_outbound_nat(SERVER_ID));
+    cx_settle();
+    assert_int_equal(calls("modify"), 2);
+    assert_true(metric("hnsnetpol_policies", "state=\"known\"") == 0);
+    assert_true(metric("hnsnetpol_acl_rules", NULL) == 0);
+    /* A delete of what is not there, or without a name, changes nothing. */
+    cx_event(HNP_KIND_POLICY, HNP_WATCH_DELETE,
+             "{\"metadata\":{\"name\":\"demo-policy\",\"namespace\":\"demo\"}}");
+    cx_event(HNP_KIND_POD, HNP_WATCH_DELETE, "{\"metadata\":{}}");
+    cx_settle();
+    assert_int_equal(calls("modify"), 2);
+}
+
+static void test_ctl_unsupported_policy_rejected(void **state)
+{
+    cx_start();
+    cx_cluster(POD_CLIENT, UNSUPPORTED("1", "40"));
+    cx_settle();
+    assert_true(metric("hnsnetpol_policies", "state=\"rejected\"") == 1);
+    assert_int_equal(cx_reports(), 1);
+    assert_string_equal(json_string_value(json_array_get(cx.reports, 0)),
+                        "demo/web-from-non-debug");
+    assert_true(metric("hnsnetpol_rejection_events_total", NULL) == 1);
+    assert_int_equal(calls("modify"), 0);
+    assert_int_equal(ours_on(SERVER_ID), 0);
+    assert_true(metric("hnsnetpol_policies", "state=\"applied\"") == 0);
+    assert_true(metric("hnsnetpol_policies_rejected", "feature=\"namedPort\"") == 1);
+    assert_true(metric("hnsnetpol_policies_rejected", "feature=\"negativeSelector\"") == 1);
+    assert_true(metric("hnsnetpol_policies_rejected", "feature=\"sctp\"") == 0);
+
+    /* The same generation again (a label change): no second report. */
+    cx_upsert(HNP_KIND_POLICY, UNSUPPORTED("1", "41"));
+    cx_settle();
+    assert_int_equal(cx_reports(), 1);
+    /* A new generation, still unsupported: reported again. */
+    cx_upsert(HNP_KIND_POLICY, UNSUPPORTED("2", "42"));
+    cx_advance(HNP_CONTROLLER_DEFAULT_BATCH_MS);
+    assert_int_equal(cx_reports(), 2);
+    assert_int_equal(calls("modify"), 0);
+    /* No Event queued (events off): reported all the same, the Event metric stays. */
+    cx.post_events = false;
+    cx_upsert(HNP_KIND_POLICY, UNSUPPORTED("3", "43"));
+    cx_advance(HNP_CONTROLLER_DEFAULT_BATCH_MS);
+    assert_int_equal(cx_reports(), 3);
+    assert_true(metric("hnsnetpol_rejection_events_total", NULL) == 2);
+}
+
+static void test_ctl_applied_policy_edited_to_unsupported(void **state)
+{
+    cx_converge_demo();
+    cx_upsert(HNP_KIND_POLICY, DEMO_POLICY_NAMED);
+    cx_advance(HNP_CONTROLLER_DEFAULT_BATCH_MS);
+    assert_true(server_has_no_acls(NULL));
+    assert_true(is_only_outbound_nat(SERVER_ID));
+    assert_int_equal(cx_reports(), 1);
+    assert_true(metric("hnsnetpol_policies", "state=\"rejected\"") == 1);
+    assert_true(metric("hnsnetpol_policies", "state=\"applied\"") == 0);
+}
+
+static void test_ctl_isolate_mode(void **state)
+{
+    cx.opt.unsupported = HNP_UNSUPPORTED_ISOLATE;
+    cx_start();
+    cx_cluster(POD_CLIENT_LABELLED, UNSUPPORTED("1", "40"));
+    cx_advance(1000);
+    assert_true(server_has_acls(NULL));
+    /* Isolated for ingress, nothing of the policy allowed; egress stays open. */
+    assert_false(endpoint_allows(SERVER_ID, HNP_ACL_IN, CLIENT_IP, 6, 80));
+    assert_true(endpoint_allows(SERVER_ID, HNP_ACL_OUT, "8.8.8.8", 17, 53));
+    assert_true(is_only_outbound_nat(CLIENT_ID));
+    assert_true(metric("hnsnetpol_policies", "state=\"rejected\"") == 1);
+    assert_true(metric("hnsnetpol_policies", "state=\"applied\"") == 1);
+    assert_int_equal(cx_reports(), 1);
+}
+
+static void test_ctl_late_endpoint(void **state)
+{
+    write_state(false, true);
+    cx_start();
+    cx_cluster(POD_CLIENT, DEMO_POLICY);
+    cx_settle();
+    assert_int_equal(cx.ready_calls, 1);
+    assert_int_equal(calls("modify"), 0);
+    assert_true(metric("hnsnetpol_local_endpoints", NULL) == 1);
+
+    /* Found by the next poll, at most one interval later. */
+    const char *server[2] = {SERVER_ID, SERVER_IP};
+    edit_state(add_endpoint_edit, server);
+    cx_advance(HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_true(server_has_acls(NULL));
+    assert_true(metric("hnsnetpol_local_endpoints", NULL) == 2);
+    assert_int_equal(calls("modify"), 1);
+}
+
+/*
+ * A pod of this node whose endpoint the controller has not listed yet makes
+ * it list at once, not a poll interval later; one whose endpoint never comes
+ * makes it list every 200 ms for 10 s only (docs/agent.md, "New and
+ * vanished endpoints").
+ */
+static void test_ctl_new_pod_endpoint_listed_early(void **state)
+{
+    cx.opt.endpoint_poll_ms = 30000;
+    cx.opt.resync_ms = 600000;
+    write_state(true, false);
+    cx_start();
+    cx_cluster(NULL, DEMO_POLICY);
+    cx_advance(100);
+    assert_true(server_has_acls(NULL));
+    /* Every pod of this node is bound: nothing listed after the first list. */
+    cx_advance(1000);
+    assert_int_equal(calls("list"), 1);
+
+    /* The CNI made the new pod's endpoint; then the pod event brings its IP. */
+    const char *second[2] = {NEW_ID, "10.224.0.80"};
+    edit_state(add_endpoint_edit, second);
+    cx_upsert(HNP_KIND_POD, POD("server-2", "{\"app\":\"server\"}", "10.224.0.80"));
+    /* The batch window, then a list at once, then the Update. */
+    cx_advance(HNP_CONTROLLER_DEFAULT_BATCH_MS);
+    assert_true(has_acls(NEW_ID));
+    assert_int_equal(calls("modify"), 2);
+    assert_int_equal(calls("list"), 2);
+    /* Bound now: the normal interval again. */
+    cx_advance(1000);
+    assert_int_equal(calls("list"), 2);
+
+    /* A pod whose endpoint never comes (not on HNS): fast lists for the window only. */
+    long before = calls("list");
+    cx_upsert(HNP_KIND_POD, POD("ghost", "{\"app\":\"ghost\"}", "10.224.0.99"));
+    cx_advance(HNP_CONTROLLER_DEFAULT_BATCH_MS);
+    assert_int_equal(calls("list"), before + 1); /* at once */
+    cx_advance(HNP_FASTPOLL_EVERY_MS - 1);
+    assert_int_equal(calls("list"), before + 1);
+    cx_advance(1);
+    assert_int_equal(calls("list"), before + 2); /* then every 200 ms */
+    cx_advance(12000 - HNP_CONTROLLER_DEFAULT_BATCH_MS - HNP_FASTPOLL_EVERY_MS);
+    long fast = calls("list") - before;
+    assert_true(fast >= 5);
+    assert_true(fast <= 10000 / 200 + 2); /* one early, one per 200 ms, one at the end */
+    cx_advance(2000);
+    assert_int_equal(calls("list") - before, fast);
+    /* The same pod changed is not newly unbound: no new window. */
+    cx_upsert(HNP_KIND_POD, POD_RV("ghost", "{\"app\":\"ghost2\"}", "10.224.0.99", "11"));
+    cx_advance(1000);
+    assert_int_equal(calls("list") - before, fast);
+}
+
+static void test_ctl_vanished_endpoint_forgotten(void **state)
+{
+    cx_converge_demo();
+    /* Gone from the list: forgotten. */
+    edit_state(remove_endpoint_edit, CLIENT_ID);
+    cx_advance(HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_true(metric("hnsnetpol_local_endpoints", NULL) == 1);
+    assert_int_equal(hnp_controller_endpoint_count(cx.c, NULL), 1);
+    /* Gone between list and modify: forgotten quietly, not a failure. */
+    edit_state(set_faults_edit, "{\"vanish\": [\"" SERVER_ID "\"]}");
+    cx_upsert(HNP_KIND_POD, POD_CLIENT_LABELLED);
+    cx_advance(HNP_CONTROLLER_DEFAULT_BATCH_MS);
+    assert_true(metric("hnsnetpol_local_endpoints", NULL) == 0);
+    cx_settle();
+    assert_true(metric("hnsnetpol_hns_failures_total", "operation=\"modify\"") == 0);
+    assert_int_equal(calls("modify"), 2);
+}
+
+static void test_ctl_hns_faults_retried(void **state)
+{
+    edit_state(set_faults_edit,
+               "{\"fail\": [{\"operation\": \"modify\", \"count\": 3, \"code\": \"0x803B0020\"}]}");
+    cx_start();
+    cx_cluster(POD_CLIENT, DEMO_POLICY);
+    /* Backoff 500, 1000, 2000 ms: the fourth Update goes 3.5 s after the first. */
+    cx_advance(3400);
+    assert_int_equal(calls("modify"), 3);
+    assert_false(server_has_acls(NULL));
+    cx_advance(200);
+    assert_true(server_has_acls(NULL));
+    cx_settle();
+    assert_true(metric("hnsnetpol_hns_failures_total", "operation=\"modify\"") == 3);
+    assert_int_equal(calls("modify"), 4);
+    /* Each retry re-read the endpoint first. */
+    assert_true(calls("query") >= 3);
+    assert_false(endpoint_allows(SERVER_ID, HNP_ACL_IN, CLIENT_IP, 6, 80));
+    assert_true(is_only_outbound_nat(CLIENT_ID));
+}
+
+static void test_ctl_list_failures_then_recovery(void **state)
+{
+    edit_state(set_faults_edit,
+               "{\"fail\": [{\"operation\": \"list\", \"count\": 3, \"code\": \"0x803B0020\"}]}");
+    cx_start();
+    cx_cluster(POD_CLIENT, DEMO_POLICY);
+    /* No worker yet, so no list: the initial sync waits for one. */
+    cx.worker = false;
+    cx_pump();
+    assert_false(hnp_controller_initial_done(cx.c));
+    assert_non_null(strstr(cx.reason, "waiting for the HNS endpoint list"));
+    /* Until the first list works, a failed one is made again at once. */
+    cx.worker = true;
+    cx_pump();
+    assert_true(hnp_controller_initial_done(cx.c));
+    assert_true(server_has_acls(NULL));
+    assert_int_equal(calls("list"), 4);
+    assert_true(metric("hnsnetpol_hns_failures_total", "operation=\"list\"") == 3);
+    assert_true(cx.ready);
+
+    /* Lists fail after the initial sync: not ready, with the reason; ready again after. */
+    edit_state(set_faults_edit, "{\"fail\": [{\"operation\": \"list\", \"count\": 1000000, "
+                                "\"code\": \"0x803B0020\"}]}");
+    cx_advance(HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_false(cx.ready);
+    assert_non_null(strstr(cx.reason, "the last HNS endpoint list failed"));
+    assert_non_null(strstr(cx.reason, "0x803B0020"));
+    edit_state(set_faults_edit, "{}");
+    cx_advance(HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_true(cx.ready);
+}
+
+static void test_ctl_drift_repaired(void **state)
+{
+    cx_converge_demo();
+    cx_settle();
+    json_t *good = policies_of(SERVER_ID);
+    edit_state(strip_ours_edit, NULL);
+    cx_advance(HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_true(server_has_acls(NULL));
+    json_t *repaired = policies_of(SERVER_ID);
+    assert_true(json_equal(good, repaired));
+    json_decref(repaired);
+    assert_int_equal(calls("modify"), 2);
+
+    edit_state(bump_priority_edit, NULL);
+    cx_advance(HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_int_equal(calls("modify"), 3);
+    cx_settle();
+    repaired = policies_of(SERVER_ID);
+    assert_true(json_equal(good, repaired));
+    assert_int_equal(calls("modify"), 3);
+    json_decref(repaired);
+    json_decref(good);
+}
+
+static void test_ctl_repeated_undo_backs_off(void **state)
+{
+    cx.opt.retry_initial_ms = 600000;
+    cx.opt.retry_max_ms = 600000;
+    cx_converge_demo();
+    /* First undo: repaired at the next poll. */
+    edit_state(strip_ours_edit, NULL);
+    cx_advance(HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_true(server_has_acls(NULL));
+    assert_int_equal(calls("modify"), 2);
+    /* Undone again right after the same Update: the repeat waits for its backoff. */
+    edit_state(strip_ours_edit, NULL);
+    cx_advance(100000);
+    assert_int_equal(calls("modify"), 2);
+    assert_int_equal(ours_on(SERVER_ID), 0);
+    /* A real change is not held back by it. */
+    cx_upsert(HNP_KIND_POD, POD_CLIENT_LABELLED);
+    cx_advance(HNP_CONTROLLER_DEFAULT_BATCH_MS);
+    assert_true(server_has_acls(NULL));
+    assert_true(client_reaches_server(NULL));
+    assert_int_equal(calls("modify"), 3);
+}
+
+static void test_ctl_hung_call_abandoned(void **state)
+{
+    cx_start();
+    cx.hang_modify = true;
+    cx_cluster(POD_CLIENT, DEMO_POLICY);
+    cx_pump();
+    assert_true(hnp_controller_busy(cx.c));
+    assert_int_equal(cx.n_held, 1);
+    /* The modify hangs: nothing happens until the timeout ... */
+    cx_advance(HNP_CONTROLLER_DEFAULT_TIMEOUT_MS - 1);
+    assert_int_equal(cx.abandons, 0);
+    long lists = calls("list");
+    /* ... then it is abandoned and reported as a failure. */
+    cx_advance(1);
+    assert_int_equal(cx.abandons, 1);
+    assert_true(metric("hnsnetpol_hns_failures_total", "operation=\"modify\"") == 1);
+    /* The rest goes on with a new worker: endpoints are listed while calls hang. */
+    cx_advance(2 * HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_true(calls("list") >= lists + 1);
+    /* Every Update hangs: at HNP_CONTROLLER_MAX_ABANDONED no new call, not ready. */
+    cx_advance(10 * HNP_CONTROLLER_DEFAULT_TIMEOUT_MS);
+    assert_int_equal(cx.abandons, HNP_CONTROLLER_MAX_ABANDONED);
+    assert_false(cx.worker);
+    assert_false(cx.ready);
+    assert_non_null(strstr(cx.reason, "HNS calls hang: 4 abandoned calls still running"));
+    assert_true(metric("hnsnetpol_hns_abandoned_calls", NULL) == 4);
+    lists = calls("list");
+    cx_advance(HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_int_equal(calls("list"), lists);
+
+    /* HNS recovers: the hung calls return (too late: their endpoint is re-read). */
+    cx.hang_modify = false;
+    for (size_t i = 0; i < cx.n_held; i++) {
+        hnp_hns_job_run(cx.held[i], cx.hns);
+        hnp_controller_job_done(cx.c, cx.held[i], cx.now);
+    }
+    cx.n_held = 0;
+    cx.n_abandoned = 0;
+    cx.worker = true;
+    long queries = calls("query");
+    cx_advance(HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_true(calls("query") > queries);
+    assert_true(server_has_acls(NULL));
+    assert_true(cx.ready);
+    assert_true(metric("hnsnetpol_last_sync_timestamp_seconds", NULL) >= 1);
+    cx_settle();
+    assert_false(endpoint_allows(SERVER_ID, HNP_ACL_IN, CLIENT_IP, 6, 80));
+    assert_true(metric("hnsnetpol_hns_abandoned_calls", NULL) == 0);
+    /* Stopping waits for the call in flight, up to its timeout. */
+    cx.hang_modify = true;
+    edit_state(strip_ours_edit, NULL);
+    cx_advance(HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_true(hnp_controller_busy(cx.c));
+    hnp_controller_shutdown(cx.c, false);
+    cx_pump();
+    assert_false(hnp_controller_finished(cx.c));
+    cx_advance(HNP_CONTROLLER_DEFAULT_TIMEOUT_MS);
+    assert_true(hnp_controller_finished(cx.c));
+}
+
+static void test_ctl_cleanup_on_exit(void **state)
+{
+    cx_converge_demo();
+    long lists = calls("list");
+    hnp_controller_shutdown(cx.c, true);
+    /* Events are ignored from now on. */
+    cx_upsert(HNP_KIND_POD, POD_CLIENT_LABELLED);
+    for (int i = 0; i < 10 && !hnp_controller_finished(cx.c); i++)
+        cx_pump();
+    assert_true(hnp_controller_finished(cx.c));
+    assert_int_equal(calls("list"), lists + 1); /* a fresh list first */
+    assert_true(is_only_outbound_nat(SERVER_ID));
+    assert_true(is_only_outbound_nat(CLIENT_ID));
+    assert_int_equal(calls("modify"), 2);
+}
+
+static void test_ctl_rebinding(void **state)
+{
+    cx_converge_demo();
+    /* The server's IP moves to a new endpoint ID (the pod was recreated). */
+    const char *moved[2] = {NEW_ID, SERVER_IP};
+    edit_state(remove_endpoint_edit, SERVER_ID);
+    edit_state(add_endpoint_edit, moved);
+    cx_advance(HNP_CONTROLLER_DEFAULT_POLL_MS);
+    assert_true(has_acls(NEW_ID));
+    assert_false(endpoint_allows(NEW_ID, HNP_ACL_IN, CLIENT_IP, 6, 80));
+
+    /* The IP now belongs to another pod (the client): its ACLs follow the new owner. */
+    cx_upsert(HNP_KIND_POD, POD("server", "{\"app\":\"server\"}", "10.224.0.99"));
+    cx_upsert(HNP_KIND_POD, POD("client", "{\"run\":\"client\"}", SERVER_IP));
+    cx_advance(HNP_CONTROLLER_DEFAULT_BATCH_MS);
+    assert_true(has_no_acls(NEW_ID));
+    assert_true(is_only_outbound_nat(NEW_ID));
+    /* The old client endpoint (10.224.0.45) belongs to no pod now: untouched. */
+    assert_true(is_only_outbound_nat(CLIENT_ID));
+}
+
+static void test_ctl_pods_of_other_nodes_ignored(void **state)
+{
+    cx.opt.node_name = "another-node";
+    cx_start();
+    cx_cluster(POD_CLIENT, DEMO_POLICY);
+    cx_settle();
+    assert_int_equal(cx.ready_calls, 1);
+    assert_int_equal(calls("modify"), 0);
+    assert_true(metric("hnsnetpol_local_endpoints", NULL) == 0);
+}
+
+static void test_ctl_new_errors(void **state)
+{
+    struct hnp_controller *c = NULL;
+    struct hnp_error err = {0};
+    cx.opt.node_name = "";
+    assert_int_equal(hnp_controller_new(&cx.opt, &c, &err), HNP_ERR_INVALID);
+    assert_null(c);
+    cx.opt.node_name = NODE;
+    cx.opt.metrics = NULL;
+    assert_int_equal(hnp_controller_new(&cx.opt, &c, &err), HNP_ERR_INVALID);
+    assert_null(c);
+    hnp_controller_free(NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The agent with its threads (integration)                                 */
 
 /* Start, push the demo, wait until the server endpoint carries its ACLs. */
 static void converge_demo(void)
@@ -715,47 +1408,6 @@ static void test_initial_sync_applies_demo(void **state)
     assert_int_equal(stop_agent(), HNP_OK);
     assert_int_equal(ours_on(SERVER_ID), before);
     assert_int_equal(source.stops, source.starts);
-}
-
-static void test_restart_adopts_without_calls(void **state)
-{
-    converge_demo();
-    settle();
-    assert_int_equal(stop_agent(), HNP_OK);
-    long modifies = calls("modify");
-    json_t *before = read_state();
-
-    /* A new agent, the same cluster: it adopts what is there. */
-    reset_options();
-    start_agent();
-    push_cluster(POD_CLIENT, DEMO_POLICY);
-    assert_true(wait_for(ready_called, NULL));
-    struct metric_is synced = {"hnsnetpol_last_sync_timestamp_seconds", NULL, 1};
-    assert_true(wait_for(metric_at_least, &synced));
-    settle();
-    assert_int_equal(calls("modify"), modifies);
-    assert_int_equal(calls("query"), 0);
-    json_t *after = read_state();
-    assert_true(
-        json_equal(json_object_get(before, "endpoints"), json_object_get(after, "endpoints")));
-    json_decref(before);
-    json_decref(after);
-    assert_int_equal(stop_agent(), HNP_OK);
-}
-
-static void test_policy_delete_keeps_foreign(void **state)
-{
-    converge_demo();
-    push(HNP_KIND_POLICY, HNP_WATCH_DELETE,
-         "{\"metadata\":{\"name\":\"demo-policy\",\"namespace\":\"demo\",\"uid\":\"pol-demo-"
-         "policy\",\"resourceVersion\":\"30\"}}");
-    assert_true(wait_for(server_has_no_acls, NULL));
-    assert_true(is_only_outbound_nat(SERVER_ID));
-    settle();
-    assert_int_equal(calls("modify"), 2);
-    assert_true(metric("hnsnetpol_policies", "state=\"known\"") == 0);
-    assert_true(metric("hnsnetpol_acl_rules", NULL) == 0);
-    assert_int_equal(stop_agent(), HNP_OK);
 }
 
 static void test_unsupported_policy_rejected(void **state)
@@ -819,19 +1471,6 @@ static void test_no_events_when_disabled(void **state)
     assert_int_equal(clients_made(), 0);
 }
 
-static void test_applied_policy_edited_to_unsupported(void **state)
-{
-    converge_demo();
-    upsert(HNP_KIND_POLICY, DEMO_POLICY_NAMED);
-    assert_true(wait_for(server_has_no_acls, NULL));
-    assert_true(is_only_outbound_nat(SERVER_ID));
-    size_t one = 1;
-    assert_true(wait_for(posts_at_least, &one));
-    assert_true(metric("hnsnetpol_policies", "state=\"rejected\"") == 1);
-    assert_true(metric("hnsnetpol_policies", "state=\"applied\"") == 0);
-    assert_int_equal(stop_agent(), HNP_OK);
-}
-
 static void test_isolate_mode(void **state)
 {
     fx.opt.unsupported = HNP_UNSUPPORTED_ISOLATE;
@@ -851,174 +1490,6 @@ static void test_isolate_mode(void **state)
         json_string_value(json_object_get(json_object_get(post, "body"), "message"));
     assert_non_null(strstr(message, "isolate"));
     json_decref(post);
-    assert_int_equal(stop_agent(), HNP_OK);
-}
-
-static void test_late_endpoint(void **state)
-{
-    write_state(false, true);
-    start_agent();
-    push_cluster(POD_CLIENT, DEMO_POLICY);
-    assert_true(wait_for(ready_called, NULL));
-    settle();
-    assert_int_equal(calls("modify"), 0);
-    assert_true(metric("hnsnetpol_local_endpoints", NULL) == 1);
-
-    const char *server[2] = {SERVER_ID, SERVER_IP};
-    long long added = now_ms();
-    edit_state(add_endpoint_edit, server);
-    assert_true(wait_for(server_has_acls, NULL));
-    print_message("late endpoint got its ACLs %lld ms after it appeared\n", now_ms() - added);
-    assert_true(metric("hnsnetpol_local_endpoints", NULL) == 2);
-    assert_int_equal(calls("modify"), 1);
-    assert_int_equal(stop_agent(), HNP_OK);
-}
-
-/*
- * A pod of this node whose endpoint the agent has not listed yet makes it
- * list at once, not a poll interval later; one whose endpoint never comes
- * makes it list every 200 ms for 10 s only (docs/agent.md, "New and
- * vanished endpoints").
- */
-static void test_new_pod_endpoint_listed_early(void **state)
-{
-    /* Only an early list can find the new endpoint in time. */
-    fx.opt.endpoint_poll_ms = 30000;
-    fx.opt.resync_ms = 600000;
-    write_state(true, false);
-    start_agent();
-    upsert(HNP_KIND_NAMESPACE, NS_DEMO);
-    upsert(HNP_KIND_POD, POD_SERVER);
-    upsert(HNP_KIND_POLICY, DEMO_POLICY);
-    synced_all();
-    assert_true(wait_for(server_has_acls, NULL));
-    /* Every pod of this node is bound: nothing listed after the first list. */
-    sleep_ms(1000);
-    assert_int_equal(calls("list"), 1);
-
-    /* The CNI made the new pod's endpoint; then the pod event brings its IP. */
-    const char *second[2] = {NEW_ID, "10.224.0.80"};
-    edit_state(add_endpoint_edit, second);
-    long long pushed = now_ms();
-    upsert(HNP_KIND_POD, POD("server-2", "{\"app\":\"server\"}", "10.224.0.80"));
-    bool in_time = wait_for_ms(has_acls, NEW_ID, 3000);
-    print_message("new pod's endpoint got its ACLs %lld ms after the pod event (poll 30 s)\n",
-                  now_ms() - pushed);
-    assert_true(in_time);
-    assert_int_equal(calls("modify"), 2);
-    /* Bound now: one early list, then the normal interval again. */
-    sleep_ms(1000);
-    assert_int_equal(calls("list"), 2);
-
-    /* A pod whose endpoint never comes (not on HNS): fast lists for the window only. */
-    long before = calls("list");
-    long long ghost = now_ms();
-    upsert(HNP_KIND_POD, POD("ghost", "{\"app\":\"ghost\"}", "10.224.0.99"));
-    struct at_least early = {"list", before + 1};
-    assert_true(wait_for_ms(calls_at_least, &early, 3000));
-    long long window_over = ghost + 12000; /* the 10 s window, and a margin */
-    if (now_ms() < window_over)
-        sleep_ms((long)(window_over - now_ms()));
-    long fast = calls("list") - before;
-    print_message("lists while a pod had no endpoint: %ld in 12 s\n", fast);
-    assert_true(fast >= 5);
-    assert_true(fast <= 10000 / 200 + 2); /* one early, one per 200 ms, one at the end */
-    sleep_ms(2000);
-    assert_int_equal(calls("list") - before, fast);
-    /* The same pod changed is not newly unbound: no new window. */
-    upsert(HNP_KIND_POD, POD_RV("ghost", "{\"app\":\"ghost2\"}", "10.224.0.99", "11"));
-    sleep_ms(1000);
-    assert_int_equal(calls("list") - before, fast);
-    assert_int_equal(stop_agent(), HNP_OK);
-}
-
-static void test_vanished_endpoint_forgotten(void **state)
-{
-    converge_demo();
-    /* Gone from the list: forgotten. */
-    edit_state(remove_endpoint_edit, CLIENT_ID);
-    struct metric_is one = {"hnsnetpol_local_endpoints", NULL, 1};
-    assert_true(wait_for(metric_equals, &one));
-    /* Gone between list and modify: forgotten quietly, not a failure. */
-    edit_state(set_faults_edit, "{\"vanish\": [\"" SERVER_ID "\"]}");
-    upsert(HNP_KIND_POD, POD_CLIENT_LABELLED);
-    struct metric_is none = {"hnsnetpol_local_endpoints", NULL, 0};
-    assert_true(wait_for(metric_equals, &none));
-    settle();
-    assert_true(metric("hnsnetpol_hns_failures_total", "operation=\"modify\"") == 0);
-    assert_int_equal(calls("modify"), 2);
-    assert_int_equal(stop_agent(), HNP_OK);
-}
-
-static void test_hns_faults_retried(void **state)
-{
-    edit_state(set_faults_edit,
-               "{\"fail\": [{\"operation\": \"modify\", \"count\": 3, \"code\": \"0x803B0020\"}]}");
-    converge_demo();
-    settle();
-    assert_true(metric("hnsnetpol_hns_failures_total", "operation=\"modify\"") == 3);
-    assert_int_equal(calls("modify"), 4);
-    /* Each retry re-read the endpoint first. */
-    assert_true(calls("query") >= 3);
-    assert_false(endpoint_allows(SERVER_ID, HNP_ACL_IN, CLIENT_IP, 6, 80));
-    assert_true(is_only_outbound_nat(CLIENT_ID));
-    assert_int_equal(stop_agent(), HNP_OK);
-}
-
-static void test_list_failures_then_recovery(void **state)
-{
-    edit_state(set_faults_edit,
-               "{\"fail\": [{\"operation\": \"list\", \"count\": 3, \"code\": \"0x803B0020\"}]}");
-    converge_demo();
-    assert_true(metric("hnsnetpol_hns_failures_total", "operation=\"list\"") == 3);
-    assert_int_equal(stop_agent(), HNP_OK);
-}
-
-static void test_drift_repaired(void **state)
-{
-    converge_demo();
-    settle();
-    json_t *good = policies_of(SERVER_ID);
-    edit_state(strip_ours_edit, NULL);
-    assert_true(wait_for(server_has_acls, NULL));
-    json_t *repaired = policies_of(SERVER_ID);
-    assert_true(json_equal(good, repaired));
-    json_decref(repaired);
-    assert_int_equal(calls("modify"), 2);
-
-    edit_state(bump_priority_edit, NULL);
-    struct at_least third = {"modify", 3};
-    assert_true(wait_for(calls_at_least, &third));
-    settle();
-    repaired = policies_of(SERVER_ID);
-    assert_true(json_equal(good, repaired));
-    assert_int_equal(calls("modify"), 3);
-    json_decref(repaired);
-    json_decref(good);
-    assert_int_equal(stop_agent(), HNP_OK);
-}
-
-static void test_repeated_undo_backs_off(void **state)
-{
-    /* Long backoff, so that "not yet" below cannot be a matter of timing. */
-    fx.opt.retry_initial_ms = 600000;
-    fx.opt.retry_max_ms = 600000;
-    converge_demo();
-    /* First undo: repaired at once. */
-    edit_state(strip_ours_edit, NULL);
-    assert_true(wait_for(server_has_acls, NULL));
-    assert_int_equal(calls("modify"), 2);
-    /* Undone again right after the same Update: the repeat waits for its backoff. */
-    edit_state(strip_ours_edit, NULL);
-    settle();
-    settle();
-    assert_int_equal(calls("modify"), 2);
-    assert_int_equal(ours_on(SERVER_ID), 0);
-    /* A real change is not held back by it. */
-    upsert(HNP_KIND_POD, POD_CLIENT_LABELLED);
-    assert_true(wait_for(server_has_acls, NULL));
-    assert_true(client_reaches_server(NULL));
-    assert_int_equal(calls("modify"), 3);
     assert_int_equal(stop_agent(), HNP_OK);
 }
 
@@ -1055,38 +1526,6 @@ static void test_cleanup_on_exit(void **state)
     assert_true(is_only_outbound_nat(SERVER_ID));
     assert_true(is_only_outbound_nat(CLIENT_ID));
     assert_int_equal(calls("modify"), 2);
-}
-
-static void test_rebinding(void **state)
-{
-    converge_demo();
-    /* The server's IP moves to a new endpoint ID (the pod was recreated). */
-    const char *moved[2] = {NEW_ID, SERVER_IP};
-    edit_state(remove_endpoint_edit, SERVER_ID);
-    edit_state(add_endpoint_edit, moved);
-    assert_true(wait_for(has_acls, NEW_ID));
-    assert_false(endpoint_allows(NEW_ID, HNP_ACL_IN, CLIENT_IP, 6, 80));
-
-    /* The IP now belongs to another pod (the client): its ACLs follow the new owner. */
-    upsert(HNP_KIND_POD, POD("server", "{\"app\":\"server\"}", "10.224.0.99"));
-    upsert(HNP_KIND_POD, POD("client", "{\"run\":\"client\"}", SERVER_IP));
-    assert_true(wait_for(has_no_acls, NEW_ID));
-    assert_true(is_only_outbound_nat(NEW_ID));
-    /* The old client endpoint (10.224.0.45) belongs to no pod now: untouched. */
-    assert_true(is_only_outbound_nat(CLIENT_ID));
-    assert_int_equal(stop_agent(), HNP_OK);
-}
-
-static void test_pods_of_other_nodes_ignored(void **state)
-{
-    fx.opt.node_name = "another-node";
-    start_agent();
-    push_cluster(POD_CLIENT, DEMO_POLICY);
-    assert_true(wait_for(ready_called, NULL));
-    settle();
-    assert_int_equal(calls("modify"), 0);
-    assert_true(metric("hnsnetpol_local_endpoints", NULL) == 0);
-    assert_int_equal(stop_agent(), HNP_OK);
 }
 
 /* ---- HTTP: /readyz and /metrics ---- */
@@ -1276,9 +1715,8 @@ static void test_with_reflectors(void **state)
                   hnp_test_json(POD_SERVER), hnp_test_json(POD_CLIENT), "networkpolicies");
     apiserver.lines = json_pack("{s:[], s:[], s:[]}", "namespaces", "pods", "networkpolicies");
     pthread_mutex_unlock(&apiserver.mu);
-    struct hnp_agent_test_hooks hooks = {.events_transport = &apiserver_transport,
-                                         .watch_transport = &apiserver_transport};
-    hnp_agent_set_test_hooks(&hooks);
+    fx.opt.test = (struct hnp_agent_test_hooks){.events_transport = &apiserver_transport,
+                                                .watch_transport = &apiserver_transport};
 
     fx.stop = 0;
     assert_int_equal(pthread_create(&fx.thread, NULL, agent_thread, NULL), 0);
@@ -1336,11 +1774,15 @@ static void test_startup_errors(void **state)
     fx.opt.node_name = "";
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_INVALID);
     fx.opt.node_name = NODE;
-    fx.opt.hns_spec = "nonsense";
+    const struct hnp_hns_class *mock = fx.opt.hns_class;
+    const struct hnp_hns_class *cls = NULL;
+    const char *arg = NULL;
+    assert_int_equal(hnp_hns_parse_spec("nonsense", &cls, &arg, &err), HNP_ERR_USAGE);
+    fx.opt.hns_class = NULL;
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_USAGE);
-    fx.opt.hns_spec = "hcn";
+    fx.opt.hns_class = &hnp_hns_hcn_class;
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_UNSUPPORTED);
-    fx.opt.hns_spec = fx.spec;
+    fx.opt.hns_class = mock;
     fx.opt.metrics_addr = "not an address";
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_INVALID);
     /* The last step of start-up fails: the watches. */
@@ -1381,7 +1823,7 @@ static void test_started_callback(void **state)
     assert_int_equal(__atomic_load_n(&fx.ready_calls, __ATOMIC_SEQ_CST), 1);
 
     /* Unset: the agent runs the same without it. */
-    hnp_agent_set_started_callback(NULL, NULL);
+    fx.opt.started = NULL;
     start_agent();
     push_cluster(POD_CLIENT, DEMO_POLICY);
     assert_true(wait_for(ready_called, NULL));
@@ -1446,6 +1888,92 @@ static void test_rejection_event_body(void **state)
     hnp_policy_free(policy);
     json_decref(obj);
     hnp_strtab_free(tab);
+}
+
+/* ---- the inbox on its own ---- */
+
+struct blocked_sink {
+    struct hnp_inbox *in;
+    size_t bytes;
+};
+
+static void *sink_thread(void *arg)
+{
+    struct blocked_sink *b = arg;
+    struct hnp_watch_event ev = {
+        .kind = HNP_KIND_POD, .type = HNP_WATCH_UPSERT, .object = json_object(), .bytes = b->bytes};
+    hnp_inbox_sink(&ev, b->in);
+    return NULL;
+}
+
+static void test_inbox(void **state)
+{
+    struct hnp_inbox in;
+    assert_int_equal(hnp_inbox_init(&in), HNP_OK);
+    /* Empty: take waits for the deadline and returns nothing. */
+    struct hnp_queued_event *events = NULL;
+    struct hnp_hns_job *jobs = NULL;
+    long long start = now_ms();
+    hnp_inbox_take(&in, start + 50, &events, &jobs);
+    assert_true(now_ms() - start >= 50);
+    assert_null(events);
+    assert_null(jobs);
+
+    /* Events and jobs come out in the order they went in; the objects are stolen. */
+    struct hnp_watch_event a = {.kind = HNP_KIND_NAMESPACE,
+                                .type = HNP_WATCH_UPSERT,
+                                .object = hnp_test_json(NS_DEMO),
+                                .bytes = 10};
+    hnp_inbox_sink(&a, &in);
+    struct hnp_watch_event b = {.kind = HNP_KIND_POD, .type = HNP_WATCH_SYNCED};
+    hnp_inbox_sink(&b, &in);
+    hnp_inbox_job_done(hnp_hns_job_new(HNP_HNS_LIST, NULL, NULL), &in);
+    hnp_inbox_job_done(hnp_hns_job_new(HNP_HNS_QUERY, "x", NULL), &in);
+    assert_int_equal(in.n_events, 2);
+    assert_int_equal(in.n_bytes, 10);
+    start = now_ms();
+    hnp_inbox_take(&in, start + WAIT_MS, &events, &jobs); /* at once: something is there */
+    assert_true(now_ms() - start < WAIT_MS);
+    assert_non_null(events);
+    assert_int_equal(events->ev.kind, HNP_KIND_NAMESPACE);
+    assert_non_null(events->ev.object);
+    assert_non_null(events->next);
+    assert_int_equal(events->next->ev.type, HNP_WATCH_SYNCED);
+    assert_null(events->next->next);
+    assert_int_equal(jobs->op, HNP_HNS_LIST);
+    assert_int_equal(jobs->next->op, HNP_HNS_QUERY);
+    assert_null(jobs->next->next);
+    assert_int_equal(in.n_events, 0);
+    assert_int_equal(in.n_bytes, 0);
+    hnp_inbox_free_events(events);
+    hnp_inbox_free_jobs(jobs);
+
+    /* One event larger than the byte bound still goes in, alone; the next waits for room. */
+    struct blocked_sink big = {&in, HNP_INBOX_MAX_BYTES + 1};
+    sink_thread(&big);
+    assert_int_equal(in.n_events, 1);
+    pthread_t thread;
+    struct blocked_sink next = {&in, 1};
+    assert_int_equal(pthread_create(&thread, NULL, sink_thread, &next), 0);
+    /* Taking makes room: the waiting sink's event comes next. */
+    hnp_inbox_take(&in, now_ms() + WAIT_MS, &events, &jobs);
+    assert_non_null(events);
+    assert_int_equal(events->ev.bytes, HNP_INBOX_MAX_BYTES + 1);
+    hnp_inbox_free_events(events);
+    hnp_inbox_take(&in, now_ms() + WAIT_MS, &events, &jobs);
+    assert_non_null(events);
+    assert_int_equal(events->ev.bytes, 1);
+    hnp_inbox_free_events(events);
+    pthread_join(thread, NULL);
+
+    /* Closed: a sink blocked on a full queue returns, and later events are dropped. */
+    sink_thread(&big);
+    assert_int_equal(pthread_create(&thread, NULL, sink_thread, &next), 0);
+    hnp_inbox_close(&in);
+    pthread_join(thread, NULL);
+    sink_thread(&next);
+    assert_int_equal(in.n_events, 1);
+    hnp_inbox_destroy(&in); /* frees what is still queued */
 }
 
 /* ---- the worker on its own ---- */
@@ -1625,6 +2153,9 @@ static void test_cli_usage(void **state)
     }
 }
 
+/* The agent options the CLI tests give hnp_cli_run_main_with(). */
+static struct hnp_agent_options cli_base;
+
 static void *cli_thread(void *arg)
 {
     char **argv = arg;
@@ -1635,7 +2166,7 @@ static void *cli_thread(void *arg)
     FILE *out = tmpfile();
     FILE *err = tmpfile();
     static int code;
-    code = hnp_cli_run_main(argc, argv, out, err);
+    code = hnp_cli_run_main_with(argc, argv, &cli_base, out, err);
     hnp_log_setup(HNP_LOG_WARN, HNP_LOG_TEXT, stderr);
     fclose(out);
     fclose(err);
@@ -1677,13 +2208,21 @@ static void test_cli_runs_until_sigterm(void **state)
                     "--log-level",
                     "debug",
                     NULL};
+    /* The reflectors read the demo cluster from the scripted API server. */
+    pthread_mutex_lock(&apiserver.mu);
+    apiserver.items = json_pack("{s:[o], s:[o,o], s:[o]}", "namespaces", hnp_test_json(NS_DEMO),
+                                "pods", hnp_test_json(POD_SERVER), hnp_test_json(POD_CLIENT),
+                                "networkpolicies", hnp_test_json(DEMO_POLICY));
+    apiserver.lines = json_pack("{s:[], s:[], s:[]}", "namespaces", "pods", "networkpolicies");
+    pthread_mutex_unlock(&apiserver.mu);
+    cli_base.test.watch_transport = &apiserver_transport;
+
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, cli_thread, argv), 0);
-    assert_true(wait_for(source_started, NULL));
-    push_cluster(POD_CLIENT, DEMO_POLICY);
     assert_true(wait_for(server_has_acls, NULL));
+    assert_true(wait_for(three_watches, NULL));
     /*
-     * The handlers are in place once the source started: SIGTERM stops it
+     * The handlers are in place once the watches run: SIGTERM stops it
      * cleanly (raised here; the platform's stop handler takes it on Windows too).
      */
     assert_int_equal(raise(SIGTERM), 0);
@@ -1692,6 +2231,12 @@ static void test_cli_runs_until_sigterm(void **state)
     assert_int_equal(*(int *)result, 0);
     assert_true(ours_on(SERVER_ID) > 0); /* left enforced */
     unlink(kubeconfig);
+    memset(&cli_base, 0, sizeof(cli_base));
+    pthread_mutex_lock(&apiserver.mu);
+    json_decref(apiserver.items);
+    json_decref(apiserver.lines);
+    apiserver.items = apiserver.lines = NULL;
+    pthread_mutex_unlock(&apiserver.mu);
 }
 
 static void test_cli_bad_kubeconfig(void **state)
@@ -1711,30 +2256,45 @@ int main(void)
     hnp_log_setup(HNP_LOG_WARN, HNP_LOG_TEXT, stderr);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ctl_initial_sync, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_restart_adopts_without_calls, cx_setup,
+                                        cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_policy_delete_keeps_foreign, cx_setup,
+                                        cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_unsupported_policy_rejected, cx_setup,
+                                        cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_applied_policy_edited_to_unsupported, cx_setup,
+                                        cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_isolate_mode, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_late_endpoint, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_new_pod_endpoint_listed_early, cx_setup,
+                                        cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_vanished_endpoint_forgotten, cx_setup,
+                                        cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_hns_faults_retried, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_list_failures_then_recovery, cx_setup,
+                                        cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_drift_repaired, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_repeated_undo_backs_off, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_hung_call_abandoned, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_cleanup_on_exit, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_rebinding, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_pods_of_other_nodes_ignored, cx_setup,
+                                        cx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctl_new_errors, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_initial_sync_applies_demo, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restart_adopts_without_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_policy_delete_keeps_foreign, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsupported_policy_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_events_when_disabled, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_applied_policy_edited_to_unsupported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_isolate_mode, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_late_endpoint, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_new_pod_endpoint_listed_early, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_vanished_endpoint_forgotten, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hns_faults_retried, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_failures_then_recovery, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_drift_repaired, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_repeated_undo_backs_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hung_call_abandoned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cleanup_on_exit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rebinding, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pods_of_other_nodes_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_probes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_with_reflectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_startup_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_started_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejection_event_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker, setup, teardown),
+        cmocka_unit_test(test_inbox),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test_setup_teardown(test_cli_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_runs_until_sigterm, setup, teardown),

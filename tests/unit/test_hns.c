@@ -91,6 +91,59 @@ static void test_open_bad_specs(void **state)
     assert_non_null(strstr(err.message, "fake:/tmp/x"));
 }
 
+/* The registry of backend classes and the spec that names one. */
+static void test_classes_and_specs(void **state)
+{
+    assert_ptr_equal(hnp_hns_class_find("mock"), &hnp_hns_mock_class);
+    assert_ptr_equal(hnp_hns_class_find("hcn"), &hnp_hns_hcn_class);
+    assert_null(hnp_hns_class_find("fake"));
+    assert_null(hnp_hns_class_find("HCN"));
+    assert_null(hnp_hns_class_find(NULL));
+    assert_true(hnp_hns_mock_class.takes_arg);
+    assert_false(hnp_hns_hcn_class.takes_arg);
+    assert_non_null(hnp_hns_mock_class.help);
+    assert_non_null(hnp_hns_hcn_class.help);
+
+    const struct hnp_hns_class *cls = NULL;
+    const char *arg = "untouched";
+    const char *spec = "mock:/tmp/state:with:colons.json";
+    assert_int_equal(hnp_hns_parse_spec(spec, &cls, &arg, NULL), HNP_OK);
+    assert_ptr_equal(cls, &hnp_hns_mock_class);
+    assert_ptr_equal(arg, spec + 5); /* inside spec, not a copy */
+    assert_int_equal(hnp_hns_parse_spec("hcn", &cls, &arg, NULL), HNP_OK);
+    assert_ptr_equal(cls, &hnp_hns_hcn_class);
+    assert_null(arg);
+
+    /* Bad specs: the messages --hns gives, outputs untouched. */
+    struct {
+        const char *spec, *message;
+    } bad[] = {
+        {"", "no HNS backend given: use \"mock:PATH\" or \"hcn\""},
+        {"mock:", "\"mock:\" needs the path of the state file, as in \"mock:/tmp/hns.json\""},
+        {"mock", "unknown HNS backend \"mock\": use \"mock:PATH\" or \"hcn\""},
+        {"hcn:x", "unknown HNS backend \"hcn:x\": use \"mock:PATH\" or \"hcn\""},
+        {"fake:/tmp/x", "unknown HNS backend \"fake:/tmp/x\": use \"mock:PATH\" or \"hcn\""},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct hnp_error err = {0};
+        cls = NULL;
+        arg = "untouched";
+        assert_int_equal(hnp_hns_parse_spec(bad[i].spec, &cls, &arg, &err), HNP_ERR_USAGE);
+        assert_null(cls);
+        assert_string_equal(arg, "untouched");
+        assert_string_equal(err.where, "--hns");
+        assert_string_equal(err.message, bad[i].message);
+    }
+    assert_int_equal(hnp_hns_parse_spec(NULL, &cls, &arg, NULL), HNP_ERR_USAGE);
+
+    /* A class opens with its argument. */
+    struct hnp_hns *hns = NULL;
+    struct hnp_error err = {0};
+    assert_int_equal(hnp_hns_mock_class.open("/nonexistent-dir-hnp/state.json", &hns, &err),
+                     HNP_ERR_IO);
+    assert_null(hns);
+}
+
 static void test_open_unwritable_path(void **state)
 {
     struct hnp_hns *hns = NULL;
@@ -270,7 +323,7 @@ int main(void)
         cmocka_unit_test(test_open_bad_specs),      cmocka_unit_test(test_open_unwritable_path),
         cmocka_unit_test(test_close_null),          cmocka_unit_test(test_split_policies),
         cmocka_unit_test(test_split_policies_case), cmocka_unit_test(test_split_policies_empty),
-        cmocka_unit_test(test_split_round_trip),
+        cmocka_unit_test(test_split_round_trip),    cmocka_unit_test(test_classes_and_specs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * the host name, temporary folders, atomic replacement over an existing
  * file (also while a reader holds it open), reading, the exclusive lock between two
  * handles in two threads (ordering and no lost update), and the stop
- * handler through SIGTERM raised in the process.
+ * handler through SIGTERM raised in the process, and the condition variable
+ * of wait.h (deadlines on the monotonic clock).
  *
  * Not covered here: console control events (Ctrl-C, Ctrl-Break, close) on
  * Windows, which need <windows.h> to send, and a real SIGINT from a
@@ -25,6 +26,7 @@
 #include <pthread.h>
 
 #include "platform.h"
+#include "wait.h"
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
@@ -558,6 +560,67 @@ static void test_stdin_binary(void **state)
     assert_int_equal(ferror(stdin), 0);
 }
 
+/* ------------------------------------------------------------------------ */
+/* wait.h                                                                   */
+
+struct waker {
+    pthread_mutex_t mu;
+    struct hnp_cond cond;
+    bool flag;
+};
+
+static void *wake_later(void *arg)
+{
+    struct waker *w = arg;
+    hnp_sleep_ms(50);
+    pthread_mutex_lock(&w->mu);
+    w->flag = true;
+    hnp_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void test_cond_deadline(void **state)
+{
+    struct waker w = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    assert_int_equal(hnp_cond_init(&w.cond), HNP_OK);
+    /* Nobody wakes it: it returns false at the deadline, not before. */
+    long long start = hnp_monotonic_ms();
+    pthread_mutex_lock(&w.mu);
+    while (hnp_cond_wait_until(&w.cond, &w.mu, start + 100))
+        ;
+    pthread_mutex_unlock(&w.mu);
+    long long waited = hnp_monotonic_ms() - start;
+    assert_true(waited >= 100);
+    assert_true(waited < 5000);
+    /* A deadline already past: at once. */
+    pthread_mutex_lock(&w.mu);
+    assert_false(hnp_cond_wait_until(&w.cond, &w.mu, hnp_monotonic_ms() - 1));
+    pthread_mutex_unlock(&w.mu);
+    /* Woken by another thread long before the deadline. */
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, wake_later, &w), 0);
+    start = hnp_monotonic_ms();
+    pthread_mutex_lock(&w.mu);
+    while (!w.flag && hnp_cond_wait_until(&w.cond, &w.mu, start + 60000))
+        ;
+    bool woken = w.flag;
+    pthread_mutex_unlock(&w.mu);
+    pthread_join(thread, NULL);
+    assert_true(woken);
+    assert_true(hnp_monotonic_ms() - start < 30000);
+    /* hnp_cond_wait without a deadline. */
+    w.flag = false;
+    assert_int_equal(pthread_create(&thread, NULL, wake_later, &w), 0);
+    pthread_mutex_lock(&w.mu);
+    while (!w.flag)
+        hnp_cond_wait(&w.cond, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    pthread_join(thread, NULL);
+    hnp_cond_broadcast(&w.cond); /* no waiter: nothing happens */
+    hnp_cond_destroy(&w.cond);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test(name)
@@ -576,6 +639,7 @@ int main(void)
         T(test_lock_failure),
         T(test_stop_handler),
         T(test_stdin_binary),
+        T(test_cond_deadline),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,7 +25,7 @@
 
 #include "fake_hcn.h"
 #include "hnsnetpol/acl.h"
-#include "agent.h"
+#include "hns_worker.h"
 #include "mock.h"
 #include "hns.h"
 #include "hns_hcn.h"

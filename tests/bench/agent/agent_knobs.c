@@ -90,12 +90,16 @@ int main(int argc, char **argv)
     hnp_log(HNP_LOG_INFO, "hnp-agent-knobs starting", "node", node, "page_limit", limit, "trim",
             trim ? "yes" : "no", NULL);
     opt.node_name = node;
-    opt.hns_spec = hns;
+    if (hnp_hns_parse_spec(hns, &opt.hns_class, &opt.hns_arg, &err) != HNP_OK) {
+        fprintf(stderr, "hnp-agent-knobs: %s\n", err.message);
+        hnp_kube_config_clear(&opt.kube);
+        return 2;
+    }
     opt.metrics_addr = "127.0.0.1:0";
     opt.page_limit = (size_t)page_limit;
     opt.post_events = true;
     if (trim)
-        hnp_agent_set_ready_callback(trim_now, NULL);
+        opt.ready = trim_now;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
