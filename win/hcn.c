@@ -247,7 +247,7 @@ static enum hnp_err call_result(const struct hcn *h, const char *call, const cha
                   (unsigned)code, call, id != NULL ? " on endpoint " : "", id != NULL ? id : "",
                   SUCCEEDED(hr) ? " (HRESULT S_OK with an ErrorRecord)" : "", detail);
     if (err != NULL)
-        err->code = (long long)code;
+        hnp_error_set_code(err, HNP_CODE_HRESULT, (long long)code);
     return rc;
 }
 
@@ -777,7 +777,7 @@ enum hnp_err hnp_hns_hcn_open_with(const struct hnp_hns_hcn_options *options, st
                              "Windows Server 2019 and later, with the Containers feature",
                       dll_name, (unsigned long)e, why);
         if (err != NULL)
-            err->code = (long long)hresult_from_win32(e);
+            hnp_error_set_code(err, HNP_CODE_HRESULT, (long long)hresult_from_win32(e));
         hcn_destroy(&h->base);
         return HNP_ERR_UNSUPPORTED;
     }
@@ -793,7 +793,7 @@ enum hnp_err hnp_hns_hcn_open_with(const struct hnp_hns_hcn_options *options, st
                           NO_HCN ": %s has no function %s (Windows error %lu)", dll_name, names[i],
                           (unsigned long)e);
             if (err != NULL)
-                err->code = (long long)hresult_from_win32(e);
+                hnp_error_set_code(err, HNP_CODE_HRESULT, (long long)hresult_from_win32(e));
             hcn_destroy(&h->base);
             return HNP_ERR_UNSUPPORTED;
         }
@@ -812,7 +812,7 @@ enum hnp_err hnp_hns_hcn_open_with(const struct hnp_hns_hcn_options *options, st
                       "CoTaskMemFree cannot be found in ole32.dll (Windows error %lu)",
                       (unsigned long)e);
         if (err != NULL)
-            err->code = (long long)hresult_from_win32(e);
+            hnp_error_set_code(err, HNP_CODE_HRESULT, (long long)hresult_from_win32(e));
         hcn_destroy(&h->base);
         return HNP_ERR_UNSUPPORTED;
     }

@@ -52,16 +52,25 @@ enum hnp_err {
         HNP_ERR_COUNT_
 };
 
+/* What the number in struct hnp_error.code is. */
+enum hnp_code_kind {
+    HNP_CODE_NONE = 0,    /* no number (code is 0) */
+    HNP_CODE_HRESULT,     /* an HRESULT or HCN error code (0x803B0002 endpoint not found) */
+    HNP_CODE_HTTP_STATUS, /* the API server's HTTP status */
+    HNP_CODE_CURL,        /* a CURLcode: the transport failed before any status */
+    HNP_CODE_OFFSET,      /* a position in the input (UTF-8 bytes, UTF-16 units) */
+};
+
 /*
  * Detail of the last failure. `where` is "file:line" or a field path when
- * known (empty otherwise); `message` is a sentence for a person; `code` is
- * the code from below when there is one (an HCN error code or HRESULT, an
- * HTTP status, a curl code), else 0.
+ * known (empty otherwise); `message` is a sentence for a person; `code` a
+ * number from below, of the kind `code_kind` says (hnp_error_set_code()).
  */
 struct hnp_error {
     char where[512];
     char message[1024];
     long long code;
+    enum hnp_code_kind code_kind;
 };
 
 /* Static description of code; never NULL (unknown codes give "unknown error"). */
@@ -72,13 +81,23 @@ const char *hnp_err_name(enum hnp_err code);
 
 /*
  * Fill err (when not NULL) with where (may be NULL) and a printf-style
- * message, truncating to the buffers; err->code is reset to 0. Returns code so callers can write
+ * message, truncating to the buffers; the code is reset to none. Returns code so callers can write
  * `return hnp_error_set(err, HNP_ERR_PARSE, where, "...")`.
  */
 enum hnp_err hnp_error_set(struct hnp_error *err, enum hnp_err code, const char *where,
                            const char *fmt, ...) HNP_PRINTF(4, 5);
 
-/* Reset err (when not NULL) to empty strings. */
+/* Reset err (when not NULL) to empty strings and no code. */
 void hnp_error_clear(struct hnp_error *err);
+
+/* Record a number of the given kind in err (when not NULL). */
+void hnp_error_set_code(struct hnp_error *err, enum hnp_code_kind kind, long long code);
+
+/*
+ * err's code as text for a log or a message, saying its kind: "0x803B0002"
+ * (HRESULT), "HTTP 404", "curl 28", "offset 12"; "" when there is none.
+ * Always NUL-terminates buf (len > 0).
+ */
+void hnp_error_code_text(const struct hnp_error *err, char *buf, size_t len);
 
 #endif /* HNP_ERROR_H */

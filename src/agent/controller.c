@@ -108,14 +108,6 @@ struct hnp_controller {
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
 
-static void format_code(long long code, char out[24])
-{
-    if (code != 0)
-        snprintf(out, 24, "0x%08llX", (unsigned long long)code & 0xFFFFFFFFull);
-    else
-        snprintf(out, 24, "%s", "");
-}
-
 static void op_label(enum hnp_hns_op op, char *buf, size_t len)
 {
     hnp_metrics_label(buf, len, "operation", hnp_hns_op_name(op));
@@ -458,7 +450,7 @@ static void list_done(struct hnp_controller *c, struct hnp_hns_job *job, bool re
     if (job->rc != HNP_OK) {
         if (c->list_ok || strcmp(c->list_error, job->err.message) != 0) {
             char code[24];
-            format_code(job->err.code, code);
+            hnp_error_code_text(&job->err, code, sizeof(code));
             hnp_log(HNP_LOG_WARN, "cannot list the HNS endpoints; trying again", "error",
                     hnp_err_name(job->rc), "code", code, "detail", job->err.message, NULL);
         }
@@ -525,7 +517,7 @@ static void query_done(struct hnp_controller *c, struct hnp_hns_job *job, long l
     }
     if (job->rc != HNP_OK) {
         char code[24];
-        format_code(job->err.code, code);
+        hnp_error_code_text(&job->err, code, sizeof(code));
         hnp_log(HNP_LOG_WARN, "cannot read an endpoint before retrying; backing off", "endpoint",
                 ep->id, "error", hnp_err_name(job->rc), "code", code, "detail", job->err.message,
                 NULL);
@@ -586,7 +578,7 @@ static void modify_done(struct hnp_controller *c, struct hnp_hns_job *job, long 
     }
     if (job->rc != HNP_OK) {
         char code[24];
-        format_code(job->err.code, code);
+        hnp_error_code_text(&job->err, code, sizeof(code));
         schedule_retry(c, ep, now);
         char backoff[32];
         snprintf(backoff, sizeof(backoff), "%ldms", ep->backoff_ms);

@@ -44,6 +44,7 @@ enum hnp_err hnp_error_set(struct hnp_error *err, enum hnp_err code, const char 
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
     va_end(ap);
     err->code = 0;
+    err->code_kind = HNP_CODE_NONE;
     return code;
 }
 
@@ -54,4 +55,38 @@ void hnp_error_clear(struct hnp_error *err)
     err->where[0] = '\0';
     err->message[0] = '\0';
     err->code = 0;
+    err->code_kind = HNP_CODE_NONE;
+}
+
+void hnp_error_set_code(struct hnp_error *err, enum hnp_code_kind kind, long long code)
+{
+    if (err == NULL)
+        return;
+    err->code = code;
+    err->code_kind = kind;
+}
+
+void hnp_error_code_text(const struct hnp_error *err, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    if (err == NULL)
+        return;
+    switch (err->code_kind) {
+    case HNP_CODE_NONE:
+        break;
+    case HNP_CODE_HRESULT:
+        snprintf(buf, len, "0x%08llX", (unsigned long long)err->code & 0xFFFFFFFFull);
+        break;
+    case HNP_CODE_HTTP_STATUS:
+        snprintf(buf, len, "HTTP %lld", err->code);
+        break;
+    case HNP_CODE_CURL:
+        snprintf(buf, len, "curl %lld", err->code);
+        break;
+    case HNP_CODE_OFFSET:
+        snprintf(buf, len, "offset %lld", err->code);
+        break;
+    }
 }

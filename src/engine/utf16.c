@@ -167,7 +167,7 @@ enum hnp_err hnp_utf8_to_utf16(const char *in, size_t in_len, size_t max_units, 
             hnp_error_set(err, HNP_ERR_INVALID, NULL, "invalid UTF-8 at byte %zu (0x%02X): %s", i,
                           (unsigned)s[i], why);
             if (err != NULL)
-                err->code = (long long)i;
+                hnp_error_set_code(err, HNP_CODE_OFFSET, (long long)i);
             return HNP_ERR_INVALID;
         }
         units += cp < 0x10000 ? 1 : 2;
@@ -221,7 +221,7 @@ enum hnp_err hnp_utf16_to_utf8(const uint16_t *in, size_t in_units, size_t max_b
             hnp_error_set(err, HNP_ERR_INVALID, NULL,
                           "invalid UTF-16 at code unit %zu (0x%04X): %s", i, (unsigned)in[i], why);
             if (err != NULL)
-                err->code = (long long)i;
+                hnp_error_set_code(err, HNP_CODE_OFFSET, (long long)i);
             return HNP_ERR_INVALID;
         }
         bytes += utf8_size(cp);

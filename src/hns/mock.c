@@ -491,7 +491,7 @@ static enum hnp_err hcn_error(struct hnp_error *err, uint32_t code, const char *
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
     hnp_error_set(err, rc, where, "HNS error 0x%08X: %s", (unsigned)code, what);
-    err->code = (long long)code;
+    hnp_error_set_code(err, HNP_CODE_HRESULT, (long long)code);
     return rc;
 }
 

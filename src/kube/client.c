@@ -595,7 +595,7 @@ static enum hnp_err transport_error(struct hnp_kube_client *c, const char *metho
     enum hnp_err rc = hnp_error_set(err, HNP_ERR_HTTP, path, "%s %s%s: %s", method, c->cfg.server,
                                     path, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
     if (err != NULL)
-        err->code = (long long)cc;
+        hnp_error_set_code(err, HNP_CODE_CURL, (long long)cc);
     return rc;
 }
 
@@ -736,7 +736,7 @@ static enum hnp_err stream(struct hnp_kube_client *client, const char *path, boo
                       msg, token_note ? " (" : "", token_note ? client->token_problem : "",
                       token_note ? ")" : "");
         if (err != NULL)
-            err->code = status;
+            hnp_error_set_code(err, HNP_CODE_HTTP_STATUS, status);
     } else if (!raw) {
         rc = hnp_line_buffer_finish(&x.lines, fn, ctx);
         if (rc == HNP_ERR_LIMIT)

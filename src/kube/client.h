@@ -55,7 +55,7 @@ void hnp_kube_client_set_token_reread_ms(struct hnp_kube_client *client, long ms
  * content_type NULL = application/json. *status receives the HTTP status;
  * *response (may be NULL) a new JSON value of the body or NULL when it is
  * not JSON. Returns HNP_OK for any HTTP status (the caller decides),
- * HNP_ERR_HTTP for transport failures (err->code = curl code),
+ * HNP_ERR_HTTP for transport failures (err->code = curl code, kind HNP_CODE_CURL),
  * HNP_ERR_LIMIT when the body exceeds max_body bytes (0 = 64 MiB),
  * HNP_ERR_STOPPED (see hnp_kube_client_set_stop). Outputs are untouched on
  * failure.
@@ -71,9 +71,9 @@ enum hnp_err hnp_kube_request(struct hnp_kube_client *client, const char *method
  * *stop became non-zero (checked at least every 250 ms; stop NULL = the
  * client's stop, if any), HNP_ERR_LIMIT when a line exceeds max_line bytes
  * (0 = 16 MiB), HNP_ERR_GONE on HTTP 410, HNP_ERR_AUTH on 401/403,
- * HNP_ERR_HTTP on other statuses (err->code = the status, the message
+ * HNP_ERR_HTTP on other statuses (err->code = the status, kind HNP_CODE_HTTP_STATUS; the message
  * carries the server's Status message) and transport errors (err->code =
- * the curl code), or what fn returned. idle_timeout_ms (0 = none) ends a
+ * the curl code, kind HNP_CODE_CURL), or what fn returned. idle_timeout_ms (0 = none) ends a
  * stream that has been silent that long with HNP_ERR_TIMEOUT. There is no
  * overall time limit: ask the server for timeoutSeconds.
  */

@@ -17,7 +17,7 @@
  *     array in the bytes and parses each alone: one 500-pod page as one
  *     jansson tree took 35-40 MB, ten
  *     times its text, and was the agent's memory peak
- *     (docs/performance-agent.md).
+ *     (docs/dev/performance-agent.md).
  *   - the resourceVersion to watch from, updated by every event.
  *
  * The HTTP layer is a table of function pointers (struct
@@ -25,29 +25,25 @@
  * default, a scripted server in the unit tests.
  *
  * Waiting (backoff) is a timed wait on a condition variable that
- * hnp_reflector_stop() signals. The wait uses CLOCK_MONOTONIC where the
- * pthreads library supports it for condition variables and the realtime
- * clock otherwise (winpthreads): the clock is asked of the library at run
- * time, not chosen by platform.
+ * hnp_reflector_stop() signals, with a deadline on the monotonic clock
+ * (runtime's wait.h).
  */
-#define _POSIX_C_SOURCE 200809L
-
 #include "watch.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <pthread.h>
 
 #include "hashmap.h"
 #include "listpage.h"
 #include "log.h"
+#include "platform.h"
 #include "text.h"
+#include "wait.h"
 
 #define DEFAULT_PAGE_LIMIT 500
 #define DEFAULT_MAX_EVENT_BYTES ((size_t)16 * 1024 * 1024)
@@ -256,8 +252,7 @@ struct hnp_reflector {
 
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    clockid_t cv_clock;
+    struct hnp_cond cv;
     volatile int stop; /* set under mu by hnp_reflector_stop() */
 
     /* Used by the reflector's thread only. */
@@ -379,19 +374,10 @@ static json_t *minimal_object(const struct hnp_reflector *r, const struct kentry
 /* Wait ms milliseconds or until stopped; true when stopped. */
 static bool wait_ms(struct hnp_reflector *r, long ms)
 {
-    struct timespec deadline;
-    clock_gettime(r->cv_clock, &deadline);
-    deadline.tv_sec += ms / 1000;
-    deadline.tv_nsec += (ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    long long deadline = hnp_monotonic_ms() + ms;
     pthread_mutex_lock(&r->mu);
-    while (!r->stop) {
-        if (pthread_cond_timedwait(&r->cv, &r->mu, &deadline) == ETIMEDOUT)
-            break;
-    }
+    while (!r->stop && hnp_cond_wait_until(&r->cv, &r->mu, deadline))
+        ;
     bool stopped = r->stop != 0;
     pthread_mutex_unlock(&r->mu);
     return stopped;
@@ -561,8 +547,8 @@ static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool co
             return hnp_list_page_finish(ps);
         if (rc == HNP_ERR_STOPPED || rc == HNP_ERR_NOMEM || ps->logged)
             return rc;
-        /* The HTTP status, or curl's code for a transport failure. */
-        snprintf(code, sizeof(code), "%lld", e.code);
+        /* The HTTP status, or curl's code for a transport failure, saying which. */
+        hnp_error_code_text(&e, code, sizeof(code));
         if (rc == HNP_ERR_GONE && continuing) {
             hnp_log(HNP_LOG_INFO, "watch: continue token expired, listing again", "resource",
                     r->info->resource, "status", code, "detail", e.message, NULL);
@@ -588,7 +574,7 @@ static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool co
         return rc;
     }
     if (rc != HNP_OK) {
-        snprintf(code, sizeof(code), "%lld", e.code);
+        hnp_error_code_text(&e, code, sizeof(code));
         hnp_log(HNP_LOG_WARN, "watch: list request failed", "resource", r->info->resource, "error",
                 hnp_err_name(rc), "code", code, "detail", e.message, NULL);
         json_decref(body);
@@ -632,7 +618,7 @@ static enum hnp_err list_page(struct hnp_reflector *r, const char *path, bool co
  * client-go's reflector does: kube-apiserver answers it from its watch cache,
  * without reading etcd, and ignores the limit (all 20,000 pods in one
  * answer about 2.5 x sooner than 40 consistent pages,
- * docs/performance-agent.md 2 (c)); a server that pages anyway returns a
+ * docs/dev/performance-agent.md 2 (c)); a server that pages anyway returns a
  * continue token, and the next pages are asked with that token only (it
  * carries the version), as for any list. The cache may be a little behind
  * etcd, which is fine for a reflector that has nothing yet: the WATCH that
@@ -863,7 +849,7 @@ static enum hnp_err watch_once(struct hnp_reflector *r)
     free(path);
     if (rc != HNP_OK && rc != HNP_ERR_STOPPED && !r->line_ended) {
         char code[24];
-        snprintf(code, sizeof(code), "%lld", e.code);
+        hnp_error_code_text(&e, code, sizeof(code));
         hnp_log(rc == HNP_ERR_GONE ? HNP_LOG_INFO : HNP_LOG_WARN, "watch: stream ended", "resource",
                 r->info->resource, "error", hnp_err_name(rc), "code", code, "detail", e.message,
                 NULL);
@@ -937,7 +923,7 @@ static void reflector_free(struct hnp_reflector *r)
     keymap_free(&r->delivered);
     pending_clear(r);
     free(r->rv);
-    pthread_cond_destroy(&r->cv);
+    hnp_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }
@@ -982,28 +968,19 @@ enum hnp_err hnp_reflector_start(const struct hnp_kube_config *cfg, enum hnp_kin
     r->tr = r->opt.transport != NULL ? r->opt.transport : &default_transport;
     hnp_metrics_label(r->metric_labels, sizeof(r->metric_labels), "resource", r->info->resource);
 
-    /* The condition variable waits on the monotonic clock where the library can. */
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    r->cv_clock = CLOCK_REALTIME;
-    if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0)
-        r->cv_clock = CLOCK_MONOTONIC;
-    int prc = pthread_cond_init(&r->cv, &attr);
-    pthread_condattr_destroy(&attr);
-    if (prc != 0) {
+    if (hnp_cond_init(&r->cv) != HNP_OK) {
         free(r);
         return hnp_error_set(err, HNP_ERR_NOMEM, NULL, "cannot create a condition variable");
     }
     if (pthread_mutex_init(&r->mu, NULL) != 0) {
-        pthread_cond_destroy(&r->cv);
+        hnp_cond_destroy(&r->cv);
         free(r);
         return hnp_error_set(err, HNP_ERR_NOMEM, NULL, "cannot create a mutex");
     }
 
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    r->rng = ((uint64_t)(uintptr_t)r * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)now.tv_nsec ^
-             ((uint64_t)now.tv_sec << 32) ^ (uint64_t)kind;
+    uint64_t now = (uint64_t)hnp_monotonic_ms();
+    r->rng = ((uint64_t)(uintptr_t)r * 0x9E3779B97F4A7C15ULL) ^ (now * 0xBF58476D1CE4E5B9ULL) ^
+             (uint64_t)kind;
     if (r->rng == 0)
         r->rng = 0x9E3779B97F4A7C15ULL;
 
@@ -1044,7 +1021,7 @@ void hnp_reflector_stop(struct hnp_reflector *r)
         return;
     pthread_mutex_lock(&r->mu);
     r->stop = 1;
-    pthread_cond_broadcast(&r->cv);
+    hnp_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->thread, NULL);
     reflector_free(r);

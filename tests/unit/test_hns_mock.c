@@ -401,7 +401,8 @@ static void test_request_validation(void **state)
         struct hnp_error err = {0};
         enum hnp_err rc = hns->ops->modify_endpoint(hns, EP_A, req, &err);
         json_decref(req);
-        if (rc != HNP_ERR_HNS || err.code != (long long)cases[i].code)
+        if (rc != HNP_ERR_HNS || err.code != (long long)cases[i].code ||
+            err.code_kind != HNP_CODE_HRESULT)
             fail_msg("case %zu: %s code 0x%llX (%s)", i, hnp_err_name(rc), err.code, err.message);
         if (strcmp(err.where, cases[i].where) != 0)
             fail_msg("case %zu: where \"%s\", expected \"%s\"", i, err.where, cases[i].where);

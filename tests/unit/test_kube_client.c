@@ -464,6 +464,7 @@ static void expect_transport_error(const struct hnp_kube_config *cfg, long curl_
     enum hnp_err rc = get(c, "/ok", &status, &err);
     if (rc != HNP_ERR_HTTP)
         fail_msg("GET /ok: expected HNP_ERR_HTTP, got %s", hnp_err_name(rc));
+    assert_int_equal(err.code_kind, HNP_CODE_CURL);
     if (curl_code != 0 && err.code != curl_code)
         fail_msg("curl code %lld, expected %ld: %s", err.code, curl_code, err.message);
     assert_int_equal(status, -1);
@@ -1107,6 +1108,7 @@ static void test_stream_statuses(void **state)
                   : hnp_kube_stream(c, cases[i].path, count_line, &calls, NULL, 0, 0, &err);
         assert_int_equal(rc, cases[i].code);
         assert_int_equal(err.code, cases[i].status);
+        assert_int_equal(err.code_kind, HNP_CODE_HTTP_STATUS);
         char text[64];
         snprintf(text, sizeof(text), "HTTP %ld: test says %ld", cases[i].status, cases[i].status);
         assert_contains(err.message, text);

@@ -218,7 +218,8 @@ static void test_malformed_utf8(void **state)
             fail_msg("case %zu: got %s", i, hnp_err_name(rc));
         assert_ptr_equal(w, (uint16_t *)&cases[i]);
         assert_int_equal(wn, 777);
-        if (err.code != (long long)cases[i].offset || strstr(err.message, cases[i].fault) == NULL)
+        if (err.code != (long long)cases[i].offset || err.code_kind != HNP_CODE_OFFSET ||
+            strstr(err.message, cases[i].fault) == NULL)
             fail_msg("case %zu: code %lld, message \"%s\"", i, err.code, err.message);
         assert_non_null(strstr(err.message, "invalid UTF-8 at byte"));
     }
@@ -351,7 +352,8 @@ static void test_malformed_utf16(void **state)
             fail_msg("case %zu: got %s", i, hnp_err_name(rc));
         assert_ptr_equal(s, (char *)&cases[i]);
         assert_int_equal(sn, 777);
-        if (err.code != (long long)cases[i].offset || strstr(err.message, cases[i].fault) == NULL)
+        if (err.code != (long long)cases[i].offset || err.code_kind != HNP_CODE_OFFSET ||
+            strstr(err.message, cases[i].fault) == NULL)
             fail_msg("case %zu: code %lld, message \"%s\"", i, err.code, err.message);
     }
     /* NUL-terminated: a high surrogate right before the terminator is unpaired. */

@@ -232,7 +232,7 @@ static enum hnp_err fake_request(struct hnp_kube_client *client, const char *met
     if (error != NULL) {
         enum hnp_err rc = hnp_error_set(err, err_from_name(error), NULL, "scripted failure");
         if (err != NULL)
-            err->code = 7; /* CURLE_COULDNT_CONNECT */
+            hnp_error_set_code(err, HNP_CODE_CURL, 7); /* CURLE_COULDNT_CONNECT */
         return rc;
     }
     *status = (long)json_integer_value(json_object_get(step, "status"));
@@ -332,7 +332,7 @@ static enum hnp_err fake_list_stream(struct hnp_kube_client *client, const char 
     if (error != NULL) {
         enum hnp_err rc = hnp_error_set(err, err_from_name(error), NULL, "scripted failure");
         if (err != NULL)
-            err->code = 7; /* CURLE_COULDNT_CONNECT */
+            hnp_error_set_code(err, HNP_CODE_CURL, 7); /* CURLE_COULDNT_CONNECT */
         return rc;
     }
     json_t *jstatus = json_object_get(step, "status");
@@ -346,7 +346,7 @@ static enum hnp_err fake_list_stream(struct hnp_kube_client *client, const char 
         hnp_error_set(err, rc, path, "GET %s: HTTP %ld%s%s", path, status, message ? ": " : "",
                       message ? message : "");
         if (err != NULL)
-            err->code = status;
+            hnp_error_set_code(err, HNP_CODE_HTTP_STATUS, status);
         return rc;
     }
     const char *raw = json_string_value(json_object_get(step, "text"));
@@ -1077,14 +1077,15 @@ static void test_page_bad(void **state)
     json_array_append_new(steps, json_pack("{s:s, s:i, s:{s:s}}", "expect", LIST_PODS, "status",
                                            403, "body", "message", "pods is forbidden"));
     json_array_append_new(
-        log, json_string("watch: list not allowed resource=pods status=403 detail=\"GET "
+        log, json_string("watch: list not allowed resource=pods status=\"HTTP 403\" detail=\"GET "
                          "/api/v1/pods?limit=500: HTTP 403: pods is forbidden\""));
     json_array_append_new(steps, json_pack("{s:s, s:i}", "expect", LIST_PODS, "status", 500));
     json_array_append_new(
-        log, json_string("watch: list request failed resource=pods error=HNP_ERR_HTTP code=500"));
+        log, json_string(
+                 "watch: list request failed resource=pods error=HNP_ERR_HTTP code=\"HTTP 500\""));
     json_array_append_new(steps,
                           json_pack("{s:s, s:s}", "expect", LIST_PODS, "error", "HNP_ERR_TIMEOUT"));
-    json_array_append_new(log, json_string("error=HNP_ERR_TIMEOUT code=7"));
+    json_array_append_new(log, json_string("error=HNP_ERR_TIMEOUT code=\"curl 7\""));
     json_array_append_new(
         steps, json_pack("{s:s, s:s}", "expect", LIST_PODS, "text",
                          "{\"items\": [{\"metadata\": {\"name\": \"a\", \"namespace\": \"ns\","

@@ -255,6 +255,7 @@ static void test_missing_dll(void **state)
     assert_non_null(strstr(err.message, "hnp-no-such-computenetwork.dll cannot be loaded"));
     assert_non_null(strstr(err.message, "Windows error 126"));
     assert_int_equal(err.code, 0x8007007E); /* HRESULT_FROM_WIN32(ERROR_MOD_NOT_FOUND) */
+    assert_int_equal(err.code_kind, HNP_CODE_HRESULT);
 }
 
 static void test_missing_function(void **state)
