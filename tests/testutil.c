@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mock.h"
+#include "registry.h"
 #include "mock_cmd.h"
 #include "hns.h"
 #include "platform.h"

@@ -49,6 +49,7 @@
 #include <wchar.h>
 
 #include "agent.h"
+#include "registry.h"
 #include "exit_code.h"
 #include "config.h"
 #include "options.h"

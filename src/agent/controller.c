@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_metrics.h"
+#include "metric_defs.h"
 #include "endpoints.h"
 #include "fastpoll.h"
 #include "hnsnetpol/acl.h"

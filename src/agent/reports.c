@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_metrics.h"
+#include "metric_defs.h"
 #include "log.h"
 #include "text.h"
 

@@ -10,6 +10,7 @@
  * in the text.
  */
 #include "config.h"
+#include "registry.h"
 
 #include <ctype.h>
 #include <errno.h>

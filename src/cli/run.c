@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "registry.h"
 #include "exit_code.h"
 #include "hns.h"
 #include "kubeconfig.h"

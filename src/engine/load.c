@@ -21,7 +21,7 @@
  * every byte is still checked by jansson (members of a List wrapper are
  * parsed and dropped), so the splitter need not validate inside values.
  *
- * YAML: load_yaml.c, over the same window (the state is in loader.h).
+ * YAML: load_yaml.c, over the same window (the state is in load_internal.h).
  *
  * What a load reports does not depend on the window's size: every limit is
  * decided from offsets (the splitter never looks more than max_object_bytes
@@ -41,7 +41,7 @@
  * YAML lines itself. Columns are 1-based and count characters, as jansson and
  * libyaml do.
  */
-#include "loader.h"
+#include "load_internal.h"
 
 #include <errno.h>
 #include <stdbool.h>

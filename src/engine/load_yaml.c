@@ -1,5 +1,5 @@
 /*
- * load_yaml.c - the YAML reader of a load (load.h, state in loader.h).
+ * load_yaml.c - the YAML reader of a load (load.h, state in load_internal.h).
  *
  * libyaml reads through a handler over the load's window, which keeps the
  * last raw buffer's worth of bytes libyaml was given, so a reader error
@@ -12,7 +12,7 @@
  * object boundary much longer than max_object_bytes (a giant scalar, which
  * libyaml would otherwise buffer whole). libyaml counts YAML lines itself.
  */
-#include "loader.h"
+#include "load_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -21,7 +21,7 @@
  * for pointers, slices and maps), and a null array element as an empty one.
  *
  * The bookkeeping of the walk (field paths, findings with their line, schema
- * errors, quoted values) is walk.c; the syntax of names and label keys and
+ * errors, quoted values) is policy_walk.c; the syntax of names and label keys and
  * values is names.c; CIDRs are parsed by rangeset.c.
  */
 #include "hnsnetpol/policy.h"
@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "names.h"
-#include "walk.h"
+#include "policy_walk.h"
 
 #define MAX_PORT 65535
 

@@ -105,29 +105,7 @@ struct hnp_hns_class {
     const char *help;
 };
 
-/* The classes: the mock over a JSON state file (mock.c), the Host Compute Network API (hcn). */
-extern const struct hnp_hns_class hnp_hns_mock_class;
-extern const struct hnp_hns_class hnp_hns_hcn_class;
-
-/* The class called name (borrowed, static), or NULL when there is none. */
-const struct hnp_hns_class *hnp_hns_class_find(const char *name);
-
-/*
- * Split a backend spec as --hns takes it: "mock:PATH" gives the mock class
- * and *arg pointing at PATH inside spec (borrowed from spec); "hcn" the hcn
- * class and *arg NULL. HNP_ERR_USAGE (err says what to use, field "--hns")
- * for no spec, an unknown one or "mock:" without a path; outputs untouched.
- */
-enum hnp_err hnp_hns_parse_spec(const char *spec, const struct hnp_hns_class **cls,
-                                const char **arg, struct hnp_error *err);
-
-/*
- * Open the backend named by spec: hnp_hns_parse_spec() then the class's
- * open (the mock's state file is created empty when missing). *out is new;
- * free with hnp_hns_close(). HNP_ERR_USAGE for an unusable spec,
- * HNP_ERR_UNSUPPORTED for "hcn" off Windows.
- */
-enum hnp_err hnp_hns_open(const char *spec, struct hnp_hns **out, struct hnp_error *err);
+/* Close a backend opened by its class. Accepts NULL. */
 void hnp_hns_close(struct hnp_hns *hns);
 
 /*

@@ -63,6 +63,13 @@ struct hnp_hns_hcn_options {
  */
 enum hnp_err hnp_hns_hcn_open(struct hnp_hns **out, struct hnp_error *err);
 
+/*
+ * The hcn class in the registry (registry.h): "hcn", opening with
+ * hnp_hns_hcn_open(); off Windows (src/posix/hcn_none.c) its open says
+ * HNP_ERR_UNSUPPORTED.
+ */
+extern const struct hnp_hns_class hnp_hns_hcn_class;
+
 /* The same with options (borrowed; NULL = the defaults). */
 enum hnp_err hnp_hns_hcn_open_with(const struct hnp_hns_hcn_options *options, struct hnp_hns **out,
                                    struct hnp_error *err);

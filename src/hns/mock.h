@@ -20,10 +20,13 @@
 #include "hns.h"
 #include "hnsnetpol/error.h"
 
+/* The mock's class in the registry (registry.h): "mock:PATH". */
+extern const struct hnp_hns_class hnp_hns_mock_class;
+
 /*
  * Open the mock over the state file at state_path (created empty when
- * missing). *out is new; free with hnp_hns_close(). Also reachable as the
- * "mock" class of the backend registry (hns.h).
+ * missing). *out is new; free with hnp_hns_close(). Also reachable through
+ * its class.
  */
 enum hnp_err hnp_hns_mock_open(const char *state_path, struct hnp_hns **out, struct hnp_error *err);
 

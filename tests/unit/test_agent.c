@@ -39,6 +39,7 @@
 
 #include "hnsnetpol/acl.h"
 #include "agent.h"
+#include "registry.h"
 #include "controller.h"
 #include "fastpoll.h"
 #include "events.h"
@@ -1780,7 +1781,7 @@ static void test_startup_errors(void **state)
     assert_int_equal(hnp_hns_parse_spec("nonsense", &cls, &arg, &err), HNP_ERR_USAGE);
     fx.opt.hns_class = NULL;
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_USAGE);
-    fx.opt.hns_class = &hnp_hns_hcn_class;
+    fx.opt.hns_class = hnp_hns_class_find("hcn");
     assert_int_equal(hnp_agent_run(&fx.opt, &stop, &err), HNP_ERR_UNSUPPORTED);
     fx.opt.hns_class = mock;
     fx.opt.metrics_addr = "not an address";

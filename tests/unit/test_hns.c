@@ -13,6 +13,9 @@
 
 #include "hnsnetpol/acl.h"
 #include "hns.h"
+#include "registry.h"
+#include "hns_hcn.h"
+#include "mock.h"
 #include "platform.h"
 
 /* ------------------------------------------------------------------------ */

@@ -23,6 +23,7 @@
 
 #include "hnsnetpol/acl.h"
 #include "mock.h"
+#include "registry.h"
 #include "mock_cmd.h"
 #include "hns.h"
 #include "platform.h"

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "registry.h"
 #include "kubeconfig.h"
 #include "log.h"
 

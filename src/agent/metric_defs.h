@@ -1,10 +1,10 @@
 /*
- * agent_metrics.h - the names of the agent's metrics and their declaration
+ * metric_defs.h - the names of the agent's metrics and their declaration
  * in a registry (metrics.h), all at zero, so /metrics shows every series
  * from the start. The controller updates them; docs/agent.md lists them.
  */
-#ifndef HNP_AGENT_METRICS_H
-#define HNP_AGENT_METRICS_H
+#ifndef HNP_METRIC_DEFS_H
+#define HNP_METRIC_DEFS_H
 
 #include "hnsnetpol/error.h"
 #include "metrics.h"
@@ -28,4 +28,4 @@
  */
 enum hnp_err hnp_agent_metrics_declare(struct hnp_metrics *m);
 
-#endif /* HNP_AGENT_METRICS_H */
+#endif /* HNP_METRIC_DEFS_H */

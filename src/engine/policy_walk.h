@@ -1,5 +1,5 @@
 /*
- * walk.h - the walk of the policy parser over a NetworkPolicy's JSON: where
+ * policy_walk.h - the walk of the policy parser over a NetworkPolicy's JSON: where
  * it is (the Kubernetes field path, "spec.ingress[0].from[1]", and the node
  * that path names), and what it reports there: findings (recorded in the
  * policy with their path and line, parsing goes on) and schema errors (a
@@ -12,8 +12,8 @@
  *
  * Private to the engine (not under include/hnsnetpol/).
  */
-#ifndef HNP_WALK_H
-#define HNP_WALK_H
+#ifndef HNP_POLICY_WALK_H
+#define HNP_POLICY_WALK_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -109,4 +109,4 @@ typedef enum hnp_err (*hnp_walk_item_fn)(struct hnp_walk *w, json_t *json, void 
 enum hnp_err hnp_walk_array(struct hnp_walk *w, json_t *json, size_t item_size,
                             hnp_walk_item_fn parse, const void *arg, void **items, size_t *count);
 
-#endif /* HNP_WALK_H */
+#endif /* HNP_POLICY_WALK_H */

@@ -1,8 +1,8 @@
 /*
- * walk.c - the walk over a NetworkPolicy's JSON (walk.h): the field path and
+ * policy_walk.c - the walk over a NetworkPolicy's JSON (policy_walk.h): the field path and
  * its node, findings with their line, schema errors, quoted values.
  */
-#include "walk.h"
+#include "policy_walk.h"
 
 #include <stdarg.h>
 #include <stdio.h>

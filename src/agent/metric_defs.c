@@ -1,7 +1,7 @@
 /*
- * agent_metrics.c - the declaration of the agent's metrics (agent_metrics.h).
+ * metric_defs.c - the declaration of the agent's metrics (metric_defs.h).
  */
-#include "agent_metrics.h"
+#include "metric_defs.h"
 
 #include "hns_worker.h"
 #include "hnsnetpol/policy.h"

@@ -1,13 +1,13 @@
 /*
- * loader.h - the state of one load (load.h) shared by its two readers:
+ * load_internal.h - the state of one load (load.h) shared by its two readers:
  * load.c (the read window, messages, the JSON reader, the entry points)
  * and load_yaml.c (the YAML reader). Private to the engine.
  *
  * The window: bytes [base, base + len) of the input sit at data[0, len);
  * offsets are absolute (from the start of the input). See load.c.
  */
-#ifndef HNP_LOADER_H
-#define HNP_LOADER_H
+#ifndef HNP_LOAD_INTERNAL_H
+#define HNP_LOAD_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -154,4 +154,4 @@ enum hnp_err hnp_loader_object_too_big(struct loader *ld, long line);
 /* Read YAML from the window's start (load_yaml.c); HNP_OK or the load's error. */
 enum hnp_err hnp_loader_yaml(struct loader *ld);
 
-#endif /* HNP_LOADER_H */
+#endif /* HNP_LOAD_INTERNAL_H */
