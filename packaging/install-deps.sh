@@ -7,7 +7,7 @@ packages=(
     build-essential cmake pkg-config git
     libyaml-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev
     libssl-dev openssl curl jq iproute2 util-linux
-    valgrind clang-format
+    valgrind clang-format clang-tidy python3
 )
 
 sudo_cmd=()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install what is needed, build, and run every test: formatting, the suite
+# Install what is needed, build, and run every test: formatting, static
+# checks (no dependency circle between modules, clang-tidy), the suite
 # under AddressSanitizer + UndefinedBehaviorSanitizer, the suite under
 # valgrind, the Windows build (mingw-w64) with its tests under wine, and last
 # the debug build's suite (its ctest summary ends the log). All builds use
@@ -19,6 +20,14 @@ if [ "${#sources[@]}" -gt 0 ]; then
     clang-format --dry-run --Werror "${sources[@]}"
 fi
 echo "formatting clean"
+
+echo "== modules: no dependency circle"
+python3 "$top/packaging/check-includes.py"
+
+echo "== clang-tidy (.clang-tidy) over the debug build's sources"
+cmake --preset debug >/dev/null
+"$top/packaging/clang-tidy.sh" "$top/build/debug"
+echo "clang-tidy clean"
 
 echo "== Windows dependencies (mingw-w64, cached)"
 "$top/packaging/build-mingw-deps.sh"

@@ -39,7 +39,7 @@
 #include "log.h"
 #include "text.h"
 #include "hnsnetpol/rangeset.h"
-#include "hnsnetpol/utf16.h"
+#include "utf16.h"
 
 /* Caps on what crosses the boundary (bytes of UTF-8 / units of UTF-16). */
 #define MAX_LIST_BYTES ((size_t)16 << 20)       /* HcnEnumerateEndpoints' ID list */

@@ -317,7 +317,9 @@ static long key_line(const char *text, const char *key)
         const char *q = p;
         while (*q == ' ' || *q == '\t')
             q++;
-        char quote = (*q == '"' || *q == '\'') ? *q : '\0';
+        char quote = '\0';
+        if (*q == '"' || *q == '\'')
+            quote = *q;
         if (quote)
             q++;
         if (strncmp(q, key, klen) == 0) {

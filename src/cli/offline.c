@@ -215,9 +215,10 @@ static bool parse_u16_list(const char *text, uint16_t *out, size_t *n, size_t ma
 static bool parse_protocol_list(const char *text, uint8_t *out, size_t *n, size_t max)
 {
     char buf[64];
-    if (strlen(text) >= sizeof(buf))
+    size_t len = strlen(text);
+    if (len >= sizeof(buf))
         return false;
-    strcpy(buf, text);
+    memcpy(buf, text, len + 1);
     for (char *tok = strtok(buf, ","); tok != NULL; tok = strtok(NULL, ",")) {
         for (char *c = tok; *c; c++)
             if (*c >= 'a' && *c <= 'z')

@@ -90,7 +90,7 @@ static void format_ranges(const struct hnp_range *r, size_t n, char *buf, size_t
                 (size_t)snprintf(buf + used, len - used, "%s%u-%u", i ? "," : "", r[i].lo, r[i].hi);
     }
     if (used >= len && len > 4)
-        strcpy(buf + len - 4, "...");
+        memcpy(buf + len - 4, "...", 4);
 }
 
 static void format_addrs(const struct hnp_acl *acl, char *buf, size_t len)
@@ -107,7 +107,7 @@ static void format_addrs(const struct hnp_acl *acl, char *buf, size_t len)
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "", cidr);
     }
     if (used >= len && len > 4)
-        strcpy(buf + len - 4, "...");
+        memcpy(buf + len - 4, "...", 4);
 }
 
 static void format_origin(const struct hnp_acl *acl, char *buf, size_t len)

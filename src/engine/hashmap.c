@@ -7,6 +7,7 @@
 #include "hashmap.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define MIN_CAP 16
 
@@ -15,6 +16,13 @@ void hnp_hashmap_clear(struct hnp_hashmap *m)
     free(m->slots);
     m->slots = NULL;
     m->cap = 0;
+    m->count = 0;
+}
+
+void hnp_hashmap_reset(struct hnp_hashmap *m)
+{
+    if (m->count > 0)
+        memset(m->slots, 0, m->cap * sizeof(*m->slots));
     m->count = 0;
 }
 

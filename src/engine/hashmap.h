@@ -47,6 +47,9 @@ struct hnp_hashmap {
 /* Free the slots (not the values) and leave an empty table. */
 void hnp_hashmap_clear(struct hnp_hashmap *m);
 
+/* Forget every value but keep the slots, for a table that is filled again. */
+void hnp_hashmap_reset(struct hnp_hashmap *m);
+
 /*
  * Make room for n values in all without growing again. HNP_ERR_NOMEM leaves
  * the table as it was.
@@ -72,7 +75,11 @@ bool hnp_hashmap_remove(struct hnp_hashmap *m, uint64_t hash, const void *value)
 /* Hashes: FNV-1a of bytes (short keys, no adversary that gains from collisions). */
 uint64_t hnp_hash_bytes(const void *bytes, size_t len);
 uint64_t hnp_hash_str(const char *s);
-/* A pointer's bits spread over the low bits the table indexes with. */
+/*
+ * A pointer's bits spread over the low bits the table indexes with. A
+ * bijection: two pointers have the same hash only when they are equal, so a
+ * table keyed by pointers needs no further comparison.
+ */
 uint64_t hnp_hash_ptr(const void *p);
 /* Mix v into h (for keys of several parts). */
 uint64_t hnp_hash_combine(uint64_t h, uint64_t v);

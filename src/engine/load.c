@@ -78,75 +78,39 @@ void hnp_load_set_window(size_t bytes)
     test_window = bytes;
 }
 
-static size_t node_slot(const struct hnp_line_map *m, const json_t *node)
-{
-    uint64_t h = (uint64_t)(uintptr_t)node;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    size_t j = (size_t)h & (m->cap - 1);
-    while (m->nodes[j] != NULL && m->nodes[j] != node)
-        j = (j + 1) & (m->cap - 1);
-    return j;
-}
-
 /*
  * Remember node's line; out of memory only loses the detail. true, false and
  * null are singletons in jansson: they have no line of their own.
  */
 void hnp_line_map_put(struct hnp_line_map *m, const json_t *node, long line)
 {
-    if (json_is_true(node) || json_is_false(node) || json_is_null(node))
+    if (json_is_true(node) || json_is_false(node) || json_is_null(node) || line < 0)
         return;
-    if ((m->used + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 256;
-        struct hnp_line_map bigger = {calloc(cap, sizeof(*bigger.nodes)),
-                                      malloc(cap * sizeof(*bigger.lines)), cap, 0};
-        if (bigger.nodes == NULL || bigger.lines == NULL) {
-            free(bigger.nodes);
-            free(bigger.lines);
-            return;
-        }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->nodes[i] == NULL)
-                continue;
-            size_t j = node_slot(&bigger, m->nodes[i]);
-            bigger.nodes[j] = m->nodes[i];
-            bigger.lines[j] = m->lines[i];
-        }
-        bigger.used = m->used;
-        free(m->nodes);
-        free(m->lines);
-        *m = bigger;
-    }
-    size_t j = node_slot(m, node);
-    if (m->nodes[j] == NULL)
-        m->used++;
-    m->nodes[j] = node;
-    m->lines[j] = line;
+    uint64_t h = hnp_hash_ptr(node);
+    size_t pos = HNP_HASHMAP_START;
+    void *old = hnp_hashmap_next(&m->map, h, &pos);
+    if (old != NULL)
+        hnp_hashmap_remove(&m->map, h, old);
+    (void)hnp_hashmap_put(&m->map, h, HNP_HASHMAP_FROM_INDEX((size_t)line));
 }
 
 void hnp_line_map_reset(struct hnp_line_map *m)
 {
-    if (m->used > 0)
-        memset(m->nodes, 0, m->cap * sizeof(*m->nodes));
-    m->used = 0;
+    hnp_hashmap_reset(&m->map);
 }
 
 static void line_map_free(struct hnp_line_map *m)
 {
-    free(m->nodes);
-    free(m->lines);
-    *m = (struct hnp_line_map){0};
+    hnp_hashmap_clear(&m->map);
 }
 
 long hnp_loaded_object_line(const struct hnp_loaded_object *object, const json_t *node)
 {
-    const struct hnp_line_map *m = object->lines;
-    if (m == NULL || m->cap == 0 || node == NULL)
+    if (object->lines == NULL || node == NULL)
         return object->line;
-    size_t j = node_slot(m, node);
-    return m->nodes[j] == node ? m->lines[j] : object->line;
+    size_t pos = HNP_HASHMAP_START;
+    void *v = hnp_hashmap_next(&object->lines->map, hnp_hash_ptr(node), &pos);
+    return v != NULL ? (long)HNP_HASHMAP_TO_INDEX(v) : object->line;
 }
 
 /* No more bytes will come into the window. */

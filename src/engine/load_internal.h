@@ -17,18 +17,17 @@
 #include <jansson.h>
 #include <yaml.h>
 
+#include "hashmap.h"
 #include "hnsnetpol/load.h"
 
 /*
  * Node -> line for the YAML object being built, so messages about a field
- * can name its line. Open addressing on the node's address; cleared after
- * each object is handed over.
+ * can name its line: the hash map keyed by the node's address (hnp_hash_ptr
+ * tells nodes apart by itself), the line as the value; emptied after each
+ * object is handed over.
  */
 struct hnp_line_map {
-    const json_t **nodes;
-    long *lines;
-    size_t cap; /* power of two, or 0 */
-    size_t used;
+    struct hnp_hashmap map;
 };
 
 struct loader {

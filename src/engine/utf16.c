@@ -11,7 +11,7 @@
  * a narrower range, which is what excludes overlong forms, surrogates and
  * code points above U+10FFFF.
  */
-#include "hnsnetpol/utf16.h"
+#include "utf16.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -52,7 +52,7 @@ enum hnp_err hnp_hns_open(const char *spec, struct hnp_hns **out, struct hnp_err
     const struct hnp_hns_class *cls = NULL;
     const char *arg = NULL;
     enum hnp_err rc = hnp_hns_parse_spec(spec, &cls, &arg, err);
-    if (rc != HNP_OK)
-        return rc;
+    if (rc != HNP_OK || cls == NULL)
+        return rc != HNP_OK ? rc : HNP_ERR_USAGE;
     return cls->open(arg, out, err);
 }

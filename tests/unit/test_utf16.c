@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hnsnetpol/utf16.h"
+#include "utf16.h"
 
 #define BIG ((size_t)1 << 30)
 

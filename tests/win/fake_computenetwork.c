@@ -55,7 +55,7 @@
 #include "fake_hcn.h"
 #include "mock.h"
 #include "hns.h"
-#include "hnsnetpol/utf16.h"
+#include "utf16.h"
 
 #define EXPORT __declspec(dllexport)
 
