@@ -49,11 +49,31 @@
  *   characters (libyaml's marks). The read window grows past its first
  *   size (1 MiB) only to hold one such object, never past this plus one
  *   byte. Default 256 MiB. A List wrapper is not one object: its items are.
+ *
+ * For tests and benchmarks (the agent and the commands leave them 0):
+ * window_bytes: the read window's first size and the most bytes read at a
+ *   time (0 = 1 MiB, reads as large as the room). When not 0,
+ *   hnp_load_buffer() also streams its memory through such a window (and
+ *   libyaml gets at most this many bytes per read), so a test can put a
+ *   refill boundary at every position of its input.
+ * stats: when not NULL, the load adds what it used to *stats (window_last
+ *   and window_peak are set, the counters added to).
  */
+struct hnp_load_stats;
 struct hnp_load_limits {
     size_t max_input_bytes;
     size_t max_depth;
     size_t max_object_bytes;
+    size_t window_bytes;
+    struct hnp_load_stats *stats;
+};
+
+/* What loads used, counted where struct hnp_load_limits.stats says. */
+struct hnp_load_stats {
+    size_t window_peak;  /* largest read window allocated, bytes (0: none, e.g. memory input) */
+    size_t window_last;  /* size of the window when the last load ended (0: none) */
+    uint64_t bytes_read; /* bytes read from files, standard input or a streamed buffer */
+    uint64_t refills;    /* reads into the window */
 };
 
 /* One object read from the input, handed to the callback. */
@@ -106,32 +126,5 @@ enum hnp_err hnp_load_file(const char *path, const struct hnp_load_limits *limit
 enum hnp_err hnp_load_buffer(const char *data, size_t len, const char *name,
                              const struct hnp_load_limits *limits, hnp_object_fn fn, void *ctx,
                              struct hnp_error *err);
-
-/*
- * Test and benchmark hooks. They act on the loads of the calling thread
- * only; the agent and the commands never call them.
- */
-
-/* What the loads of the calling thread used since the last reset. */
-struct hnp_load_stats {
-    size_t window_peak;  /* largest read window allocated, bytes (0: none, e.g. memory input) */
-    size_t window_last;  /* size of the window when the last load ended (0: none) */
-    uint64_t bytes_read; /* bytes read from files, standard input or a streamed buffer */
-    uint64_t refills;    /* reads into the window */
-};
-
-/* Copy the counters into *out. */
-void hnp_load_get_stats(struct hnp_load_stats *out);
-
-/* Set the counters to zero. */
-void hnp_load_reset_stats(void);
-
-/*
- * Start the read window at bytes (0 = the default, 1 MiB) and read at most
- * bytes at a time. When not 0, hnp_load_buffer() also streams its memory
- * through such a window (and libyaml gets at most bytes per read), so tests
- * can put a refill boundary at every position of their inputs.
- */
-void hnp_load_set_window(size_t bytes);
 
 #endif /* HNP_LOAD_H */

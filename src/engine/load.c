@@ -59,23 +59,11 @@
 /* jansson flags for one value in the middle of a buffer. */
 #define JSON_VALUE_FLAGS (JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY)
 
-/* Test hooks (load.h): per thread, so concurrent loads never race. */
-static _Thread_local size_t test_window;
-static _Thread_local struct hnp_load_stats stats;
-
-void hnp_load_get_stats(struct hnp_load_stats *out)
+/* What this load used, when the caller asked (struct hnp_load_limits.stats). */
+static void count_window(struct loader *ld)
 {
-    *out = stats;
-}
-
-void hnp_load_reset_stats(void)
-{
-    stats = (struct hnp_load_stats){0};
-}
-
-void hnp_load_set_window(size_t bytes)
-{
-    test_window = bytes;
+    if (ld->stats != NULL && ld->cap > ld->stats->window_peak)
+        ld->stats->window_peak = ld->cap;
 }
 
 /*
@@ -385,8 +373,7 @@ bool hnp_loader_more(struct loader *ld, uint64_t keep, bool object)
             ld->own = resized;
             ld->data = resized;
             ld->cap = want;
-            if (want > stats.window_peak)
-                stats.window_peak = want;
+            count_window(ld);
         } else if (want > ld->cap && ld->len == ld->cap) {
             fail_with(ld, HNP_ERR_NOMEM, ld->name, "out of memory reading the input");
             return false;
@@ -397,8 +384,10 @@ bool hnp_loader_more(struct loader *ld, uint64_t keep, bool object)
     if (ld->chunk != 0 && room > ld->chunk)
         room = ld->chunk;
     size_t n = read_source(ld, ld->own + ld->len, room);
-    stats.refills++;
-    stats.bytes_read += n;
+    if (ld->stats != NULL) {
+        ld->stats->refills++;
+        ld->stats->bytes_read += n;
+    }
     if (n == 0) {
         ld->eof = true;
         return false;
@@ -784,6 +773,8 @@ static struct loader loader_init(const char *name, const struct hnp_load_limits 
                           ? (limits->max_object_bytes < SIZE_MAX / 4 ? limits->max_object_bytes
                                                                      : SIZE_MAX / 4)
                           : DEFAULT_MAX_OBJECT,
+        .window = limits ? limits->window_bytes : 0,
+        .stats = limits ? limits->stats : NULL,
         .fn = fn,
         .ctx = ctx,
         .err = err,
@@ -795,15 +786,14 @@ static struct loader loader_init(const char *name, const struct hnp_load_limits 
 /* Give ld a window of its own to stream its source through. */
 static enum hnp_err window_alloc(struct loader *ld)
 {
-    ld->initial = test_window ? test_window : DEFAULT_WINDOW;
-    ld->chunk = test_window;
+    ld->initial = ld->window ? ld->window : DEFAULT_WINDOW;
+    ld->chunk = ld->window;
     ld->own = malloc(ld->initial);
     if (ld->own == NULL)
         return hnp_error_set(ld->err, HNP_ERR_NOMEM, ld->name, "out of memory");
     ld->data = ld->own;
     ld->cap = ld->initial;
-    if (ld->cap > stats.window_peak)
-        stats.window_peak = ld->cap;
+    count_window(ld);
     return HNP_OK;
 }
 
@@ -845,7 +835,8 @@ static enum hnp_err run(struct loader *ld)
             *ld->err = ld->fail_err;
     }
     line_map_free(&ld->lines);
-    stats.window_last = ld->own != NULL ? ld->cap : 0;
+    if (ld->stats != NULL)
+        ld->stats->window_last = ld->own != NULL ? ld->cap : 0;
     free(ld->own);
     ld->own = NULL;
     if (rc == HNP_OK && ld->emitted == 0 && ld->lists == 0)
@@ -868,7 +859,7 @@ enum hnp_err hnp_load_buffer(const char *data, size_t len, const char *name,
     if (len > 0 && data == NULL)
         return hnp_error_set(err, HNP_ERR_IO, ld.name, "no data");
 
-    if (test_window != 0) {
+    if (ld.window != 0) {
         /* Through a window, as a file would be read. */
         ld.src = data;
         ld.src_len = len;

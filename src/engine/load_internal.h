@@ -39,6 +39,8 @@ struct loader {
     size_t cap;     /* size of own */
     size_t initial; /* size own starts with and shrinks back to */
     size_t chunk;   /* most bytes asked of the source (and handed to libyaml) at once; 0 = any */
+    size_t window;  /* limits->window_bytes: 0 = DEFAULT_WINDOW, memory read in place */
+    struct hnp_load_stats *stats; /* limits->stats: where to count, or NULL */
 
     /* The source behind the window: a stream, or memory read in chunks (test hook). */
     FILE *f;

@@ -64,6 +64,53 @@ static json_t *obj_at(const struct seen *s, size_t i)
     return obj;
 }
 
+/*
+ * The read window and the counters of the loads these tests make: fields of
+ * struct hnp_load_limits (window_bytes, stats), which every load below gets
+ * from here. run_group() sets the window for a whole group of tests.
+ */
+static size_t current_window;
+static struct hnp_load_stats current_stats;
+
+static void set_window(size_t bytes)
+{
+    current_window = bytes;
+}
+
+static void reset_stats(void)
+{
+    memset(&current_stats, 0, sizeof(current_stats));
+}
+
+static void get_stats(struct hnp_load_stats *out)
+{
+    *out = current_stats;
+}
+
+/* limits (may be NULL) with the tests' window and counters. */
+static struct hnp_load_limits hooked(const struct hnp_load_limits *limits)
+{
+    struct hnp_load_limits l = limits != NULL ? *limits : (struct hnp_load_limits){0};
+    l.window_bytes = current_window;
+    l.stats = &current_stats;
+    return l;
+}
+
+static enum hnp_err load_buffer(const char *data, size_t len, const char *name,
+                                const struct hnp_load_limits *limits, hnp_object_fn fn, void *ctx,
+                                struct hnp_error *err)
+{
+    struct hnp_load_limits l = hooked(limits);
+    return hnp_load_buffer(data, len, name, &l, fn, ctx, err);
+}
+
+static enum hnp_err load_file(const char *path, const struct hnp_load_limits *limits,
+                              hnp_object_fn fn, void *ctx, struct hnp_error *err)
+{
+    struct hnp_load_limits l = hooked(limits);
+    return hnp_load_file(path, &l, fn, ctx, err);
+}
+
 /* Load len bytes from an exact-size heap copy (no terminating NUL to lean on). */
 static enum hnp_err load_exact(const char *data, size_t len, const struct hnp_load_limits *limits,
                                hnp_object_fn fn, void *ctx, struct hnp_error *err)
@@ -72,7 +119,7 @@ static enum hnp_err load_exact(const char *data, size_t len, const struct hnp_lo
     assert_non_null(copy);
     for (size_t i = 0; i < len; i++)
         copy[i] = data[i];
-    enum hnp_err rc = hnp_load_buffer(copy, len, "in.txt", limits, fn, ctx, err);
+    enum hnp_err rc = load_buffer(copy, len, "in.txt", limits, fn, ctx, err);
     free(copy);
     return rc;
 }
@@ -270,8 +317,8 @@ static void test_yaml_kubectl_list_file(void **state)
     struct seen s;
     struct hnp_error err;
     seen_init(&s);
-    enum hnp_err rc = hnp_load_file(HNP_TEST_DATA_DIR "/load/kubectl-pods-namespaces.yaml", NULL,
-                                    collect, &s, &err);
+    enum hnp_err rc =
+        load_file(HNP_TEST_DATA_DIR "/load/kubectl-pods-namespaces.yaml", NULL, collect, &s, &err);
     assert_int_equal(rc, HNP_OK);
     assert_int_equal(s.count, 5);
     const char *kinds[] = {"Pod", "Pod", "Pod", "Namespace", "Namespace"};
@@ -319,8 +366,7 @@ static void test_json_kubectl_list_file(void **state)
     struct hnp_error err;
     seen_init(&s);
     assert_int_equal(
-        hnp_load_file(HNP_TEST_DATA_DIR "/load/kubectl-pods.json", NULL, collect, &s, &err),
-        HNP_OK);
+        load_file(HNP_TEST_DATA_DIR "/load/kubectl-pods.json", NULL, collect, &s, &err), HNP_OK);
     assert_int_equal(s.count, 3);
     long lines[] = {4, 97, 134};
     const char *names[] = {"web-7d4b9c5f6d-x2x7k", "probe", "pending-job"};
@@ -337,12 +383,12 @@ static void test_missing_file(void **state)
     struct hnp_error err;
     seen_init(&s);
     assert_int_equal(
-        hnp_load_file(HNP_TEST_DATA_DIR "/load/no-such-file.yaml", NULL, collect, &s, &err),
+        load_file(HNP_TEST_DATA_DIR "/load/no-such-file.yaml", NULL, collect, &s, &err),
         HNP_ERR_IO);
     assert_true(strstr(err.where, "no-such-file.yaml") != NULL);
     assert_true(strstr(err.message, "No such file or directory") != NULL);
     /* A directory opens on some systems but cannot be read. */
-    assert_int_equal(hnp_load_file(HNP_TEST_DATA_DIR "/load", NULL, collect, &s, &err), HNP_ERR_IO);
+    assert_int_equal(load_file(HNP_TEST_DATA_DIR "/load", NULL, collect, &s, &err), HNP_ERR_IO);
     assert_int_equal(s.count, 0);
     seen_free(&s);
 }
@@ -353,7 +399,7 @@ static void test_stdin(void **state)
     struct hnp_error err;
     seen_init(&s);
     assert_non_null(freopen(HNP_TEST_DATA_DIR "/load/kubectl-pods.json", "rb", stdin));
-    assert_int_equal(hnp_load_file("-", NULL, collect, &s, &err), HNP_OK);
+    assert_int_equal(load_file("-", NULL, collect, &s, &err), HNP_OK);
     assert_int_equal(s.count, 3);
     assert_string_equal(s.name, "-");
     assert_int_equal(s.lines[2], 134);
@@ -363,7 +409,7 @@ static void test_stdin(void **state)
     struct hnp_load_limits limits = {.max_input_bytes = 100};
     seen_init(&s);
     assert_non_null(freopen(HNP_TEST_DATA_DIR "/load/kubectl-pods.json", "rb", stdin));
-    assert_int_equal(hnp_load_file("-", &limits, collect, &s, &err), HNP_ERR_LIMIT);
+    assert_int_equal(load_file("-", &limits, collect, &s, &err), HNP_ERR_LIMIT);
     assert_string_equal(err.where, "-");
     assert_int_equal(s.count, 0);
     seen_free(&s);
@@ -683,7 +729,7 @@ static void test_size_limit(void **state)
     seen_init(&s);
     limits.max_input_bytes = 100;
     assert_int_equal(
-        hnp_load_file(HNP_TEST_DATA_DIR "/load/kubectl-pods.json", &limits, collect, &s, &err),
+        load_file(HNP_TEST_DATA_DIR "/load/kubectl-pods.json", &limits, collect, &s, &err),
         HNP_ERR_LIMIT);
     assert_int_equal(s.count, 0);
     assert_true(strstr(err.message, "100 bytes") != NULL);
@@ -868,10 +914,10 @@ static void test_generated_list(void **state)
 static void test_null_callback_and_err(void **state)
 {
     const char *text = "a: 1\n";
-    assert_int_equal(hnp_load_buffer(text, strlen(text), NULL, NULL, NULL, NULL, NULL), HNP_OK);
-    assert_int_equal(hnp_load_buffer("{", 1, NULL, NULL, NULL, NULL, NULL), HNP_ERR_PARSE);
+    assert_int_equal(load_buffer(text, strlen(text), NULL, NULL, NULL, NULL, NULL), HNP_OK);
+    assert_int_equal(load_buffer("{", 1, NULL, NULL, NULL, NULL, NULL), HNP_ERR_PARSE);
     struct hnp_error err;
-    assert_int_equal(hnp_load_buffer("", 0, NULL, NULL, NULL, NULL, &err), HNP_ERR_EMPTY);
+    assert_int_equal(load_buffer("", 0, NULL, NULL, NULL, NULL, &err), HNP_ERR_EMPTY);
     assert_string_equal(err.message, "no Kubernetes objects in <input>");
 }
 
@@ -908,8 +954,8 @@ static void test_node_lines(void **state)
                        "      flag: true\n"
                        "      protocol: TCP\n";
     struct node_lines nl = {0};
-    assert_int_equal(
-        hnp_load_buffer(yaml, strlen(yaml), "p.yaml", NULL, collect_node_lines, &nl, NULL), HNP_OK);
+    assert_int_equal(load_buffer(yaml, strlen(yaml), "p.yaml", NULL, collect_node_lines, &nl, NULL),
+                     HNP_OK);
     assert_int_equal(nl.calls, 1);
     assert_int_equal(nl.object_line, 3);
     assert_int_equal(nl.spec_line, 5);
@@ -920,8 +966,8 @@ static void test_node_lines(void **state)
     const char *json = "\n{\"kind\": \"NetworkPolicy\",\n \"spec\": {\"ingress\": [{\"ports\":\n"
                        "[{\"port\": 80, \"protocol\": \"TCP\"}]}]}}\n";
     memset(&nl, 0, sizeof(nl));
-    assert_int_equal(
-        hnp_load_buffer(json, strlen(json), "p.json", NULL, collect_node_lines, &nl, NULL), HNP_OK);
+    assert_int_equal(load_buffer(json, strlen(json), "p.json", NULL, collect_node_lines, &nl, NULL),
+                     HNP_OK);
     assert_int_equal(nl.object_line, 2);
     assert_int_equal(nl.port_line, 2);
     assert_int_equal(nl.protocol_line, 2);
@@ -936,7 +982,7 @@ static size_t group_window;
 
 static void window_restore(void)
 {
-    hnp_load_set_window(group_window);
+    set_window(group_window);
 }
 
 /* Everything a load showed, as text, to compare loads through different windows. */
@@ -988,8 +1034,8 @@ static char *trace_load(const char *data, size_t len, const struct hnp_load_limi
     char *copy = malloc(len ? len : 1);
     assert_non_null(copy);
     memcpy(copy, data, len);
-    hnp_load_set_window(window);
-    enum hnp_err rc = hnp_load_buffer(copy, len, "in.txt", limits, trace_object, &t, &err);
+    set_window(window);
+    enum hnp_err rc = load_buffer(copy, len, "in.txt", limits, trace_object, &t, &err);
     window_restore();
     free(copy);
     trace_add(&t, "=> %s at '%s': %s\n", hnp_err_name(rc), err.where, err.message);
@@ -1319,10 +1365,10 @@ static void test_yaml_giant_scalar(void **state)
         struct hnp_error err;
         seen_init(&s);
         struct hnp_load_stats st;
-        hnp_load_set_window(window);
-        hnp_load_reset_stats();
+        set_window(window);
+        reset_stats();
         assert_int_equal(load_bytes(text, strlen(text), &limits, &s, &err), HNP_ERR_LIMIT);
-        hnp_load_get_stats(&st);
+        get_stats(&st);
         window_restore();
         if (window != 0) /* streamed: the rest of the scalar was never read */
             assert_true(st.bytes_read < ((size_t)1 << 20));
@@ -1355,10 +1401,10 @@ static void test_window_growth(void **state)
     struct seen s;
     struct hnp_error err;
     seen_init(&s);
-    hnp_load_set_window(4096);
-    hnp_load_reset_stats();
+    set_window(4096);
+    reset_stats();
     assert_int_equal(load_bytes(t.text, t.len, NULL, &s, &err), HNP_OK);
-    hnp_load_get_stats(&st);
+    get_stats(&st);
     assert_int_equal(s.count, 101);
     assert_int_equal(s.lines[50], 52);
     assert_int_equal(s.lines[100], 102);
@@ -1371,9 +1417,9 @@ static void test_window_growth(void **state)
     /* With a limit below the big item the window stops at the limit. */
     struct hnp_load_limits limits = {.max_object_bytes = 65536};
     seen_init(&s);
-    hnp_load_reset_stats();
+    reset_stats();
     assert_int_equal(load_bytes(t.text, t.len, &limits, &s, &err), HNP_ERR_LIMIT);
-    hnp_load_get_stats(&st);
+    get_stats(&st);
     window_restore();
     assert_int_equal(s.count, 50);
     assert_string_equal(err.where, "in.txt:52");
@@ -1397,9 +1443,9 @@ static void test_stream_input_limit(void **state)
     struct seen s;
     struct hnp_error err;
     seen_init(&s);
-    hnp_load_set_window(64);
+    set_window(64);
     assert_non_null(freopen(path, "rb", stdin));
-    assert_int_equal(hnp_load_file("-", &limits, collect, &s, &err), HNP_ERR_LIMIT);
+    assert_int_equal(load_file("-", &limits, collect, &s, &err), HNP_ERR_LIMIT);
     window_restore();
     assert_true(s.count > 10 && s.count < 100);
     assert_string_equal(err.where, "-");
@@ -1408,7 +1454,7 @@ static void test_stream_input_limit(void **state)
 
     /* A file says its size: refused before anything is read. */
     seen_init(&s);
-    assert_int_equal(hnp_load_file(path, &limits, collect, &s, &err), HNP_ERR_LIMIT);
+    assert_int_equal(load_file(path, &limits, collect, &s, &err), HNP_ERR_LIMIT);
     assert_int_equal(s.count, 0);
     seen_free(&s);
     remove(path);
@@ -1465,10 +1511,10 @@ static void test_stream_large(void **state)
     struct count_ctx c = {0};
     struct hnp_load_stats st;
     struct hnp_error err;
-    hnp_load_set_window(0);
-    hnp_load_reset_stats();
-    assert_int_equal(hnp_load_file(path, NULL, count_items, &c, &err), HNP_OK);
-    hnp_load_get_stats(&st);
+    set_window(0);
+    reset_stats();
+    assert_int_equal(load_file(path, NULL, count_items, &c, &err), HNP_OK);
+    get_stats(&st);
     window_restore();
     assert_int_equal(c.count, n);
     assert_int_equal(c.bad_line, 0);
@@ -1496,10 +1542,10 @@ static void test_stream_large(void **state)
 
     c = (struct count_ctx){0};
     assert_non_null(freopen(path, "rb", stdin));
-    hnp_load_set_window(0);
-    hnp_load_reset_stats();
-    assert_int_equal(hnp_load_file("-", NULL, count_items, &c, &err), HNP_OK);
-    hnp_load_get_stats(&st);
+    set_window(0);
+    reset_stats();
+    assert_int_equal(load_file("-", NULL, count_items, &c, &err), HNP_OK);
+    get_stats(&st);
     window_restore();
     assert_int_equal(c.count, n);
     assert_int_equal(c.bad_line, 0);
@@ -1512,9 +1558,9 @@ static void test_stream_large(void **state)
 static int run_group(const char *name, const struct CMUnitTest *tests, size_t count, size_t window)
 {
     group_window = window;
-    hnp_load_set_window(window);
+    set_window(window);
     int failed = _cmocka_run_group_tests(name, tests, count, NULL, NULL);
-    hnp_load_set_window(0);
+    set_window(0);
     return failed;
 }
 
@@ -1542,8 +1588,8 @@ static void test_api_lists(void **state)
                        "\"items\":[{\"metadata\":{\"name\":\"a\"}},"
                        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\"}}]}\n"
                        "{\"apiVersion\":\"v1\",\"items\":[{\"metadata\":{}}],\"kind\":\"List\"}";
-    assert_int_equal(
-        hnp_load_buffer(json, strlen(json), "api.json", NULL, collect_kinds, &ks, NULL), HNP_OK);
+    assert_int_equal(load_buffer(json, strlen(json), "api.json", NULL, collect_kinds, &ks, NULL),
+                     HNP_OK);
     assert_int_equal(ks.n, 3);
     assert_string_equal(ks.kinds[0], "Pod");
     assert_string_equal(ks.kinds[1], "Pod");
@@ -1552,8 +1598,8 @@ static void test_api_lists(void **state)
     memset(&ks, 0, sizeof(ks));
     const char *yaml = "kind: NetworkPolicyList\napiVersion: networking.k8s.io/v1\nitems:\n"
                        "- metadata:\n    name: p\n---\nkind: Namespace\nmetadata:\n  name: n\n";
-    assert_int_equal(
-        hnp_load_buffer(yaml, strlen(yaml), "api.yaml", NULL, collect_kinds, &ks, NULL), HNP_OK);
+    assert_int_equal(load_buffer(yaml, strlen(yaml), "api.yaml", NULL, collect_kinds, &ks, NULL),
+                     HNP_OK);
     assert_int_equal(ks.n, 2);
     assert_string_equal(ks.kinds[0], "NetworkPolicy");
     assert_string_equal(ks.kinds[1], "Namespace");
@@ -1562,11 +1608,11 @@ static void test_api_lists(void **state)
     memset(&ks, 0, sizeof(ks));
     const char *empty_yaml = "apiVersion: v1\nitems: []\nkind: List\n";
     assert_int_equal(
-        hnp_load_buffer(empty_yaml, strlen(empty_yaml), "e.yaml", NULL, collect_kinds, &ks, NULL),
+        load_buffer(empty_yaml, strlen(empty_yaml), "e.yaml", NULL, collect_kinds, &ks, NULL),
         HNP_OK);
     const char *empty_json = "{\"kind\":\"NetworkPolicyList\",\"items\":[]}";
     assert_int_equal(
-        hnp_load_buffer(empty_json, strlen(empty_json), "e.json", NULL, collect_kinds, &ks, NULL),
+        load_buffer(empty_json, strlen(empty_json), "e.json", NULL, collect_kinds, &ks, NULL),
         HNP_OK);
     assert_int_equal(ks.n, 0);
 }
