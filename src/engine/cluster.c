@@ -74,22 +74,38 @@ struct hnp_cluster {
     uint64_t generation;
 };
 
+/*
+ * The hash of a key. A cluster-scoped key (ns NULL: a namespace) hashes as
+ * its name's pointer alone, which is also the key of the label cache, so
+ * hnp_cluster_namespace_labels hashes once for both. hnp_hash_combine mixes
+ * its second argument fully, so the name's pointer needs no mixing of its own.
+ */
 static uint64_t key_hash(const char *ns, const char *name)
 {
-    return hnp_hash_combine(hnp_hash_ptr(ns), hnp_hash_ptr(name));
+    if (ns == NULL)
+        return hnp_hash_ptr(name);
+    return hnp_hash_combine(hnp_hash_ptr(ns), (uint64_t)(uintptr_t)name);
 }
 
-/* The record holding (ns, name), or NULL. */
-static struct record *table_find(const struct table *t, const char *ns, const char *name)
+/* The record holding (ns, name), whose key_hash is h, or NULL. */
+static struct record *table_find_hashed(const struct table *t, uint64_t h, const char *ns,
+                                        const char *name)
 {
     size_t pos = HNP_HASHMAP_START;
     struct record *r;
-    uint64_t h = key_hash(ns, name);
     while ((r = hnp_hashmap_next(&t->map, h, &pos)) != NULL) {
         if (r->ns == ns && r->name == name)
             return r;
     }
     return NULL;
+}
+
+/* The record holding (ns, name), or NULL. */
+static struct record *table_find(const struct table *t, const char *ns, const char *name)
+{
+    if (t->map.count == 0)
+        return NULL; /* no hashing for an empty table */
+    return table_find_hashed(t, key_hash(ns, name), ns, name);
 }
 
 /* A record from the free list, adding a chunk when it is empty; NULL when out of memory. */
@@ -212,13 +228,30 @@ static void table_free(struct table *t)
 }
 
 /*
- * The synthesized labels cached for namespace name (interned), or NULL.
- * hnp_hash_ptr is a bijection: a value under the hash is the name's.
+ * The synthesized labels cached for the namespace whose interned name has
+ * hash h = hnp_hash_ptr(name), or NULL. hnp_hash_ptr is a bijection: a
+ * value under h is the name's.
  */
-static struct hnp_labels *cached_labels(const struct hnp_cluster *cluster, const char *name)
+static struct hnp_labels *cached_labels(const struct hnp_cluster *cluster, uint64_t h)
 {
     size_t pos = HNP_HASHMAP_START;
-    return hnp_hashmap_next(&cluster->ns_label_cache, hnp_hash_ptr(name), &pos);
+    return hnp_hashmap_next(&cluster->ns_label_cache, h, &pos);
+}
+
+/*
+ * The labels of namespace name (interned or not: an interned pointer is
+ * the only one that can hit), from its object or the cache; NULL when
+ * neither has them.
+ */
+static const struct hnp_labels *known_labels(const struct hnp_cluster *cluster, const char *name)
+{
+    uint64_t h = hnp_hash_ptr(name);
+    if (cluster->namespaces.map.count > 0) {
+        const struct record *r = table_find_hashed(&cluster->namespaces, h, NULL, name);
+        if (r != NULL)
+            return &((const struct hnp_namespace *)r->u.obj)->labels;
+    }
+    return cluster->ns_label_cache.count > 0 ? cached_labels(cluster, h) : NULL;
 }
 
 static void free_namespace(void *obj)
@@ -246,10 +279,11 @@ static void free_cached_labels(void *obj)
 /* Drop the synthesized labels of namespace name (interned), if cached. */
 static void drop_cached_labels(struct hnp_cluster *cluster, const char *name)
 {
-    struct hnp_labels *labels = cached_labels(cluster, name);
+    uint64_t h = hnp_hash_ptr(name);
+    struct hnp_labels *labels = cached_labels(cluster, h);
     if (labels == NULL)
         return;
-    hnp_hashmap_remove(&cluster->ns_label_cache, hnp_hash_ptr(name), labels);
+    hnp_hashmap_remove(&cluster->ns_label_cache, h, labels);
     free_cached_labels(labels);
 }
 
@@ -398,29 +432,18 @@ enum hnp_err hnp_cluster_namespace_labels(struct hnp_cluster *cluster, const cha
      * Fast path for the usual caller, who passes an interned name (a pod's
      * ns): keys are interned pointers, so a hit by pointer is a real hit.
      */
-    const struct hnp_namespace *ns = table_get(&cluster->namespaces, NULL, name);
-    if (ns != NULL) {
-        *out = &ns->labels;
-        return HNP_OK;
-    }
-    const struct hnp_labels *cached = cached_labels(cluster, name);
-    if (cached != NULL) {
-        *out = cached;
+    const struct hnp_labels *known = known_labels(cluster, name);
+    if (known != NULL) {
+        *out = known;
         return HNP_OK;
     }
 
     const char *iname = hnp_strtab_intern(cluster->tab, name);
     if (iname == NULL)
         return HNP_ERR_NOMEM;
-    if (iname != name) {
-        if ((ns = table_get(&cluster->namespaces, NULL, iname)) != NULL) {
-            *out = &ns->labels;
-            return HNP_OK;
-        }
-        if ((cached = cached_labels(cluster, iname)) != NULL) {
-            *out = cached;
-            return HNP_OK;
-        }
+    if (iname != name && (known = known_labels(cluster, iname)) != NULL) {
+        *out = known;
+        return HNP_OK;
     }
 
     struct hnp_labels *labels = calloc(1, sizeof(*labels));
