@@ -88,15 +88,6 @@ struct hcn {
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
 
-static char *dup_string(const char *s)
-{
-    size_t len = strlen(s);
-    char *copy = malloc(len + 1);
-    if (copy != NULL)
-        memcpy(copy, s, len + 1);
-    return copy;
-}
-
 /* Windows' text for a Win32 error or HRESULT, in UTF-8, without the trailing period. */
 static void system_message(DWORD code, char *out, size_t len)
 {
@@ -421,9 +412,9 @@ static enum hnp_err endpoint_from_properties(const char *text, const char *fallb
 
     struct hnp_hns_endpoint ep;
     memset(&ep, 0, sizeof(ep));
-    ep.id = dup_string(json_is_string(id) ? json_string_value(id) : fallback_id);
+    ep.id = hnp_strdup(json_is_string(id) ? json_string_value(id) : fallback_id);
     if (json_is_string(name))
-        ep.name = dup_string(json_string_value(name));
+        ep.name = hnp_strdup(json_string_value(name));
     ep.policies = json_is_array(policies) ? json_incref(policies) : json_array();
     if (ep.id == NULL || (json_is_string(name) && ep.name == NULL) || ep.policies == NULL) {
         hnp_hns_endpoint_clear(&ep);
@@ -485,7 +476,7 @@ static bool id_list_add(struct id_list *l, const struct hnp_guid *g, const char 
         l->texts = texts;
         l->cap = cap;
     }
-    char *copy = dup_string(text);
+    char *copy = hnp_strdup(text);
     if (copy == NULL)
         return false;
     l->guids[l->count] = *g;

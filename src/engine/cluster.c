@@ -2,54 +2,64 @@
  * cluster.c - the engine's cluster state: namespaces, pods and policies
  * keyed by name, sharing one string table (see cluster.h).
  *
- * Each kind of object lives in a table made of two parts:
- *   - an ordered array of (sequence number, object) in insertion order,
- *     which is what iteration walks. Sequence numbers only grow, so the array
- *     is sorted by them and an object's place is found by binary search;
- *   - an open-addressing hash index from (ns, name) to (sequence, object).
- *     Keys are the interned pointers themselves: two names are equal exactly
- *     when their interned pointers are, so hashing and comparing never touch
- *     the characters. A lookup with strings from outside first asks the
- *     string table for the interned copy; a string never interned names no
- *     object.
- * Replacing an object swaps the pointer in place (it keeps its place);
+ * Each kind of object lives in a table made of three parts:
+ *   - records {ns, name, obj, seq}, one per object, allocated in chunks and
+ *     recycled through a free list (no allocation per object; a record
+ *     never moves, so pointers to it stay valid);
+ *   - an ordered array of record pointers in insertion order, which is what
+ *     iteration walks. Sequence numbers only grow, so the array is sorted by
+ *     them and a record's place is found by binary search;
+ *   - the project's hash map (hashmap.h) from the hash of (ns, name) to the
+ *     record. Keys are the interned pointers themselves: two names are equal
+ *     exactly when their interned pointers are, so hashing and comparing
+ *     never touch the characters. A lookup with strings from outside first
+ *     asks the string table for the interned copy; a string never interned
+ *     names no object.
+ * Replacing an object swaps the pointer in its record (it keeps its place);
  * deleting memmoves the rest of the array down (order kept). Bulk loading is
  * amortised O(1) per object.
  *
  * Namespaces that have no object still have labels (the API server always
  * sets kubernetes.io/metadata.name); those synthesized maps are cached per
- * name in a further index and dropped when a real Namespace is put.
+ * name in a further hash map (interned name -> labels) and dropped when a
+ * real Namespace is put.
  */
 #include "hnsnetpol/cluster.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* One hash slot; obj == NULL marks an empty slot. */
-struct slot {
+#include "hashmap.h"
+
+/* One object of a table; on the free list, next_free links it. */
+struct record {
     const char *ns; /* interned; NULL for cluster-scoped objects */
     const char *name;
-    void *obj;
+    union {
+        void *obj;
+        struct record *next_free;
+    } u;
     uint64_t seq;
 };
 
-/* Open addressing with linear probing and backward-shift deletion. */
-struct index {
-    struct slot *slots;
-    size_t nslots; /* power of two, or 0 before the first insert */
-    size_t count;
+/* A block of records; blocks grow from FIRST_CHUNK to MAX_CHUNK records. */
+struct chunk {
+    struct chunk *next;
+    size_t n;
+    struct record recs[];
 };
 
-struct entry {
-    uint64_t seq;
-    void *obj;
-};
+#define FIRST_CHUNK 16
+#define MAX_CHUNK 4096
 
 struct table {
-    struct index idx;
-    struct entry *items; /* insertion order, sorted by seq */
+    struct hnp_hashmap map; /* key_hash(ns, name) -> struct record * */
+    struct record **items;  /* insertion order, sorted by seq */
     size_t count;
     size_t cap;
+    struct chunk *chunks;
+    struct record *free_list;
+    size_t next_chunk; /* records in the next chunk */
     uint64_t next_seq;
     void (*free_obj)(void *obj);
 };
@@ -59,98 +69,72 @@ struct hnp_cluster {
     struct table namespaces;
     struct table pods;
     struct table policies;
-    struct index ns_label_cache; /* interned name -> struct hnp_labels * (no object) */
-    const char *name_label_key;  /* interned HNP_NAMESPACE_NAME_LABEL */
+    struct hnp_hashmap ns_label_cache; /* hnp_hash_ptr(interned name) -> struct hnp_labels * */
+    const char *name_label_key;        /* interned HNP_NAMESPACE_NAME_LABEL */
     uint64_t generation;
 };
 
-static uint64_t hash_key(const char *ns, const char *name)
+/*
+ * The hash of a key. A cluster-scoped key (ns NULL: a namespace) hashes as
+ * its name's pointer alone, which is also the key of the label cache, so
+ * hnp_cluster_namespace_labels hashes once for both. hnp_hash_combine mixes
+ * its second argument fully, so the name's pointer needs no mixing of its own.
+ */
+static uint64_t key_hash(const char *ns, const char *name)
 {
-    /* Mix the two pointers (splitmix64 finaliser): their low bits are alike. */
-    uint64_t h = (uint64_t)(uintptr_t)ns * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)name;
-    h ^= h >> 30;
-    h *= 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 27;
-    h *= 0x94D049BB133111EBULL;
-    h ^= h >> 31;
-    return h;
+    if (ns == NULL)
+        return hnp_hash_ptr(name);
+    return hnp_hash_combine(hnp_hash_ptr(ns), (uint64_t)(uintptr_t)name);
 }
 
-/* The slot holding (ns, name), or NULL. */
-static struct slot *index_find(const struct index *idx, const char *ns, const char *name)
+/* The record holding (ns, name), whose key_hash is h, or NULL. */
+static struct record *table_find_hashed(const struct table *t, uint64_t h, const char *ns,
+                                        const char *name)
 {
-    if (idx->nslots == 0)
-        return NULL;
-    size_t mask = idx->nslots - 1;
-    size_t j = (size_t)hash_key(ns, name) & mask;
-    for (;;) {
-        struct slot *s = &idx->slots[j];
-        if (s->obj == NULL)
+    size_t pos = HNP_HASHMAP_START;
+    struct record *r;
+    while ((r = hnp_hashmap_next(&t->map, h, &pos)) != NULL) {
+        if (r->ns == ns && r->name == name)
+            return r;
+    }
+    return NULL;
+}
+
+/* The record holding (ns, name), or NULL. */
+static struct record *table_find(const struct table *t, const char *ns, const char *name)
+{
+    if (t->map.count == 0)
+        return NULL; /* no hashing for an empty table */
+    return table_find_hashed(t, key_hash(ns, name), ns, name);
+}
+
+/* A record from the free list, adding a chunk when it is empty; NULL when out of memory. */
+static struct record *record_take(struct table *t)
+{
+    if (t->free_list == NULL) {
+        size_t n = t->next_chunk ? t->next_chunk : FIRST_CHUNK;
+        struct chunk *c = malloc(sizeof(*c) + n * sizeof(c->recs[0]));
+        if (c == NULL)
             return NULL;
-        if (s->ns == ns && s->name == name)
-            return s;
-        j = (j + 1) & mask;
-    }
-}
-
-/* Place a slot whose key is known to be absent; the index has room. */
-static void index_place(struct slot *slots, size_t nslots, const struct slot *s)
-{
-    size_t mask = nslots - 1;
-    size_t j = (size_t)hash_key(s->ns, s->name) & mask;
-    while (slots[j].obj != NULL)
-        j = (j + 1) & mask;
-    slots[j] = *s;
-}
-
-/* Make room for one more key (load factor at most 3/4). -1 when out of memory. */
-static int index_reserve(struct index *idx)
-{
-    if ((idx->count + 1) * 4 <= idx->nslots * 3)
-        return 0;
-    size_t nslots = idx->nslots ? idx->nslots * 2 : 64;
-    struct slot *slots = calloc(nslots, sizeof(*slots));
-    if (slots == NULL)
-        return -1;
-    for (size_t i = 0; i < idx->nslots; i++) {
-        if (idx->slots[i].obj != NULL)
-            index_place(slots, nslots, &idx->slots[i]);
-    }
-    free(idx->slots);
-    idx->slots = slots;
-    idx->nslots = nslots;
-    return 0;
-}
-
-/* Remove the slot s (from index_find), shifting later probes back. */
-static void index_remove(struct index *idx, struct slot *s)
-{
-    size_t mask = idx->nslots - 1;
-    size_t hole = (size_t)(s - idx->slots);
-    size_t j = hole;
-    for (;;) {
-        j = (j + 1) & mask;
-        struct slot *cur = &idx->slots[j];
-        if (cur->obj == NULL)
-            break;
-        size_t home = (size_t)hash_key(cur->ns, cur->name) & mask;
-        /* cur may move to hole when its home is not cyclically in (hole, j]. */
-        bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-        if (!stays) {
-            idx->slots[hole] = *cur;
-            hole = j;
+        c->n = n;
+        c->next = t->chunks;
+        t->chunks = c;
+        for (size_t i = n; i-- > 0;) {
+            c->recs[i].u.next_free = t->free_list;
+            t->free_list = &c->recs[i];
         }
+        t->next_chunk = n < MAX_CHUNK ? n * 2 : MAX_CHUNK;
     }
-    memset(&idx->slots[hole], 0, sizeof(idx->slots[hole]));
-    idx->count--;
+    struct record *r = t->free_list;
+    t->free_list = r->u.next_free;
+    return r;
 }
 
-static void index_free(struct index *idx)
+static void record_give_back(struct table *t, struct record *r)
 {
-    free(idx->slots);
-    idx->slots = NULL;
-    idx->nslots = 0;
-    idx->count = 0;
+    r->ns = r->name = NULL;
+    r->u.next_free = t->free_list;
+    t->free_list = r;
 }
 
 /* Position of seq in the ordered array (it is there). */
@@ -159,7 +143,7 @@ static size_t table_position(const struct table *t, uint64_t seq)
     size_t lo = 0, hi = t->count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (t->items[mid].seq < seq)
+        if (t->items[mid]->seq < seq)
             lo = mid + 1;
         else
             hi = mid;
@@ -167,22 +151,23 @@ static size_t table_position(const struct table *t, uint64_t seq)
     return lo;
 }
 
-/* Insert or replace obj under (ns, name). obj is stolen, also on failure. */
+/*
+ * Insert or replace obj under (ns, name). obj is stolen, also on failure.
+ * On failure the table's contents are unchanged.
+ */
 static enum hnp_err table_put(struct table *t, const char *ns, const char *name, void *obj)
 {
-    struct slot *s = index_find(&t->idx, ns, name);
-    if (s != NULL) {
-        if (s->obj == obj)
+    struct record *r = table_find(t, ns, name);
+    if (r != NULL) {
+        if (r->u.obj == obj)
             return HNP_OK; /* the very same object again: nothing to replace */
-        size_t pos = table_position(t, s->seq);
-        t->free_obj(s->obj);
-        s->obj = obj;
-        t->items[pos].obj = obj;
+        t->free_obj(r->u.obj);
+        r->u.obj = obj;
         return HNP_OK;
     }
     if (t->count == t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 16;
-        struct entry *items = realloc(t->items, ncap * sizeof(*items));
+        struct record **items = realloc(t->items, ncap * sizeof(*items));
         if (items == NULL) {
             t->free_obj(obj);
             return HNP_ERR_NOMEM;
@@ -190,47 +175,83 @@ static enum hnp_err table_put(struct table *t, const char *ns, const char *name,
         t->items = items;
         t->cap = ncap;
     }
-    if (index_reserve(&t->idx) != 0) {
+    /* Room first, so that the put below cannot fail. */
+    if (hnp_hashmap_reserve(&t->map, t->map.count + 1) != HNP_OK || (r = record_take(t)) == NULL) {
         t->free_obj(obj);
         return HNP_ERR_NOMEM;
     }
-    struct slot fresh = {.ns = ns, .name = name, .obj = obj, .seq = t->next_seq++};
-    index_place(t->idx.slots, t->idx.nslots, &fresh);
-    t->idx.count++;
-    t->items[t->count].seq = fresh.seq;
-    t->items[t->count].obj = obj;
-    t->count++;
+    r->ns = ns;
+    r->name = name;
+    r->u.obj = obj;
+    r->seq = t->next_seq++;
+    (void)hnp_hashmap_put(&t->map, key_hash(ns, name), r);
+    t->items[t->count++] = r;
     return HNP_OK;
 }
 
 static bool table_delete(struct table *t, const char *ns, const char *name)
 {
-    struct slot *s = index_find(&t->idx, ns, name);
-    if (s == NULL)
+    struct record *r = table_find(t, ns, name);
+    if (r == NULL)
         return false;
-    size_t pos = table_position(t, s->seq);
-    void *obj = s->obj;
-    index_remove(&t->idx, s);
+    size_t pos = table_position(t, r->seq);
+    void *obj = r->u.obj;
+    hnp_hashmap_remove(&t->map, key_hash(ns, name), r);
     memmove(&t->items[pos], &t->items[pos + 1], (t->count - pos - 1) * sizeof(t->items[0]));
     t->count--;
+    record_give_back(t, r);
     t->free_obj(obj);
     return true;
 }
 
 static void *table_get(const struct table *t, const char *ns, const char *name)
 {
-    const struct slot *s = index_find(&t->idx, ns, name);
-    return s != NULL ? s->obj : NULL;
+    const struct record *r = table_find(t, ns, name);
+    return r != NULL ? r->u.obj : NULL;
 }
 
 static void table_free(struct table *t)
 {
     for (size_t i = 0; i < t->count; i++)
-        t->free_obj(t->items[i].obj);
+        t->free_obj(t->items[i]->u.obj);
     free(t->items);
     t->items = NULL;
     t->count = t->cap = 0;
-    index_free(&t->idx);
+    while (t->chunks != NULL) {
+        struct chunk *next = t->chunks->next;
+        free(t->chunks);
+        t->chunks = next;
+    }
+    t->free_list = NULL;
+    t->next_chunk = 0;
+    hnp_hashmap_clear(&t->map);
+}
+
+/*
+ * The synthesized labels cached for the namespace whose interned name has
+ * hash h = hnp_hash_ptr(name), or NULL. hnp_hash_ptr is a bijection: a
+ * value under h is the name's.
+ */
+static struct hnp_labels *cached_labels(const struct hnp_cluster *cluster, uint64_t h)
+{
+    size_t pos = HNP_HASHMAP_START;
+    return hnp_hashmap_next(&cluster->ns_label_cache, h, &pos);
+}
+
+/*
+ * The labels of namespace name (interned or not: an interned pointer is
+ * the only one that can hit), from its object or the cache; NULL when
+ * neither has them.
+ */
+static const struct hnp_labels *known_labels(const struct hnp_cluster *cluster, const char *name)
+{
+    uint64_t h = hnp_hash_ptr(name);
+    if (cluster->namespaces.map.count > 0) {
+        const struct record *r = table_find_hashed(&cluster->namespaces, h, NULL, name);
+        if (r != NULL)
+            return &((const struct hnp_namespace *)r->u.obj)->labels;
+    }
+    return cluster->ns_label_cache.count > 0 ? cached_labels(cluster, h) : NULL;
 }
 
 static void free_namespace(void *obj)
@@ -258,11 +279,11 @@ static void free_cached_labels(void *obj)
 /* Drop the synthesized labels of namespace name (interned), if cached. */
 static void drop_cached_labels(struct hnp_cluster *cluster, const char *name)
 {
-    struct slot *s = index_find(&cluster->ns_label_cache, NULL, name);
-    if (s == NULL)
+    uint64_t h = hnp_hash_ptr(name);
+    struct hnp_labels *labels = cached_labels(cluster, h);
+    if (labels == NULL)
         return;
-    void *labels = s->obj;
-    index_remove(&cluster->ns_label_cache, s);
+    hnp_hashmap_remove(&cluster->ns_label_cache, h, labels);
     free_cached_labels(labels);
 }
 
@@ -295,12 +316,12 @@ void hnp_cluster_free(struct hnp_cluster *cluster)
     table_free(&cluster->namespaces);
     table_free(&cluster->pods);
     table_free(&cluster->policies);
-    struct index *cache = &cluster->ns_label_cache;
-    for (size_t i = 0; i < cache->nslots; i++) {
-        if (cache->slots[i].obj != NULL)
-            free_cached_labels(cache->slots[i].obj);
+    struct hnp_hashmap *cache = &cluster->ns_label_cache;
+    for (size_t i = 0; i < cache->cap; i++) {
+        if (cache->slots[i].value != NULL)
+            free_cached_labels(cache->slots[i].value);
     }
-    index_free(cache);
+    hnp_hashmap_clear(cache);
     hnp_strtab_free(cluster->tab);
     free(cluster);
 }
@@ -411,42 +432,28 @@ enum hnp_err hnp_cluster_namespace_labels(struct hnp_cluster *cluster, const cha
      * Fast path for the usual caller, who passes an interned name (a pod's
      * ns): keys are interned pointers, so a hit by pointer is a real hit.
      */
-    const struct hnp_namespace *ns = table_get(&cluster->namespaces, NULL, name);
-    if (ns != NULL) {
-        *out = &ns->labels;
-        return HNP_OK;
-    }
-    struct slot *s = index_find(&cluster->ns_label_cache, NULL, name);
-    if (s != NULL) {
-        *out = s->obj;
+    const struct hnp_labels *known = known_labels(cluster, name);
+    if (known != NULL) {
+        *out = known;
         return HNP_OK;
     }
 
     const char *iname = hnp_strtab_intern(cluster->tab, name);
     if (iname == NULL)
         return HNP_ERR_NOMEM;
-    if (iname != name) {
-        if ((ns = table_get(&cluster->namespaces, NULL, iname)) != NULL) {
-            *out = &ns->labels;
-            return HNP_OK;
-        }
-        if ((s = index_find(&cluster->ns_label_cache, NULL, iname)) != NULL) {
-            *out = s->obj;
-            return HNP_OK;
-        }
+    if (iname != name && (known = known_labels(cluster, iname)) != NULL) {
+        *out = known;
+        return HNP_OK;
     }
 
     struct hnp_labels *labels = calloc(1, sizeof(*labels));
     if (labels == NULL)
         return HNP_ERR_NOMEM;
     if (hnp_labels_set(labels, cluster->name_label_key, iname) != HNP_OK ||
-        index_reserve(&cluster->ns_label_cache) != 0) {
+        hnp_hashmap_put(&cluster->ns_label_cache, hnp_hash_ptr(iname), labels) != HNP_OK) {
         free_cached_labels(labels);
         return HNP_ERR_NOMEM;
     }
-    struct slot fresh = {.ns = NULL, .name = iname, .obj = labels, .seq = 0};
-    index_place(cluster->ns_label_cache.slots, cluster->ns_label_cache.nslots, &fresh);
-    cluster->ns_label_cache.count++;
     *out = labels;
     return HNP_OK;
 }
@@ -458,7 +465,7 @@ size_t hnp_cluster_namespace_count(const struct hnp_cluster *cluster)
 
 const struct hnp_namespace *hnp_cluster_namespace_at(const struct hnp_cluster *cluster, size_t i)
 {
-    return i < cluster->namespaces.count ? cluster->namespaces.items[i].obj : NULL;
+    return i < cluster->namespaces.count ? cluster->namespaces.items[i]->u.obj : NULL;
 }
 
 size_t hnp_cluster_pod_count(const struct hnp_cluster *cluster)
@@ -468,7 +475,7 @@ size_t hnp_cluster_pod_count(const struct hnp_cluster *cluster)
 
 const struct hnp_pod *hnp_cluster_pod_at(const struct hnp_cluster *cluster, size_t i)
 {
-    return i < cluster->pods.count ? cluster->pods.items[i].obj : NULL;
+    return i < cluster->pods.count ? cluster->pods.items[i]->u.obj : NULL;
 }
 
 size_t hnp_cluster_policy_count(const struct hnp_cluster *cluster)
@@ -478,7 +485,7 @@ size_t hnp_cluster_policy_count(const struct hnp_cluster *cluster)
 
 const struct hnp_policy *hnp_cluster_policy_at(const struct hnp_cluster *cluster, size_t i)
 {
-    return i < cluster->policies.count ? cluster->policies.items[i].obj : NULL;
+    return i < cluster->policies.count ? cluster->policies.items[i]->u.obj : NULL;
 }
 
 uint64_t hnp_cluster_generation(const struct hnp_cluster *cluster)

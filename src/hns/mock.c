@@ -69,11 +69,6 @@ static enum hnp_err lock_state(const char *path, struct hnp_file_lock **lock, st
 /* ------------------------------------------------------------------------ */
 /* JSON helpers                                                             */
 
-static char *dup_string(const char *s)
-{
-    return concat(s, "");
-}
-
 /* The ID of an endpoint document (checked to be a string when the state was read). */
 static const char *endpoint_id(const json_t *ep)
 {
@@ -548,10 +543,10 @@ static enum hnp_err endpoint_from_json(json_t *doc, struct hnp_hns_endpoint *out
 {
     struct hnp_hns_endpoint ep;
     memset(&ep, 0, sizeof(ep));
-    ep.id = dup_string(endpoint_id(doc));
+    ep.id = hnp_strdup(endpoint_id(doc));
     const json_t *name = hnp_json_get_nocase(doc, "Name");
     if (json_is_string(name))
-        ep.name = dup_string(json_string_value(name));
+        ep.name = hnp_strdup(json_string_value(name));
     json_t *policies = hnp_json_get_nocase(doc, "Policies");
     ep.policies = policies != NULL ? json_incref(policies) : json_array();
     if (ep.id == NULL || (json_is_string(name) && ep.name == NULL) || ep.policies == NULL) {
@@ -894,7 +889,7 @@ enum hnp_err hnp_hns_mock_open(const char *state_path, struct hnp_hns **out, str
     if (state_path == NULL || state_path[0] == '\0')
         return hnp_error_set(err, HNP_ERR_USAGE, "", "the mock HNS needs a state file path");
     struct mock *m = calloc(1, sizeof(*m));
-    if (m == NULL || (m->path = dup_string(state_path)) == NULL) {
+    if (m == NULL || (m->path = hnp_strdup(state_path)) == NULL) {
         free(m);
         return hnp_error_set(err, HNP_ERR_NOMEM, state_path, "out of memory");
     }
