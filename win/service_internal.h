@@ -1,5 +1,6 @@
 /*
- * service_internal.h - private to win/service.c and its tests
+ * service_internal.h - private to win/service.c (the running service),
+ * win/service_cmd.c (the `service ...` commands) and their tests
  * (tests/win/test_service_config.c): the service manager (SCM) calls that
  * change the service's configuration and report its status go through a
  * table, so a test can record what the service asks the SCM and refuse
@@ -17,7 +18,8 @@
 
 #include <stdio.h>
 
-/* The SCM calls of service.c that tests replace; the real functions by default. */
+/* The SCM calls of service.c and service_cmd.c that tests replace; the real functions by default.
+ */
 struct hnp_scm_calls {
     BOOL(WINAPI *change_config2)(SC_HANDLE service, DWORD level, void *info);
     BOOL(WINAPI *set_status)(SERVICE_STATUS_HANDLE handle, SERVICE_STATUS *status);
@@ -28,6 +30,27 @@ struct hnp_scm_calls {
  * real function. Not thread-safe: call it while no service runs.
  */
 void hnp_service_set_scm_calls(const struct hnp_scm_calls *calls);
+
+/*
+ * ChangeServiceConfig2W(service, level, info), or the table's replacement
+ * (service.c). Returns what it returned; GetLastError() tells why not.
+ */
+BOOL hnp_service_change_config2(SC_HANDLE service, DWORD level, void *info);
+
+/*
+ * Print "<prog>: <what>: <system message>" to errout, or the elevation hint
+ * for ERROR_ACCESS_DENIED (service_cmd.c). prog and what are borrowed.
+ */
+void hnp_service_print_failure(FILE *errout, const char *prog, const char *what, DWORD code);
+
+/*
+ * `hnsnetpol service run` without -h / --help (service.c): connect to the
+ * SCM and run the service with the arguments argv[1..argc-1] (the flags of
+ * `hnsnetpol run`, borrowed until it returns). Returns the agent's exit
+ * code, HNP_EXIT_USAGE (not started by the SCM) or HNP_EXIT_FAILURE after a
+ * message on errout.
+ */
+int hnp_service_run(int argc, char **argv, FILE *errout);
 
 /*
  * What `service install` sets beyond CreateServiceW / ChangeServiceConfigW,

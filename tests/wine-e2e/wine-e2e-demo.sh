@@ -218,7 +218,7 @@ check "the wrong-CA kubeconfig differs only in its CA" \
 agent_start_wine
 sleep 3
 check "not ready: no list got through TLS" [ "$(http_code /readyz)" = 503 ]
-check "every list is refused by Schannel's trust check (curl code 60)" grep -qE 'code=60 .*schannel: .*trust' "$AGENT_LOG"
+check "every list is refused by Schannel's trust check (curl code 60)" grep -qE 'code="curl 60" .*schannel: .*trust' "$AGENT_LOG"
 check "no HcnModifyEndpoint without the cluster's state" [ "$(calls_of modify)" = 0 ]
 agent_stop INT
 HNP_AGENT_KUBECONFIG=$right_kubeconfig
