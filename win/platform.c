@@ -31,8 +31,7 @@
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 
-/* The system's text for code, "... (Windows error N)", into buf. */
-static const char *win_strerror(DWORD code, char *buf, size_t len)
+const char *hnp_win_error_text(unsigned long code, char *buf, size_t len)
 {
     char text[512];
     DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, code,
@@ -148,7 +147,7 @@ enum hnp_err hnp_hostname(char *out, size_t len, struct hnp_error *err)
     if (!GetComputerNameExA(ComputerNameDnsHostname, name, &size)) {
         char why[600];
         return hnp_error_set(err, HNP_ERR_IO, NULL, "cannot read the computer name: %s",
-                             win_strerror(GetLastError(), why, sizeof(why)));
+                             hnp_win_error_text(GetLastError(), why, sizeof(why)));
     }
     size_t n = strlen(name);
     if (n == 0)
@@ -189,7 +188,7 @@ enum hnp_err hnp_file_lock(const char *path, struct hnp_file_lock **out, struct 
     char why[600];
     if (lock->handle == INVALID_HANDLE_VALUE) {
         hnp_error_set(err, HNP_ERR_IO, path, "cannot open the lock file %s: %s", path,
-                      win_strerror(GetLastError(), why, sizeof(why)));
+                      hnp_win_error_text(GetLastError(), why, sizeof(why)));
         free(lock);
         return HNP_ERR_IO;
     }
@@ -197,7 +196,7 @@ enum hnp_err hnp_file_lock(const char *path, struct hnp_file_lock **out, struct 
     OVERLAPPED at = {0};
     if (!LockFileEx(lock->handle, LOCKFILE_EXCLUSIVE_LOCK, 0, MAXDWORD, MAXDWORD, &at)) {
         hnp_error_set(err, HNP_ERR_IO, path, "cannot lock %s: %s", path,
-                      win_strerror(GetLastError(), why, sizeof(why)));
+                      hnp_win_error_text(GetLastError(), why, sizeof(why)));
         CloseHandle(lock->handle);
         free(lock);
         return HNP_ERR_IO;
@@ -277,7 +276,7 @@ enum hnp_err hnp_file_replace(const char *path, const void *data, size_t len, st
     char why[600];
     if (h == INVALID_HANDLE_VALUE) {
         hnp_error_set(err, HNP_ERR_IO, path, "cannot create a temporary file next to %s: %s", path,
-                      win_strerror(code, why, sizeof(why)));
+                      hnp_win_error_text(code, why, sizeof(why)));
         free(wtmp);
         free(tmp);
         free(wpath);
@@ -313,7 +312,7 @@ enum hnp_err hnp_file_replace(const char *path, const void *data, size_t len, st
     if (!ok) {
         DeleteFileW(wtmp);
         hnp_error_set(err, HNP_ERR_IO, path, "cannot write %s (%s): %s", path, step,
-                      win_strerror(code, why, sizeof(why)));
+                      hnp_win_error_text(code, why, sizeof(why)));
     }
     free(wtmp);
     free(tmp);
@@ -350,7 +349,8 @@ enum hnp_err hnp_file_open_read(const char *path, FILE **out, struct hnp_error *
     if (h == INVALID_HANDLE_VALUE) {
         bool missing = code == ERROR_FILE_NOT_FOUND || code == ERROR_PATH_NOT_FOUND;
         return hnp_error_set(err, missing ? HNP_ERR_NOT_FOUND : HNP_ERR_IO, path,
-                             "cannot open %s: %s", path, win_strerror(code, why, sizeof(why)));
+                             "cannot open %s: %s", path,
+                             hnp_win_error_text(code, why, sizeof(why)));
     }
     /* The handle becomes a C stream; fclose() closes the handle. */
     int fd = _open_osfhandle((intptr_t)h, _O_RDONLY | _O_BINARY);
@@ -378,7 +378,7 @@ enum hnp_err hnp_make_temp_dir(const char *prefix, char **out, struct hnp_error 
     char why[600];
     if (n == 0 || n > MAX_PATH)
         return hnp_error_set(err, HNP_ERR_IO, NULL, "cannot find the temporary folder: %s",
-                             win_strerror(GetLastError(), why, sizeof(why)));
+                             hnp_win_error_text(GetLastError(), why, sizeof(why)));
     while (n > 1 && (wbase[n - 1] == L'\\' || wbase[n - 1] == L'/'))
         n--;
     char *base = to_utf8(wbase, (int)n);
@@ -408,7 +408,7 @@ enum hnp_err hnp_make_temp_dir(const char *prefix, char **out, struct hnp_error 
     free(base);
     if (code != ERROR_SUCCESS) {
         hnp_error_set(err, HNP_ERR_IO, dir, "cannot create a temporary folder %s: %s", dir,
-                      win_strerror(code, why, sizeof(why)));
+                      hnp_win_error_text(code, why, sizeof(why)));
         free(dir);
         return HNP_ERR_IO;
     }
@@ -480,7 +480,7 @@ enum hnp_err hnp_install_stop_handler(volatile int *flag, struct hnp_error *err)
         stop_done = CreateEventW(NULL, TRUE, FALSE, NULL);
         if (stop_done == NULL)
             return hnp_error_set(err, HNP_ERR_IO, NULL, "cannot create an event: %s",
-                                 win_strerror(GetLastError(), why, sizeof(why)));
+                                 hnp_win_error_text(GetLastError(), why, sizeof(why)));
     } else {
         ResetEvent(stop_done);
     }
@@ -499,7 +499,7 @@ enum hnp_err hnp_install_stop_handler(volatile int *flag, struct hnp_error *err)
         signal(SIGTERM, old_term);
         stop_flag = NULL;
         return hnp_error_set(err, HNP_ERR_IO, NULL, "cannot install a console control handler: %s",
-                             win_strerror(code, why, sizeof(why)));
+                             hnp_win_error_text(code, why, sizeof(why)));
     }
     return HNP_OK;
 }

@@ -32,6 +32,7 @@
 #include "exit_code.h"
 #include "config.h"
 #include "options.h"
+#include "platform.h"
 #include "run.h"
 
 #define DISPLAY_NAME L"hnsnetpol NetworkPolicy agent"
@@ -87,22 +88,6 @@ static const char usage_service[] =
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 
-/* The system's text for code into buf ("Access is denied (Windows error 5)"). */
-static const char *win_message(DWORD code, char *buf, size_t len)
-{
-    char text[512];
-    DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, code,
-                             0, text, (DWORD)sizeof(text), NULL);
-    while (n > 0 &&
-           (text[n - 1] == '\r' || text[n - 1] == '\n' || text[n - 1] == ' ' || text[n - 1] == '.'))
-        n--;
-    if (n == 0)
-        snprintf(buf, len, "Windows error %lu", (unsigned long)code);
-    else
-        snprintf(buf, len, "%.*s (Windows error %lu)", (int)n, text, (unsigned long)code);
-    return buf;
-}
-
 void hnp_service_print_failure(FILE *errout, const char *prog, const char *what, DWORD code)
 {
     char text[600];
@@ -110,7 +95,7 @@ void hnp_service_print_failure(FILE *errout, const char *prog, const char *what,
         fprintf(errout, "%s: %s: access denied: run from an elevated prompt (Administrator)\n",
                 prog, what);
     else
-        fprintf(errout, "%s: %s: %s\n", prog, what, win_message(code, text, sizeof(text)));
+        fprintf(errout, "%s: %s: %s\n", prog, what, hnp_win_error_text(code, text, sizeof(text)));
 }
 
 /* hnp_service_print_failure(), then HNP_EXIT_FAILURE. */
@@ -294,7 +279,7 @@ static const char *exit_code_text(const SERVICE_STATUS_PROCESS *st, char *buf, s
         snprintf(buf, len, "0");
     else
         snprintf(buf, len, "%lu: %s", (unsigned long)st->dwWin32ExitCode,
-                 win_message(st->dwWin32ExitCode, text, sizeof(text)));
+                 hnp_win_error_text(st->dwWin32ExitCode, text, sizeof(text)));
     return buf;
 }
 
@@ -363,7 +348,7 @@ void hnp_service_configure(SC_HANDLE svc, FILE *errout)
             continue;
         char text[512];
         fprintf(errout, "hnsnetpol service install: warning: cannot set %s: %s\n", settings[i].what,
-                win_message(GetLastError(), text, sizeof(text)));
+                hnp_win_error_text(GetLastError(), text, sizeof(text)));
     }
 }
 

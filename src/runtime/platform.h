@@ -35,6 +35,15 @@ static inline char hnp_path_list_separator(void)
     return HNP_PATH_LIST_SEPARATOR;
 }
 
+#ifdef _WIN32
+/*
+ * The system's text for a Win32 error code into buf, "Access is denied
+ * (Windows error 5)", or "Windows error N" when the system has none.
+ * Returns buf.
+ */
+const char *hnp_win_error_text(unsigned long code, char *buf, size_t len);
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Time                                                                     */
 
